@@ -1,0 +1,1 @@
+//! handoff-bench: what one async -> thread -> async round trip costs, per runtime and handoff.

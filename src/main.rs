@@ -1,0 +1,2 @@
+//! The `handoff-bench` binary.
+fn main() {}

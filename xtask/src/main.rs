@@ -1,0 +1,23 @@
+//! `cargo xtask`: the project's automation (benchmark gate, baselines, GitHub reporting).
+//!
+//! `main` only parses and dispatches; each subcommand is one module with
+//! `impl Args { fn run(self) -> anyhow::Result<ExitCode> }`.
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Debug, Parser)]
+#[command(name = "cargo xtask", about = "handoff-bench automation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {}
+}
