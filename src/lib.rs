@@ -1,1 +1,18 @@
-//! handoff-bench: what one async -> thread -> async round trip costs, per runtime and handoff.
+//! handoff-bench: what one async -> thread -> async round trip costs, per runtime and
+//! handoff, measured per thread role beside the physical floors.
+//!
+//! The pipeline: [`cli::Cli`] -> [`cli::Config`] -> [`suite::Configuration::run`] (a
+//! [`driver`] or a [`floors`] run inside a [`measure::Window`]) ->
+//! [`measurement::Measurement`] -> [`table`] or a JSON line.
+
+pub mod cli;
+pub mod driver;
+pub mod floors;
+pub mod handoff;
+pub mod measure;
+pub mod measurement;
+pub mod platform;
+pub mod runtime;
+pub mod suite;
+pub mod table;
+pub mod work;

@@ -1,2 +1,52 @@
-//! The `handoff-bench` binary.
-fn main() {}
+//! The `handoff-bench` binary: parse flags, run the selected configurations, print results.
+
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use clap::Parser;
+use handoff_bench::cli::{Cli, Config, Format};
+use handoff_bench::measurement::Measurement;
+use handoff_bench::table;
+
+/// Bad usage: a bad flag (clap uses the same code) or an `--only` that matches nothing.
+const EXIT_USAGE: u8 = 2;
+
+fn main() -> ExitCode {
+    let config = match Config::try_from(Cli::parse()) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if config.list {
+        for configuration in &config.configurations {
+            let _ = writeln!(stdout, "{configuration}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    let progress = std::io::stderr().is_terminal();
+    let total = config.configurations.len();
+    let mut rows: Vec<Measurement> = Vec::with_capacity(total);
+    for (index, configuration) in config.configurations.iter().enumerate() {
+        if progress {
+            eprint!("\r[{}/{total}] {configuration} ...\x1b[K", index + 1);
+        }
+        let row = configuration.run(config.work, config.shape);
+        if config.format == Format::Json {
+            // One line per configuration as soon as it is measured.
+            let line = serde_json::to_string(&row).expect("a measurement serializes");
+            let _ = writeln!(stdout, "{line}");
+            let _ = stdout.flush();
+        }
+        rows.push(row);
+    }
+    if progress {
+        eprint!("\r\x1b[K");
+    }
+    if config.format == Format::Table {
+        let _ = write!(stdout, "{}", table::render(&rows));
+    }
+    ExitCode::SUCCESS
+}

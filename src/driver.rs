@@ -1,0 +1,94 @@
+//! The async side of a run: warm-up, the timed window, and the calls inside it.
+
+use std::time::Duration;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+
+use crate::handoff::Handoff;
+use crate::measure::{self, Role, Usage, Window};
+use crate::runtime::Runtime;
+use crate::work::{self, spin_for};
+
+/// How the async side makes its calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    /// Calls inside the timed window.
+    pub count: u64,
+    /// Calls kept outstanding at once (1: strictly sequential).
+    pub in_flight: u64,
+    /// Asynchronous wait before each call (sparse traffic); zero for back-to-back calls.
+    pub gap: Duration,
+    /// Busy work on the async side before each call (a calibration aid).
+    pub inject: Duration,
+}
+
+/// Warms `handoff` up with `in_flight` checked calls, then makes `shape.count` calls inside
+/// a timed window and returns what the window cost. The handoff is dropped (shut down)
+/// after the window closes.
+pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> Usage {
+    measure::register(Role::Loop);
+    // Warm-up: as many concurrent calls as the run keeps in flight, so pools have started
+    // the threads they need before the window opens. The seed checks 7 == f(5).
+    let warm_up: FuturesUnordered<_> = (0..shape.in_flight).map(|_| handoff.call(5)).collect();
+    let answers: Vec<u64> = warm_up.collect().await;
+    assert!(
+        answers.iter().all(|&answer| answer == 7),
+        "warm-up answered {answers:?}"
+    );
+
+    let window = Window::start();
+    let answered = if shape.in_flight == 1 {
+        sequential(runtime, &handoff, shape).await
+    } else {
+        concurrent(runtime, &handoff, shape).await
+    };
+    let usage = window.finish();
+    assert_eq!(answered, shape.count, "every call answered exactly once");
+    drop(handoff);
+    usage
+}
+
+/// Waits the gap and burns the injected work that precede every call.
+async fn before_call(runtime: Runtime, shape: Shape) {
+    if !shape.gap.is_zero() {
+        runtime.sleep(shape.gap).await;
+    }
+    spin_for(shape.inject);
+}
+
+async fn sequential<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> u64 {
+    for input in 0..shape.count {
+        before_call(runtime, shape).await;
+        let answer = handoff.call(input).await;
+        measure::register(Role::Loop);
+        assert_eq!(answer, work::answer(input), "call {input} answered wrongly");
+    }
+    shape.count
+}
+
+async fn concurrent<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> u64 {
+    let call = |input: u64| {
+        let answer = handoff.call(input);
+        async move { (input, answer.await) }
+    };
+    let mut outstanding = FuturesUnordered::new();
+    let mut next = 0;
+    let mut answered = 0;
+    while next < shape.count.min(shape.in_flight) {
+        before_call(runtime, shape).await;
+        outstanding.push(call(next));
+        next += 1;
+    }
+    while let Some((input, answer)) = outstanding.next().await {
+        measure::register(Role::Loop);
+        assert_eq!(answer, work::answer(input), "call {input} answered wrongly");
+        answered += 1;
+        if next < shape.count {
+            before_call(runtime, shape).await;
+            outstanding.push(call(next));
+            next += 1;
+        }
+    }
+    answered
+}

@@ -1,0 +1,145 @@
+//! The platform layer: every `unsafe` block and libc call of the crate lives here.
+//!
+//! Linux only. Per-thread CPU time is read from the kernel's per-thread CPU clock
+//! (`clock_gettime` on a clock id built from a thread id, the same encoding glibc's
+//! `pthread_getcpuclockid` uses), because it is exact: unlike `/proc/<tid>/schedstat` or
+//! `CLOCK_PROCESS_CPUTIME_ID`, it includes the time a thread has been running *right now* on
+//! another core, which can otherwise lag by one scheduler tick (4 ms at HZ=250).
+
+use std::time::Duration;
+
+/// A kernel thread id (what `gettid(2)` returns and `/proc/self/task/` lists).
+pub type Tid = libc::pid_t;
+
+/// The kernel thread id of the calling thread.
+pub fn current_tid() -> Tid {
+    // SAFETY: gettid has no preconditions and cannot fail.
+    unsafe { libc::gettid() }
+}
+
+/// The kernel's per-thread clock id for `tid`: `MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)`
+/// from the kernel's `posix-timers.h`, which glibc also uses for `pthread_getcpuclockid`.
+fn thread_cpu_clock(tid: Tid) -> libc::clockid_t {
+    const CPUCLOCK_SCHED: libc::clockid_t = 2;
+    const CPUCLOCK_PERTHREAD_MASK: libc::clockid_t = 4;
+    (!(tid as libc::clockid_t) << 3) | CPUCLOCK_PERTHREAD_MASK | CPUCLOCK_SCHED
+}
+
+fn read_clock(clock: libc::clockid_t) -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec; an invalid clock id only makes the call
+    // return -1 (EINVAL), which we report as `None`.
+    let rc = unsafe { libc::clock_gettime(clock, &mut ts) };
+    (rc == 0).then(|| Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32))
+}
+
+/// CPU time (user + system) consumed so far by thread `tid` of this process, or `None` if
+/// that thread no longer exists.
+pub fn thread_cpu_time(tid: Tid) -> Option<Duration> {
+    read_clock(thread_cpu_clock(tid))
+}
+
+/// CPU time (user + system) consumed so far by the whole process, including threads that
+/// have exited. Can lag by up to one tick for threads running on another core.
+pub fn process_cpu_time() -> Duration {
+    read_clock(libc::CLOCK_PROCESS_CPUTIME_ID).unwrap_or_default()
+}
+
+/// Context switches of the calling thread so far.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ContextSwitches {
+    /// Voluntary: the thread blocked (parked, slept, waited on I/O).
+    pub voluntary: u64,
+    /// Involuntary: the scheduler preempted the thread.
+    pub involuntary: u64,
+}
+
+/// The calling thread's own context-switch counters (`getrusage(RUSAGE_THREAD)`).
+pub fn current_thread_context_switches() -> ContextSwitches {
+    // SAFETY: rusage is plain old data; all-zero is a valid value.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `usage` is a valid, writable rusage; RUSAGE_THREAD is supported on Linux
+    // since 2.6.26, and the call has no other preconditions.
+    let rc = unsafe { libc::getrusage(libc::RUSAGE_THREAD, &mut usage) };
+    if rc != 0 {
+        return ContextSwitches::default();
+    }
+    ContextSwitches {
+        voluntary: usage.ru_nvcsw as u64,
+        involuntary: usage.ru_nivcsw as u64,
+    }
+}
+
+/// Context switches of thread `tid` of this process, from `/proc/self/task/<tid>/status`
+/// (the same counters `getrusage` reports), or `None` if the thread is gone.
+pub fn thread_context_switches(tid: Tid) -> Option<ContextSwitches> {
+    let status = std::fs::read_to_string(format!("/proc/self/task/{tid}/status")).ok()?;
+    parse_context_switches(&status)
+}
+
+fn parse_context_switches(status: &str) -> Option<ContextSwitches> {
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix(name))
+            .and_then(|rest| rest.trim().parse::<u64>().ok())
+    };
+    Some(ContextSwitches {
+        voluntary: field("voluntary_ctxt_switches:")?,
+        involuntary: field("nonvoluntary_ctxt_switches:")?,
+    })
+}
+
+/// The name of thread `tid` of this process, or `None` if it is gone.
+pub fn thread_name(tid: Tid) -> Option<String> {
+    let comm = std::fs::read_to_string(format!("/proc/self/task/{tid}/comm")).ok()?;
+    Some(comm.trim_end().to_owned())
+}
+
+/// The ids of every live thread of this process.
+pub fn live_threads() -> Vec<Tid> {
+    let Ok(entries) = std::fs::read_dir("/proc/self/task") else {
+        return vec![current_tid()];
+    };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse().ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_both_counters_from_a_status_file() {
+        let status = "Name:\tx\nvoluntary_ctxt_switches:\t12\nnonvoluntary_ctxt_switches:\t3\n";
+        assert_eq!(
+            parse_context_switches(status),
+            Some(ContextSwitches {
+                voluntary: 12,
+                involuntary: 3
+            })
+        );
+        assert_eq!(parse_context_switches("Name:\tx\n"), None);
+    }
+
+    #[test]
+    fn own_thread_is_listed_and_readable() {
+        let me = current_tid();
+        assert!(live_threads().contains(&me));
+        assert!(thread_cpu_time(me).is_some());
+        let from_proc = thread_context_switches(me).unwrap();
+        let from_rusage = current_thread_context_switches();
+        // Same kernel counters, read twice; they may only have grown in between.
+        assert!(from_rusage.voluntary >= from_proc.voluntary);
+    }
+
+    #[test]
+    fn a_thread_that_does_not_exist_reads_as_none() {
+        // pid_max is at most 2^22 on Linux, so this id can never be one of our threads.
+        assert_eq!(thread_cpu_time(1 << 23), None);
+    }
+}
