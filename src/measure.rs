@@ -10,7 +10,10 @@
 //!    threads the runtimes start) are [`Role::Other`].
 //! 3. [`Snapshot::take`] reads every live thread's exact CPU clock and context switches.
 //!    A registered thread that exits records its final counters from a thread-local
-//!    destructor, so its share is not lost when it exits inside the timed window.
+//!    destructor, so its share is not lost when it exits inside the timed window. A thread
+//!    that nobody registered and that both starts and exits inside the window is not seen
+//!    at all; the runtimes' helper threads live for the whole run, and the `cpu_process`
+//!    cross-check below would show such a loss.
 //! 4. [`Window::finish`] subtracts the start snapshot from the end snapshot thread by thread
 //!    and sums per role. The total is the sum over threads, so the roles add up to it by
 //!    construction; `cpu_process` is the kernel's own process clock over the same window, an
@@ -222,7 +225,10 @@ impl Usage {
 /// [`Role::Other`].
 fn role_by_name(name: &str) -> Role {
     const LOOP_THREAD_PREFIXES: [&str; 1] = ["async-std/runti"];
-    if LOOP_THREAD_PREFIXES.iter().any(|prefix| name.starts_with(prefix)) {
+    if LOOP_THREAD_PREFIXES
+        .iter()
+        .any(|prefix| name.starts_with(prefix))
+    {
         Role::Loop
     } else {
         Role::Other

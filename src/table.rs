@@ -118,7 +118,7 @@ mod tests {
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines[0],
-            "Framework       Wall  CpuTotal  CpuEvtLoop  CpuWorker  CpuOther  us/call  x park  vcsw/call  ivcsw/call"
+            "Framework        Wall  CpuTotal  CpuEvtLoop  CpuWorker  CpuOther  us/call  x park  vcsw/call  ivcsw/call"
         );
         // 20 us per call against the floor's 16 us: 1.25x.
         assert_eq!(

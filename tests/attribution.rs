@@ -1,0 +1,127 @@
+//! Per-thread CPU attribution on real threads. Its own test binary, and one test function,
+//! because the accounting is process-wide: parallel tests would burn CPU in each other's
+//! windows.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use handoff_bench::measure::{self, Role, Window};
+use handoff_bench::platform;
+
+const BURN: Duration = Duration::from_millis(50);
+
+/// Spins until this thread's own CPU clock has advanced by `amount`: a known amount of CPU,
+/// however often the (shared, noisy) machine preempts us.
+fn burn_cpu(amount: Duration) {
+    let tid = platform::current_tid();
+    let start = platform::thread_cpu_time(tid).unwrap();
+    while platform::thread_cpu_time(tid).unwrap() - start < amount {
+        std::hint::spin_loop();
+    }
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1e3
+}
+
+#[test]
+fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
+    measure::begin_epoch();
+    measure::register(Role::Loop);
+
+    // A worker that burns 50 ms when told to, then waits; an idle loop-role thread; (below)
+    // an unregistered helper that burns 50 ms; a worker that burns 50 ms and exits inside
+    // the window (its share must survive its exit).
+    let (go_worker, worker_go) = mpsc::channel::<()>();
+    let (worker_done, done) = mpsc::channel::<()>();
+    let worker = thread::spawn(move || {
+        measure::register(Role::Worker);
+        worker_go.recv().unwrap();
+        burn_cpu(BURN);
+        worker_done.send(()).unwrap();
+        worker_go.recv().unwrap_or(());
+    });
+    let (stop_idle, idle_stop) = mpsc::channel::<()>();
+    let (idle_ready, ready) = mpsc::channel::<()>();
+    let idle = thread::spawn(move || {
+        measure::register(Role::Loop);
+        idle_ready.send(()).unwrap();
+        idle_stop.recv().unwrap_or(());
+    });
+    ready.recv().unwrap();
+
+    let window = Window::start();
+    go_worker.send(()).unwrap();
+    done.recv().unwrap();
+    // Unregistered threads are read while alive (a thread nobody registered has no exit
+    // hook), as runtime helper threads are: this one waits until the window has closed.
+    let (helper_done, helper_burnt) = mpsc::channel::<()>();
+    let (release_helper, helper_release) = mpsc::channel::<()>();
+    let helper = thread::spawn(move || {
+        burn_cpu(BURN);
+        helper_done.send(()).unwrap();
+        helper_release.recv().unwrap_or(());
+    });
+    helper_burnt.recv().unwrap();
+    thread::spawn(|| {
+        measure::register(Role::Worker);
+        burn_cpu(BURN);
+    })
+    .join()
+    .unwrap();
+    let usage = window.finish();
+
+    drop(go_worker);
+    drop(stop_idle);
+    drop(release_helper);
+    helper.join().unwrap();
+    worker.join().unwrap();
+    idle.join().unwrap();
+
+    // Two 50 ms workers (one of them exited), one 50 ms helper. The upper tolerance covers
+    // reading clocks and spawning threads, not scheduling noise: CPU clocks do not count
+    // time a thread spends preempted.
+    let worker_ms = ms(usage.worker_threads.cpu);
+    assert!(
+        (100.0..115.0).contains(&worker_ms),
+        "worker role got {worker_ms} ms, expected ~100"
+    );
+    let other_ms = ms(usage.other_threads.cpu);
+    assert!(
+        (50.0..60.0).contains(&other_ms),
+        "other role got {other_ms} ms, expected ~50"
+    );
+    // The loop role is this thread (clock reads, thread spawns and joins) plus the idle
+    // thread: neither burns anything close to a burn.
+    let loop_ms = ms(usage.loop_threads.cpu);
+    assert!(
+        loop_ms < 10.0,
+        "loop role got {loop_ms} ms, expected almost nothing"
+    );
+    let idle_share = usage
+        .per_thread
+        .iter()
+        .find(|thread| thread.role == Role::Loop && thread.tid != platform::current_tid());
+    if let Some(idle_share) = idle_share {
+        assert!(
+            ms(idle_share.usage.cpu) < 1.0,
+            "idle thread got {:?}",
+            idle_share.usage.cpu
+        );
+    }
+
+    // The roles add up to the total, and the total agrees with the kernel's own process
+    // clock: at the end of the window every other thread is idle, so that clock is exact.
+    let total = usage.cpu_total();
+    assert_eq!(
+        total,
+        usage.loop_threads.cpu + usage.worker_threads.cpu + usage.other_threads.cpu
+    );
+    let process_ms = ms(usage.cpu_process);
+    let total_ms = ms(total);
+    assert!(
+        (process_ms - total_ms).abs() <= 0.02 * process_ms,
+        "sum of threads {total_ms} ms vs process clock {process_ms} ms"
+    );
+}

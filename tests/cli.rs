@@ -1,0 +1,131 @@
+//! The binary's command-line contract (DESIGN.md, Contract 1).
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn bench() -> Command {
+    Command::cargo_bin("handoff-bench").unwrap()
+}
+
+#[test]
+fn list_prints_the_ten_ids_in_report_order() {
+    let output = bench().arg("--list").output().unwrap();
+    assert!(output.status.success());
+    let ids: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_owned)
+        .collect();
+    let expected = [
+        "tokio-current/to-thread",
+        "tokio-current/dedicated",
+        "tokio-multi/to-thread",
+        "tokio-multi/dedicated",
+        "async-std/to-thread",
+        "async-std/dedicated",
+        "smol/to-thread",
+        "smol/dedicated",
+        "floor/spin",
+        "floor/park",
+    ];
+    for id in expected {
+        assert!(ids.iter().any(|listed| listed == id), "--list lacks {id}");
+    }
+}
+
+#[test]
+fn list_honours_only() {
+    bench()
+        .args(["--list", "--only", "floor/*"])
+        .assert()
+        .success()
+        .stdout("floor/spin\nfloor/park\n");
+}
+
+#[test]
+fn json_is_one_object_per_line_and_nothing_else() {
+    let output = bench()
+        .args([
+            "--format", "json", "--count", "100", "--only", "floor/*", "--only", "smol/*",
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let ids: Vec<String> = stdout
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<serde_json::Value>(line).expect("every line is JSON")["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "smol/to-thread",
+            "smol/dedicated",
+            "floor/spin",
+            "floor/park"
+        ]
+    );
+}
+
+#[test]
+fn table_has_the_seed_columns_and_a_row_per_configuration() {
+    let output = bench()
+        .args(["--count", "100", "--only", "floor/*"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let mut lines = stdout.lines();
+    let header: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(
+        &header[..5],
+        ["Framework", "Wall", "CpuTotal", "CpuEvtLoop", "CpuWorker"]
+    );
+    assert!(lines.next().unwrap().starts_with("floor/spin "));
+    let park: Vec<&str> = lines.next().unwrap().split_whitespace().collect();
+    assert_eq!(park[0], "floor/park");
+    assert_eq!(park[7], "1.00", "the park floor is 1.00x itself");
+}
+
+#[test]
+fn an_only_matching_nothing_exits_2_and_names_the_pattern() {
+    bench()
+        .args(["--only", "nope/*"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "--only 'nope/*' matches no configuration",
+        ));
+}
+
+#[test]
+fn bad_flags_exit_2_and_name_the_problem() {
+    bench()
+        .arg("--frobnicate")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--frobnicate"));
+    bench().args(["--work", "nap"]).assert().code(2).stderr(
+        predicate::str::contains("--work").and(predicate::str::contains("unknown work `nap`")),
+    );
+    bench()
+        .args(["--count", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--count"));
+    bench()
+        .args(["--in-flight", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--in-flight"));
+    bench()
+        .args(["--format", "xml"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--format"));
+}
