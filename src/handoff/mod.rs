@@ -1,6 +1,7 @@
 //! Ways of handing a synchronous call to another thread and awaiting its answer.
 
 pub mod dedicated;
+pub mod patterns;
 pub mod to_thread;
 
 use std::future::Future;
