@@ -7,6 +7,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod comment;
+mod github;
+
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
 struct Cli {
@@ -15,9 +18,18 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Post or update the benchmark comment on a pull request.
+    Comment(comment::CommentArgs),
+}
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    let result = match cli.command {
+        Command::Comment(args) => args.run(),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
 }
