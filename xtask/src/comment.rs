@@ -200,6 +200,10 @@ fn post(cfg: CommentConfig, token: Option<&Token>) -> Result<ExitCode, Failure> 
 }
 
 async fn post_with_token(cfg: &CommentConfig, token: &Token) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !token.occurs_in(&cfg.body),
+        "the report contains the value of {TOKEN_ENV}; refusing to post it"
+    );
     let client = Client::new(cfg.api.clone(), token, cfg.policy, Arc::new(TokioSleeper))
         .context("setting up the GitHub client")?;
     let author = resolve_author(&client, cfg.author.as_deref()).await?;

@@ -485,3 +485,14 @@ async fn valid_results_and_an_escaped_header_are_accepted() {
         "{body}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_carrying_the_token_is_never_posted() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), &format!("| leaked | {TOKEN} |\n"));
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("refusing to post"), "{}", run.stderr);
+    assert!(fake.request_lines().await.is_empty());
+}

@@ -24,6 +24,8 @@ pub enum InputError {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("{path} is not a regular file (a symbolic link, directory or device); refusing it")]
+    NotRegular { path: PathBuf },
     #[error("{path} is larger than the {max}-byte limit for this file")]
     TooLarge { path: PathBuf, max: u64 },
     #[error("{path} is not UTF-8 text")]
@@ -41,13 +43,20 @@ pub enum InputError {
     WrongSchema { path: PathBuf, found: String },
 }
 
-/// Reads a UTF-8 text file of at most `max` bytes (counted while reading, so a growing or
-/// special file cannot make it read more).
+/// Reads a UTF-8 text file of at most `max` bytes (counted while reading, so a growing
+/// file cannot make it read more). Only regular files are read: a symbolic link in an
+/// artifact could otherwise point at a secret on the runner (e.g. `/proc/self/environ`).
 pub fn read_capped(path: &Path, max: u64) -> Result<String, InputError> {
     let unreadable = |source| InputError::Unreadable {
         path: path.to_owned(),
         source,
     };
+    let meta = std::fs::symlink_metadata(path).map_err(unreadable)?;
+    if !meta.file_type().is_file() {
+        return Err(InputError::NotRegular {
+            path: path.to_owned(),
+        });
+    }
     let file = std::fs::File::open(path).map_err(unreadable)?;
     let mut bytes = Vec::new();
     file.take(max + 1)
@@ -144,6 +153,24 @@ mod tests {
         assert!(matches!(
             read_capped(&dir.path().join("missing"), 10),
             Err(InputError::Unreadable { .. })
+        ));
+        assert!(matches!(
+            read_capped(dir.path(), 10),
+            Err(InputError::NotRegular { .. })
+        ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symbolic_links_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("secret");
+        std::fs::write(&target, "s3cret").unwrap();
+        let link = dir.path().join("bench.md");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        assert!(matches!(
+            read_capped(&link, 100),
+            Err(InputError::NotRegular { .. })
         ));
     }
 }

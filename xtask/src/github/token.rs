@@ -34,6 +34,11 @@ impl Token {
         &self.0
     }
 
+    /// Whether the secret occurs in `text` (a report must never carry it).
+    pub fn occurs_in(&self, text: &str) -> bool {
+        text.contains(self.0.as_str())
+    }
+
     /// `text` with every occurrence of the secret replaced by `<redacted>`: a last line of
     /// defence for messages that quote what a server or library said.
     pub fn scrub(&self, text: &str) -> String {
