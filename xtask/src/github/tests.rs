@@ -205,3 +205,22 @@ async fn not_found_explains_repo_or_access() {
     );
     assert!(sleeper.waits().is_empty());
 }
+
+#[tokio::test]
+async fn an_enterprise_api_base_with_a_path_prefixes_every_request() {
+    let server = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/api/v3/user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"login": "ghe-user"})))
+        .mount(&server)
+        .await;
+    let client = Client::new(
+        ApiBase::parse(&format!("{}/api/v3", server.uri())).unwrap(),
+        &Token::new("t").unwrap(),
+        policy(),
+        Arc::new(RecordingSleeper::default()),
+    )
+    .unwrap();
+    let author = resolve_author(&client, None).await.unwrap();
+    assert_eq!(author.login, "ghe-user");
+}
