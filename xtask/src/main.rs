@@ -5,24 +5,31 @@
 
 use std::process::ExitCode;
 
-use clap::{CommandFactory, Parser, Subcommand};
+use clap::{Parser, Subcommand};
+
+mod comment;
+mod github;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Post or update the benchmark comment on a pull request.
+    Comment(comment::CommentArgs),
+}
 
 fn main() -> ExitCode {
-    match Cli::parse().command {
-        Some(command) => match command {},
-        None => {
-            let _ = Cli::command().print_help();
-            ExitCode::from(2)
-        }
-    }
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Comment(args) => args.run(),
+    };
+    result.unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        ExitCode::FAILURE
+    })
 }

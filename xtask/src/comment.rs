@@ -1,0 +1,227 @@
+//! `cargo xtask comment`: post the benchmark report as one sticky pull-request comment.
+//!
+//! Pipeline: flags -> [`CommentConfig`] (validated, files read and checked) -> body
+//! (marker, header, report cut to 65,536 characters) -> no token: print it; token: find the
+//! author, update or create the comment. Exit 0 posted (or no token without
+//! `--require-post`), 2 bad usage or input, 1 API failure or no token with `--require-post`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow};
+
+use crate::github::artifact::{self, MAX_MARKDOWN_BYTES, MAX_RESULTS_BYTES};
+use crate::github::body::{BodyParts, COMMENT_LIMIT, compose};
+use crate::github::client::{ApiBase, Client};
+use crate::github::identity::{AuthorSource, is_valid_login, resolve_author};
+use crate::github::markdown::{HeaderInfo, header_line, is_plain_url};
+use crate::github::repo::{PullRequest, RepoSlug};
+use crate::github::retry::{RetryPolicy, TokioSleeper};
+use crate::github::sticky::{Posted, upsert};
+use crate::github::token::{TOKEN_ENV, Token};
+
+/// Post or update the benchmark comment on a pull request.
+///
+/// The token is read from GITHUB_TOKEN (never from a flag), the API base from
+/// GITHUB_API_URL (default https://api.github.com).
+#[derive(Debug, clap::Args)]
+pub struct CommentArgs {
+    /// Repository, as OWNER/NAME.
+    #[arg(long, value_name = "OWNER/NAME")]
+    repo: String,
+
+    /// Pull request number.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    pr: u64,
+
+    /// The markdown report to post.
+    #[arg(long, value_name = "FILE")]
+    markdown: PathBuf,
+
+    /// A results file (bench.json) to validate first: it must be a handoff-bench results
+    /// file of schema 1; use it when the files come from an untrusted artifact.
+    #[arg(long, value_name = "FILE")]
+    results: Option<PathBuf>,
+
+    /// Fail (exit 1) when GITHUB_TOKEN is not set instead of printing the report.
+    #[arg(long)]
+    require_post: bool,
+
+    /// Login whose marked comment is updated; default: the token's account, or
+    /// github-actions[bot] for an Actions (installation) token.
+    #[arg(long, value_name = "LOGIN")]
+    author: Option<String>,
+
+    /// Head branch of the pull request, shown (escaped) in the comment's header.
+    #[arg(long, value_name = "NAME")]
+    head_ref: Option<String>,
+
+    /// Head commit of the pull request, shown in the header.
+    #[arg(long, value_name = "SHA")]
+    head_sha: Option<String>,
+
+    /// URL of the workflow run holding the full report (job summary and artifact).
+    #[arg(long, value_name = "URL")]
+    details_url: Option<String>,
+
+    /// Retries of a failed API request (5xx, rate limit, no answer).
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    max_retries: u32,
+
+    /// Longest wait accepted between retries, in seconds; GitHub asking for longer ends the
+    /// command with an error rather than a too-early retry.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    max_retry_wait: u64,
+}
+
+/// The validated command: everything read and checked, nothing from clap.
+#[derive(Debug)]
+struct CommentConfig {
+    pr: PullRequest,
+    body: String,
+    author: Option<String>,
+    require_post: bool,
+    api: ApiBase,
+    policy: RetryPolicy,
+}
+
+/// Failure kinds, for the exit status.
+enum Failure {
+    /// Bad flags or input files: exit 2.
+    Usage(anyhow::Error),
+    /// The API call failed: exit 1.
+    Api(anyhow::Error),
+}
+
+impl CommentArgs {
+    /// Runs the subcommand. Usage errors are reported here (exit 2); API failures are
+    /// returned for `main` to print (exit 1). Neither ever contains the token.
+    pub fn run(self) -> anyhow::Result<ExitCode> {
+        let token = Token::from_env();
+        let scrub = |text: String| match &token {
+            Some(t) => t.scrub(&text),
+            None => text,
+        };
+        match self
+            .validate()
+            .map_err(Failure::Usage)
+            .and_then(|cfg| post(cfg, token.as_ref()))
+        {
+            Ok(code) => Ok(code),
+            Err(Failure::Usage(e)) => {
+                eprintln!("error: {}", scrub(format!("{e:#}")));
+                Ok(ExitCode::from(2))
+            }
+            Err(Failure::Api(e)) => Err(anyhow!(scrub(format!("{e:#}")))),
+        }
+    }
+
+    fn validate(self) -> anyhow::Result<CommentConfig> {
+        let repo: RepoSlug = self.repo.parse()?;
+        if let Some(login) = self.author.as_deref().filter(|l| !is_valid_login(l)) {
+            anyhow::bail!("--author {login:?} is not a GitHub login");
+        }
+        if let Some(url) = self.details_url.as_deref().filter(|u| !is_plain_url(u)) {
+            anyhow::bail!("--details-url {url:?} is not a plain http(s) URL");
+        }
+        let api = ApiBase::from_env()?;
+        if let Some(path) = &self.results {
+            let text = artifact::read_capped(path, MAX_RESULTS_BYTES)?;
+            artifact::check_results(path, &text)?;
+        }
+        let report = artifact::read_capped(&self.markdown, MAX_MARKDOWN_BYTES)
+            .context("reading the --markdown report")?;
+        let header = header_line(&HeaderInfo {
+            head_ref: self.head_ref.as_deref(),
+            head_sha: self.head_sha.as_deref(),
+            details_url: self.details_url.as_deref(),
+        });
+        let full_report_at = match self.details_url.as_deref() {
+            Some(url) => format!(
+                "in the job summary and the `bench-results` artifact of [the benchmark run]({url})"
+            ),
+            None => "in the job summary and the `bench-results` artifact of the benchmark \
+                     workflow run"
+                .to_owned(),
+        };
+        let body = compose(
+            &BodyParts {
+                header: header.as_deref(),
+                report: &report,
+                full_report_at: &full_report_at,
+            },
+            COMMENT_LIMIT,
+        );
+        Ok(CommentConfig {
+            pr: PullRequest {
+                repo,
+                number: self.pr,
+            },
+            body,
+            author: self.author,
+            require_post: self.require_post,
+            api,
+            policy: RetryPolicy {
+                max_retries: self.max_retries,
+                max_wait: Duration::from_secs(self.max_retry_wait),
+                ..RetryPolicy::default()
+            },
+        })
+    }
+}
+
+fn post(cfg: CommentConfig, token: Option<&Token>) -> Result<ExitCode, Failure> {
+    let Some(token) = token else {
+        println!("{}", cfg.body);
+        if cfg.require_post {
+            eprintln!(
+                "error: {TOKEN_ENV} is not set: nothing was posted to {} (--require-post)",
+                cfg.pr
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        eprintln!(
+            "warning: {TOKEN_ENV} is not set: nothing was posted to {}; the report is printed above",
+            cfg.pr
+        );
+        return Ok(ExitCode::SUCCESS);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .map_err(Failure::Api)?;
+    runtime
+        .block_on(post_with_token(&cfg, token))
+        .with_context(|| format!("posting the benchmark comment to {} failed", cfg.pr))
+        .map_err(Failure::Api)
+}
+
+async fn post_with_token(cfg: &CommentConfig, token: &Token) -> anyhow::Result<ExitCode> {
+    anyhow::ensure!(
+        !token.occurs_in(&cfg.body),
+        "the report contains the value of {TOKEN_ENV}; refusing to post it"
+    );
+    let client = Client::new(cfg.api.clone(), token, cfg.policy, Arc::new(TokioSleeper))
+        .context("setting up the GitHub client")?;
+    let author = resolve_author(&client, cfg.author.as_deref()).await?;
+    let how = match author.source {
+        AuthorSource::Flag => "from --author",
+        AuthorSource::TokenOwner => "the token's account",
+        AuthorSource::Installation => "an installation token (GET /user answered 403)",
+    };
+    eprintln!("note: our comment is the one by {} ({how})", author.login);
+    let posted = upsert(&client, &cfg.pr, &author, &cfg.body).await?;
+    let (verb, id, url) = match &posted {
+        Posted::Created { id, url } => ("created", id, url),
+        Posted::Updated { id, url } => ("updated", id, url),
+    };
+    println!(
+        "{verb} comment {id} on {}{}",
+        cfg.pr,
+        url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
+    );
+    Ok(ExitCode::SUCCESS)
+}

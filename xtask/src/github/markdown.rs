@@ -1,0 +1,114 @@
+//! Markdown escaping for text that came from a pull request (branch names), and the
+//! comment's header line built from it.
+
+/// `text` made inert as inline markdown: every ASCII punctuation character is
+/// backslash-escaped (CommonMark allows this for all of them), so branch names cannot open
+/// links, images, HTML, emphasis or tables; control characters become spaces.
+pub fn escape_inline(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_ascii_punctuation() {
+            out.push('\\');
+            out.push(c);
+        } else if c.is_control() {
+            out.push(' ');
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// What the header line says about the run being reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HeaderInfo<'a> {
+    /// The pull request's head branch (untrusted: escaped).
+    pub head_ref: Option<&'a str>,
+    /// The head commit; kept only if it is 7-40 hex digits.
+    pub head_sha: Option<&'a str>,
+    /// Where the full report is (the bench workflow run); kept only if it is an http(s)
+    /// URL without spaces or markdown-breaking characters.
+    pub details_url: Option<&'a str>,
+}
+
+/// One line such as `Benchmark of branch \`feat\` at abc1234 ([workflow run](URL))`, or
+/// `None` when there is nothing to say.
+pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(head_ref) = info.head_ref.filter(|r| !r.trim().is_empty()) {
+        parts.push(format!("branch **{}**", escape_inline(head_ref)));
+    }
+    if let Some(sha) = info.head_sha.filter(|s| is_hex_sha(s)) {
+        parts.push(format!("commit {}", &sha[..sha.len().min(12)]));
+    }
+    let link = info
+        .details_url
+        .filter(|u| is_plain_url(u))
+        .map(|u| format!(" ([full report]({u}))"));
+    if parts.is_empty() && link.is_none() {
+        return None;
+    }
+    let what = if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" for {}", parts.join(", "))
+    };
+    Some(format!(
+        "**handoff-bench**{what}{}",
+        link.unwrap_or_default()
+    ))
+}
+
+fn is_hex_sha(s: &str) -> bool {
+    (7..=40).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// An http(s) URL that can sit inside `(...)` of a markdown link unchanged.
+pub fn is_plain_url(url: &str) -> bool {
+    (url.starts_with("https://") || url.starts_with("http://"))
+        && url.chars().all(|c| {
+            c.is_ascii_graphic() && !matches!(c, '(' | ')' | '<' | '>' | '"' | '\'' | '`' | '\\')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_markdown_and_html_in_branch_names() {
+        assert_eq!(escape_inline("a_b*c"), r"a\_b\*c");
+        assert_eq!(
+            escape_inline("x](https://evil)<img src=x>"),
+            r"x\]\(https\:\/\/evil\)\<img src\=x\>"
+        );
+        assert_eq!(escape_inline("line\nbreak|pipe"), r"line break\|pipe");
+        assert_eq!(escape_inline("naïve-ü"), r"naïve\-ü");
+    }
+
+    #[test]
+    fn header_with_everything() {
+        let line = header_line(&HeaderInfo {
+            head_ref: Some("feat/[x]"),
+            head_sha: Some("0123456789abcdef0123456789abcdef01234567"),
+            details_url: Some("https://github.com/o/r/actions/runs/1"),
+        })
+        .unwrap();
+        assert_eq!(
+            line,
+            r"**handoff-bench** for branch **feat\/\[x\]**, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1))"
+        );
+    }
+
+    #[test]
+    fn header_drops_what_is_not_well_formed() {
+        let info = HeaderInfo {
+            head_ref: None,
+            head_sha: Some("not-a-sha"),
+            details_url: Some("javascript:alert(1)"),
+        };
+        assert_eq!(header_line(&info), None);
+        assert!(!is_plain_url("https://x/a b"));
+        assert!(!is_plain_url("https://x/a)b"));
+    }
+}

@@ -1,0 +1,498 @@
+//! End-to-end runs of the real `xtask comment` binary against a fake GitHub on 127.0.0.1:
+//! exact requests, sticky behaviour, both kinds of token, retries, error messages, exit
+//! statuses, truncation, and that the token never appears in anything the binary prints.
+
+mod comment_support;
+
+use std::path::Path;
+use std::process::Output;
+
+use comment_support::fake_github::{
+    Comment, FakeGitHub, OWNER, PR, REPO, REPO_ID, TokenKind, chatter, comments_path,
+};
+use serde_json::{Value, json};
+use wiremock::ResponseTemplate;
+
+const TOKEN: &str = "ghs_S3cretT0kenThatMustNeverBePrinted";
+const MARKER: &str = "<!-- handoff-bench:pr-comment -->";
+
+struct Run {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs the binary with `args`, the API pointed at `api` and the token set or not. Every
+/// run checks that the token is in neither stdout nor stderr.
+async fn xtask(api: Option<&str>, token: Option<&str>, args: Vec<String>) -> Run {
+    let api = api.map(str::to_owned);
+    let token = token.map(str::to_owned);
+    let output: Output = tokio::task::spawn_blocking(move || {
+        let mut cmd = assert_cmd::cargo::cargo_bin_cmd!("xtask");
+        cmd.arg("comment").args(&args);
+        for var in ["GITHUB_TOKEN", "GITHUB_API_URL", "GITHUB_STEP_SUMMARY"] {
+            cmd.env_remove(var);
+        }
+        // Ask for every kind of diagnostic a dependency might print.
+        cmd.env("RUST_LOG", "trace").env("RUST_BACKTRACE", "full");
+        if let Some(api) = api {
+            cmd.env("GITHUB_API_URL", api);
+        }
+        if let Some(token) = token {
+            cmd.env("GITHUB_TOKEN", token);
+        }
+        cmd.output().unwrap()
+    })
+    .await
+    .unwrap();
+    let run = Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert!(
+        !run.stdout.contains(TOKEN),
+        "token in stdout:\n{}",
+        run.stdout
+    );
+    assert!(
+        !run.stderr.contains(TOKEN),
+        "token in stderr:\n{}",
+        run.stderr
+    );
+    run
+}
+
+fn report_file(dir: &Path, text: &str) -> String {
+    let path = dir.join("bench.md");
+    std::fs::write(&path, text).unwrap();
+    path.to_str().unwrap().to_owned()
+}
+
+fn args(markdown: &str, extra: &[&str]) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "--repo",
+        &format!("{OWNER}/{REPO}"),
+        "--pr",
+        &PR.to_string(),
+        "--markdown",
+        markdown,
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    v.extend(extra.iter().map(|s| s.to_string()));
+    v
+}
+
+fn ours(fake: &FakeGitHub) -> Vec<Comment> {
+    fake.comments()
+        .into_iter()
+        .filter(|c| c.body.starts_with(MARKER))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn creates_the_comment_with_exact_requests() {
+    let fake = FakeGitHub::start(TokenKind::Personal("octocat".into()), vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "| cfg | ratio |\n|---|---|\n| a | 1.01x |\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(
+        run.stdout.contains("created comment 1001"),
+        "{}",
+        run.stdout
+    );
+
+    assert_eq!(
+        fake.request_lines().await,
+        [
+            "GET /user".to_owned(),
+            format!("GET {}?per_page=100", comments_path()),
+            format!("POST {}", comments_path()),
+        ]
+    );
+    let requests = fake.server.received_requests().await.unwrap();
+    for req in &requests {
+        let header = |name: &str| {
+            req.headers
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        assert_eq!(
+            header("authorization").as_deref(),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
+        assert_eq!(
+            header("accept").as_deref(),
+            Some("application/vnd.github+json")
+        );
+        assert_eq!(
+            header("x-github-api-version").as_deref(),
+            Some("2022-11-28")
+        );
+        assert!(header("user-agent").is_some_and(|ua| !ua.is_empty()));
+    }
+    let post = &requests[2];
+    assert_eq!(
+        post.headers.get("content-type").unwrap(),
+        "application/json"
+    );
+    let body: Value = post.body_json().unwrap();
+    let expected = format!("{MARKER}\n| cfg | ratio |\n|---|---|\n| a | 1.01x |\n");
+    assert_eq!(body, json!({ "body": expected }));
+    assert_eq!(ours(&fake).len(), 1);
+    assert_eq!(ours(&fake)[0].login, "octocat");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installation_token_updates_the_bots_comment_on_page_two_of_150() {
+    let mut comments = chatter(150);
+    comments[119] = Comment {
+        id: 120,
+        login: "github-actions[bot]".into(),
+        kind: "Bot".into(),
+        body: format!("{MARKER}\nold report"),
+    };
+    let fake = FakeGitHub::start(TokenKind::Installation, comments).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "new report\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("github-actions[bot]"), "{}", run.stderr);
+    assert!(run.stdout.contains("updated comment 120"), "{}", run.stdout);
+
+    assert_eq!(
+        fake.request_lines().await,
+        [
+            "GET /user".to_owned(),
+            format!("GET {}?per_page=100", comments_path()),
+            format!("GET /repositories/{REPO_ID}/issues/{PR}/comments?per_page=100&page=2"),
+            format!("PATCH /repos/{OWNER}/{REPO}/issues/comments/120"),
+        ]
+    );
+    let patch = fake
+        .server
+        .received_requests()
+        .await
+        .unwrap()
+        .pop()
+        .unwrap();
+    assert_eq!(
+        patch.body_json::<Value>().unwrap(),
+        json!({ "body": format!("{MARKER}\nnew report\n") })
+    );
+    assert_eq!(fake.comments().len(), 150);
+    assert_eq!(ours(&fake)[0].body, format!("{MARKER}\nnew report\n"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn running_twice_leaves_exactly_one_comment() {
+    let fake = FakeGitHub::start(TokenKind::Installation, chatter(5)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "first\n");
+    let first = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(first.code, Some(0), "{}", first.stderr);
+    let md = report_file(dir.path(), "second\n");
+    let second = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(second.code, Some(0), "{}", second.stderr);
+    assert!(first.stdout.contains("created"), "{}", first.stdout);
+    assert!(second.stdout.contains("updated"), "{}", second.stdout);
+    let ours = ours(&fake);
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(ours[0].body, format!("{MARKER}\nsecond\n"));
+    assert_eq!(fake.comments().len(), 6);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn someone_elses_comment_quoting_the_marker_is_never_touched() {
+    let impostor = Comment {
+        id: 7,
+        login: "mallory".into(),
+        kind: "User".into(),
+        body: format!("{MARKER}\nlooks like the bot's report"),
+    };
+    let by_other_user = Comment {
+        id: 8,
+        login: "octocat".into(),
+        kind: "User".into(),
+        body: format!("{MARKER}\nposted earlier with a personal token"),
+    };
+    let fake = FakeGitHub::start(
+        TokenKind::Installation,
+        vec![impostor.clone(), by_other_user.clone()],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "report\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let comments = fake.comments();
+    assert_eq!(comments[0], impostor);
+    assert_eq!(comments[1], by_other_user);
+    assert_eq!(comments.len(), 3);
+    assert_eq!(comments[2].login, "github-actions[bot]");
+    assert!(
+        fake.request_lines()
+            .await
+            .iter()
+            .all(|l| !l.starts_with("PATCH"))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn author_flag_skips_get_user() {
+    let fake = FakeGitHub::start(TokenKind::Personal("octocat".into()), vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(&md, &["--author", "octocat"]),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(!fake.request_lines().await.contains(&"GET /user".to_owned()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_500_then_200_is_retried() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    fake.fail_next("GET", &comments_path(), 1, ResponseTemplate::new(500))
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("GitHub answered 500"), "{}", run.stderr);
+    let lists = fake
+        .request_lines()
+        .await
+        .iter()
+        .filter(|l| l.starts_with("GET /repos"))
+        .count();
+    assert_eq!(lists, 2);
+    assert_eq!(ours(&fake).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_secondary_rate_limit_with_retry_after_is_retried() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let limited = ResponseTemplate::new(403)
+        .insert_header("retry-after", "1")
+        .set_body_json(json!({"message": "You have exceeded a secondary rate limit."}));
+    fake.fail_next("POST", &comments_path(), 1, limited).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stderr.contains("retrying in 1s"), "{}", run.stderr);
+    let posts = fake
+        .request_lines()
+        .await
+        .iter()
+        .filter(|l| l.starts_with("POST"))
+        .count();
+    assert_eq!(posts, 2);
+    assert_eq!(ours(&fake).len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_says_the_token_is_invalid_and_exits_1() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let denied = ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}));
+    fake.fail_next("GET", "/user", 1, denied).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("401 Unauthorized"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("invalid, expired or revoked"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(fake.request_lines().await, ["GET /user"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_403_on_write_names_the_missing_permission() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let denied = ResponseTemplate::new(403)
+        .set_body_json(json!({"message": "Resource not accessible by integration"}));
+    fake.fail_next("POST", &comments_path(), 1, denied).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr.contains("pull-requests: write"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_404_says_repo_or_pr_not_found_or_not_visible() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let missing = ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
+    fake.fail_next("GET", &comments_path(), 1, missing).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(1));
+    assert!(
+        run.stderr
+            .contains("does not exist, or the token cannot see it"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut report = String::from("| configuration | ratio |\n|---|---|\n");
+    for i in 0..5000 {
+        report.push_str(&format!(
+            "| tokio-multi/dedicated-{i:05} | 1.0{}x |\n",
+            i % 10
+        ));
+    }
+    assert!(report.chars().count() > 100_000);
+    let md = report_file(dir.path(), &report);
+    let url = "https://github.com/acme/widgets/actions/runs/99";
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(&md, &["--details-url", url]),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let body = ours(&fake).pop().unwrap().body;
+    assert!(body.chars().count() <= 65_536, "{}", body.chars().count());
+    let rows: Vec<&str> = body.lines().filter(|l| l.starts_with('|')).collect();
+    assert!(rows.len() > 1000);
+    assert!(rows.iter().all(|r| r.ends_with(" |") || *r == "|---|---|"));
+    assert!(report.starts_with(&rows.join("\n")));
+    assert!(body.contains("Report truncated"), "{body}");
+    assert!(body.contains(&format!("[the benchmark run]({url})")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_token_the_report_is_printed_and_nothing_is_sent() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "| only | local |\n");
+    let run = xtask(Some(&fake.server.uri()), None, args(&md, &[])).await;
+    assert_eq!(run.code, Some(0));
+    assert!(run.stdout.contains("| only | local |"), "{}", run.stdout);
+    assert!(run.stderr.contains("nothing was posted"), "{}", run.stderr);
+
+    let required = xtask(
+        Some(&fake.server.uri()),
+        None,
+        args(&md, &["--require-post"]),
+    )
+    .await;
+    assert_eq!(required.code, Some(1));
+    assert!(
+        required.stderr.contains("--require-post"),
+        "{}",
+        required.stderr
+    );
+    assert!(fake.request_lines().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_input_exits_2_before_any_request() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let api = Some(fake.server.uri());
+
+    let mut bad_repo = args(&md, &[]);
+    bad_repo[1] = "not-a-slug".into();
+    let run = xtask(api.as_deref(), Some(TOKEN), bad_repo).await;
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("OWNER/NAME"), "{}", run.stderr);
+
+    let missing = dir.path().join("missing.md");
+    let run = xtask(
+        api.as_deref(),
+        Some(TOKEN),
+        args(missing.to_str().unwrap(), &[]),
+    )
+    .await;
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("missing.md"), "{}", run.stderr);
+
+    let results = dir.path().join("bench.json");
+    std::fs::write(&results, r#"{"schema": 1, "kind": "something-else"}"#).unwrap();
+    let run = xtask(
+        api.as_deref(),
+        Some(TOKEN),
+        args(&md, &["--results", results.to_str().unwrap()]),
+    )
+    .await;
+    assert_eq!(run.code, Some(2));
+    assert!(
+        run.stderr.contains("handoff-bench-results"),
+        "{}",
+        run.stderr
+    );
+
+    let run = xtask(Some("ftp://nope"), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("GITHUB_API_URL"), "{}", run.stderr);
+
+    assert!(fake.request_lines().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn valid_results_and_an_escaped_header_are_accepted() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), "r\n");
+    let results = dir.path().join("bench.json");
+    std::fs::write(
+        &results,
+        r#"{"schema": 1, "kind": "handoff-bench-results"}"#,
+    )
+    .unwrap();
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(
+            &md,
+            &[
+                "--results",
+                results.to_str().unwrap(),
+                "--head-ref",
+                "x](http://evil)<b>",
+                "--head-sha",
+                "0123456789abcdef0123456789abcdef01234567",
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let body = ours(&fake).pop().unwrap().body;
+    assert!(
+        body.contains(r"branch **x\]\(http\:\/\/evil\)\<b\>**, commit 0123456789ab"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_report_carrying_the_token_is_never_posted() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = report_file(dir.path(), &format!("| leaked | {TOKEN} |\n"));
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    assert_eq!(run.code, Some(1));
+    assert!(run.stderr.contains("refusing to post"), "{}", run.stderr);
+    assert!(fake.request_lines().await.is_empty());
+}

@@ -1,0 +1,3 @@
+//! Test support shared by the comment tests (not a test binary of its own).
+
+pub mod fake_github;
