@@ -8,3 +8,4 @@ pub mod measurement;
 pub mod metric;
 pub mod results;
 pub mod stats;
+pub mod report;

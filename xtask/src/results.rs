@@ -239,7 +239,7 @@ pub(crate) mod tests {
                 dirty: Some(false),
             },
             settings: Settings {
-                runs: 5,
+                runs: configs.iter().map(|(_, w)| w.len() as u32).max().unwrap_or(0),
                 count: 10_000,
                 work: "zero".to_owned(),
                 in_flight: 1,
