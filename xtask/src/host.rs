@@ -75,8 +75,12 @@ impl HostFingerprint {
             .or_else(|| command_output(Command::new("uname").arg("-r")))
             .unwrap_or_else(|| UNKNOWN.to_owned());
         let rustc_path = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-        let rustc = command_output(Command::new(rustc_path).arg("-V").current_dir(workspace_root))
-            .unwrap_or_else(|| UNKNOWN.to_owned());
+        let rustc = command_output(
+            Command::new(rustc_path)
+                .arg("-V")
+                .current_dir(workspace_root),
+        )
+        .unwrap_or_else(|| UNKNOWN.to_owned());
         let crates = std::fs::read_to_string(workspace_root.join("Cargo.lock"))
             .map(|lock| dependency_versions(&lock, ROOT_PACKAGE))
             .unwrap_or_default();
@@ -101,7 +105,12 @@ impl HostFingerprint {
                 });
             }
         };
-        push(&mut out.host, "cpu_model", &self.cpu_model, &current.cpu_model);
+        push(
+            &mut out.host,
+            "cpu_model",
+            &self.cpu_model,
+            &current.cpu_model,
+        );
         push(
             &mut out.host,
             "cores",
@@ -171,7 +180,9 @@ fn parse_lock(lock: &str) -> Vec<LockPackage> {
             in_dependencies = false;
             continue;
         }
-        let Some(pkg) = current.as_mut() else { continue };
+        let Some(pkg) = current.as_mut() else {
+            continue;
+        };
         if in_dependencies {
             if line.starts_with(']') {
                 in_dependencies = false;

@@ -239,7 +239,11 @@ pub(crate) mod tests {
                 dirty: Some(false),
             },
             settings: Settings {
-                runs: configs.iter().map(|(_, w)| w.len() as u32).max().unwrap_or(0),
+                runs: configs
+                    .iter()
+                    .map(|(_, w)| w.len() as u32)
+                    .max()
+                    .unwrap_or(0),
                 count: 10_000,
                 work: "zero".to_owned(),
                 in_flight: 1,
@@ -266,7 +270,10 @@ pub(crate) mod tests {
         value["configurations"][0]["summary"]["wall_ns_per_call"]["median"] = 1.0.into();
         let loaded = ResultFile::parse(&value.to_string(), Path::new("x.json")).unwrap();
         assert_eq!(loaded, file);
-        assert_eq!(loaded.configurations[0].summary[&Metric::Wall].median, 14_000.0);
+        assert_eq!(
+            loaded.configurations[0].summary[&Metric::Wall].median,
+            14_000.0
+        );
     }
 
     #[test]
@@ -274,7 +281,10 @@ pub(crate) mod tests {
         let p = Path::new("baselines/old.json");
         let err = ResultFile::parse("{\"schema\": 1,\n \"kind\": ", p).unwrap_err();
         let msg = err.to_string();
-        assert!(msg.contains("baselines/old.json") && msg.contains("line 2"), "{msg}");
+        assert!(
+            msg.contains("baselines/old.json") && msg.contains("line 2"),
+            "{msg}"
+        );
 
         let file = result_file(&[("floor/park", &[1.0])]);
         let v2 = file.to_json().replacen("\"schema\": 1", "\"schema\": 2", 1);

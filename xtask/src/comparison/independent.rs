@@ -35,7 +35,12 @@ impl Default for IndependentSettings {
 }
 
 /// The change estimate of one pair of sample sets.
-pub fn estimate(baseline: &Samples, current: &Samples, resamples: u32, seed: u64) -> ChangeEstimate {
+pub fn estimate(
+    baseline: &Samples,
+    current: &Samples,
+    resamples: u32,
+    seed: u64,
+) -> ChangeEstimate {
     let (b, c) = (baseline.median(), current.median());
     let ratio = match (b == 0.0, c == 0.0) {
         (true, true) => Some(1.0),
@@ -58,8 +63,16 @@ pub fn compare(
     policy: VerdictPolicy,
     settings: IndependentSettings,
 ) -> Comparison {
-    let baseline_ids: BTreeSet<&str> = baseline.configurations.iter().map(|c| c.id.as_str()).collect();
-    let current_ids: BTreeSet<&str> = current.configurations.iter().map(|c| c.id.as_str()).collect();
+    let baseline_ids: BTreeSet<&str> = baseline
+        .configurations
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    let current_ids: BTreeSet<&str> = current
+        .configurations
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
     let mut inputs = Vec::new();
     for cur in &current.configurations {
         let Some(base) = baseline.find(&cur.id) else {
@@ -74,7 +87,12 @@ pub fn compare(
             inputs.push(PairInput {
                 id: cur.id.clone(),
                 metric,
-                estimate: estimate(&b, &c, settings.resamples, pair_seed(settings.seed, &cur.id, metric)),
+                estimate: estimate(
+                    &b,
+                    &c,
+                    settings.resamples,
+                    pair_seed(settings.seed, &cur.id, metric),
+                ),
                 baseline: Summary::of(&b),
                 current: Summary::of(&c),
             });
@@ -88,8 +106,14 @@ pub fn compare(
         baseline_label,
         policy,
         fingerprint: baseline.host.diff(&current.host),
-        added: current_ids.difference(&baseline_ids).map(|s| (*s).to_owned()).collect(),
-        removed: baseline_ids.difference(&current_ids).map(|s| (*s).to_owned()).collect(),
+        added: current_ids
+            .difference(&baseline_ids)
+            .map(|s| (*s).to_owned())
+            .collect(),
+        removed: baseline_ids
+            .difference(&current_ids)
+            .map(|s| (*s).to_owned())
+            .collect(),
     };
     assemble(context, inputs)
 }
@@ -161,8 +185,16 @@ mod tests {
     fn a_clear_slowdown_regresses_and_identical_data_is_unchanged() {
         let base: Vec<f64> = (0..10).map(|i| 14_000.0 + 50.0 * f64::from(i)).collect();
         let slow: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
-        let baseline = result_file(&[("floor/park", &base), ("smol/dedicated", &base), ("gone/x", &base)]);
-        let current = result_file(&[("floor/park", &slow), ("smol/dedicated", &base), ("new/y", &base)]);
+        let baseline = result_file(&[
+            ("floor/park", &base),
+            ("smol/dedicated", &base),
+            ("gone/x", &base),
+        ]);
+        let current = result_file(&[
+            ("floor/park", &slow),
+            ("smol/dedicated", &base),
+            ("new/y", &base),
+        ]);
         let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
         assert_eq!(cmp.added, vec!["new/y"]);
         assert_eq!(cmp.removed, vec!["gone/x"]);
@@ -171,15 +203,27 @@ mod tests {
         assert_eq!(park.verdict, Verdict::Regressed);
         assert!((park.estimate.ratio.unwrap() - 1.3).abs() < 1e-9);
         // The fixture's context switches are the same in both: all tied, p = 1.
-        assert_eq!(cmp.pair("floor/park", Metric::Vcsw).unwrap().verdict, Verdict::Unchanged);
-        assert_eq!(cmp.pair("smol/dedicated", Metric::Wall).unwrap().verdict, Verdict::Unchanged);
+        assert_eq!(
+            cmp.pair("floor/park", Metric::Vcsw).unwrap().verdict,
+            Verdict::Unchanged
+        );
+        assert_eq!(
+            cmp.pair("smol/dedicated", Metric::Wall).unwrap().verdict,
+            Verdict::Unchanged
+        );
         assert!(cmp.has_regression());
         assert_eq!(cmp.tally().regressed, 4);
     }
 
     #[test]
     fn pair_seeds_differ_per_pair_and_are_stable() {
-        assert_ne!(pair_seed(1, "a/b", Metric::Wall), pair_seed(1, "a/b", Metric::CpuTotal));
-        assert_eq!(pair_seed(0, "", Metric::Wall), pair_seed(0, "", Metric::Wall));
+        assert_ne!(
+            pair_seed(1, "a/b", Metric::Wall),
+            pair_seed(1, "a/b", Metric::CpuTotal)
+        );
+        assert_eq!(
+            pair_seed(0, "", Metric::Wall),
+            pair_seed(0, "", Metric::Wall)
+        );
     }
 }

@@ -189,7 +189,11 @@ pub fn assemble(context: ComparisonContext, inputs: Vec<PairInput>) -> Compariso
 }
 
 /// The verdict of one pair (see the module docs).
-pub fn verdict(ratio_ci: Option<RatioInterval>, p_adjusted: f64, policy: &VerdictPolicy) -> Verdict {
+pub fn verdict(
+    ratio_ci: Option<RatioInterval>,
+    p_adjusted: f64,
+    policy: &VerdictPolicy,
+) -> Verdict {
     let Some(ci) = ratio_ci else {
         return Verdict::Inconclusive;
     };
@@ -224,7 +228,10 @@ mod tests {
     fn verdict_table() {
         assert_eq!(verdict(ci(1.10, 1.30), 0.01, &POLICY), Verdict::Regressed);
         // Significant but the interval reaches into the noise band: not a confirmed change.
-        assert_eq!(verdict(ci(1.02, 1.30), 0.01, &POLICY), Verdict::Inconclusive);
+        assert_eq!(
+            verdict(ci(1.02, 1.30), 0.01, &POLICY),
+            Verdict::Inconclusive
+        );
         // Beyond the threshold but not significant after correction.
         assert_eq!(verdict(ci(1.10, 1.30), 0.2, &POLICY), Verdict::Inconclusive);
         assert_eq!(verdict(ci(0.70, 0.90), 0.01, &POLICY), Verdict::Improved);

@@ -20,10 +20,14 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                     ":x: Performance regressed in {} configuration{}: {}",
                     ids.len(),
                     if ids.len() == 1 { "" } else { "s" },
-                    ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+                    ids.iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 )
             } else if t.improved > 0 {
-                ":white_check_mark: No confirmed regression (some configurations improved)".to_owned()
+                ":white_check_mark: No confirmed regression (some configurations improved)"
+                    .to_owned()
             } else {
                 ":white_check_mark: No confirmed regression".to_owned()
             };
@@ -49,7 +53,11 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 let _ = writeln!(out, "\nAdded (no baseline): {}", code_list(&cmp.added));
             }
             if !cmp.removed.is_empty() {
-                let _ = writeln!(out, "\nRemoved (baseline only): {}", code_list(&cmp.removed));
+                let _ = writeln!(
+                    out,
+                    "\nRemoved (baseline only): {}",
+                    code_list(&cmp.removed)
+                );
             }
             out.push_str("\n<details><summary>Every metric</summary>\n\n");
             out.push_str(&pairs_table(cmp));
@@ -73,14 +81,24 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     if let Some(cmp) = comparison {
         let _ = writeln!(out, "{}\n", method_note(cmp));
         for d in &cmp.fingerprint.toolchain {
-            let _ = writeln!(out, "- toolchain change: {} `{}` → `{}`", d.field, d.baseline, d.current);
+            let _ = writeln!(
+                out,
+                "- toolchain change: {} `{}` → `{}`",
+                d.field, d.baseline, d.current
+            );
         }
     }
     let h = &results.host;
     let _ = writeln!(
         out,
         "- host: {} ({} cores), kernel {}, {}\n- settings: work `{}`, in-flight {}, created {}",
-        h.cpu_model, h.cores, h.kernel, h.rustc, results.settings.work, results.settings.in_flight, results.created
+        h.cpu_model,
+        h.cores,
+        h.kernel,
+        h.rustc,
+        results.settings.work,
+        results.settings.in_flight,
+        results.created
     );
     out.push_str("\n</details>\n");
     if !results.failures.is_empty() {
@@ -93,7 +111,10 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
 }
 
 fn code_list(ids: &[String]) -> String {
-    ids.iter().map(|i| format!("`{i}`")).collect::<Vec<_>>().join(", ")
+    ids.iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {

@@ -40,7 +40,11 @@ pub fn unit(metric: Metric) -> &'static str {
 
 /// `median [low, high]` in display units; a `*` marks an interval below 95% coverage.
 pub fn median_with_interval(metric: Metric, s: &Summary) -> String {
-    let mark = if s.ci_coverage + 1e-9 < CONFIDENCE { "*" } else { "" };
+    let mark = if s.ci_coverage + 1e-9 < CONFIDENCE {
+        "*"
+    } else {
+        ""
+    };
     format!(
         "{} [{}, {}]{mark}",
         value(metric, s.median),
@@ -69,7 +73,9 @@ pub fn p_value(p: f64) -> String {
 /// `+3.1% [+1.2%, +5.0%]`, or `n/a` for an undefined ratio.
 pub fn change(pair: &PairComparison) -> String {
     match (pair.estimate.ratio, pair.estimate.ratio_ci) {
-        (Some(r), Some(ci)) => format!("{} [{}, {}]", percent(r), percent(ci.low), percent(ci.high)),
+        (Some(r), Some(ci)) => {
+            format!("{} [{}, {}]", percent(r), percent(ci.low), percent(ci.high))
+        }
         (Some(r), None) => format!("{} [n/a]", percent(r)),
         _ => "n/a (zero baseline)".to_owned(),
     }
@@ -93,7 +99,10 @@ pub fn worst<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Option<
         Verdict::Inconclusive => 1,
         Verdict::Unchanged => 0,
     };
-    pairs.into_iter().map(|p| p.verdict).max_by_key(|v| rank(*v))
+    pairs
+        .into_iter()
+        .map(|p| p.verdict)
+        .max_by_key(|v| rank(*v))
 }
 
 /// One-line headline of a comparison.
@@ -201,7 +210,13 @@ pub(crate) mod tests {
             resamples: 1000,
             seed: 42,
         };
-        compare(baseline, current, "baseline reference".into(), policy, settings)
+        compare(
+            baseline,
+            current,
+            "baseline reference".into(),
+            policy,
+            settings,
+        )
     }
 
     /// The fixture compared across different machines.

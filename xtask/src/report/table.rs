@@ -114,7 +114,11 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         let _ = writeln!(out, "Added (no baseline): {}", comparison.added.join(", "));
     }
     if !comparison.removed.is_empty() {
-        let _ = writeln!(out, "Removed (baseline only): {}", comparison.removed.join(", "));
+        let _ = writeln!(
+            out,
+            "Removed (baseline only): {}",
+            comparison.removed.join(", ")
+        );
     }
     let _ = writeln!(out, "{}", method_note(comparison));
     let _ = writeln!(out, "Verdict: {}", headline(comparison));

@@ -83,7 +83,10 @@ mod tests {
         let d = Samples::new(vec![6.0; 6]).unwrap();
         assert_eq!(
             median_ratio_interval(&c, &d, 100, 1),
-            Some(RatioInterval { low: 2.0, high: 2.0 })
+            Some(RatioInterval {
+                low: 2.0,
+                high: 2.0
+            })
         );
     }
 
@@ -94,7 +97,10 @@ mod tests {
         assert_eq!(median_ratio_interval(&zeros, &ones, 100, 1), None);
         assert_eq!(
             median_ratio_interval(&zeros, &zeros, 100, 1),
-            Some(RatioInterval { low: 1.0, high: 1.0 })
+            Some(RatioInterval {
+                low: 1.0,
+                high: 1.0
+            })
         );
     }
 }

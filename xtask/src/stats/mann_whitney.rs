@@ -83,7 +83,10 @@ fn rank_pooled(x: &[f64], y: &[f64]) -> Ranked {
         }
         // Ranks start..end (0-based) share the average 1-based rank.
         let average_rank = (start + 1 + end) as f64 / 2.0;
-        let firsts = pooled[start..end].iter().filter(|(_, first)| *first).count();
+        let firsts = pooled[start..end]
+            .iter()
+            .filter(|(_, first)| *first)
+            .count();
         rank_sum_first += average_rank * firsts as f64;
         let t = (end - start) as f64;
         tie_term += t * t * t - t;
@@ -178,7 +181,11 @@ mod tests {
         let r = mann_whitney(&samples(&x), &samples(&y));
         assert_eq!(r.u, 35.0);
         assert_eq!(r.method, PValueMethod::Exact);
-        assert!((r.p_value - 0.254_412_254_412_254_4).abs() < 1e-12, "{}", r.p_value);
+        assert!(
+            (r.p_value - 0.254_412_254_412_254_4).abs() < 1e-12,
+            "{}",
+            r.p_value
+        );
     }
 
     #[test]
@@ -189,10 +196,17 @@ mod tests {
         // sigma^2 = 16/12 * (9 - 48/56) = 10.857142..., z = (|3 - 8| - 0.5) / 3.295017 = 1.365700
         // p = 2 * (1 - Phi(1.365700)) ~ 0.17203; SciPy 1.17.1
         // `mannwhitneyu(x, y, method="asymptotic")` gives 0.1720337089218229.
-        let r = mann_whitney(&samples(&[1.0, 2.0, 2.0, 3.0]), &samples(&[2.0, 3.0, 3.0, 4.0]));
+        let r = mann_whitney(
+            &samples(&[1.0, 2.0, 2.0, 3.0]),
+            &samples(&[2.0, 3.0, 3.0, 4.0]),
+        );
         assert_eq!(r.u, 3.0);
         assert_eq!(r.method, PValueMethod::NormalApproximation);
-        assert!((r.p_value - 0.172_033_708_921_822_9).abs() < 1e-9, "{}", r.p_value);
+        assert!(
+            (r.p_value - 0.172_033_708_921_822_9).abs() < 1e-9,
+            "{}",
+            r.p_value
+        );
     }
 
     #[test]

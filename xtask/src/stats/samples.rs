@@ -97,6 +97,9 @@ mod tests {
         assert_eq!(s.values(), &[3.0, 1.0, 2.0]);
         assert_eq!(s.sorted(), &[1.0, 2.0, 3.0]);
         assert_eq!(s.median(), 2.0);
-        assert_eq!(Samples::new(vec![4.0, 1.0, 3.0, 2.0]).unwrap().median(), 2.5);
+        assert_eq!(
+            Samples::new(vec![4.0, 1.0, 3.0, 2.0]).unwrap().median(),
+            2.5
+        );
     }
 }
