@@ -228,6 +228,18 @@ impl Config {
         self.outputs.write(&results, comparison.as_ref())?;
 
         let failed = !results.failures.is_empty();
+        if failed {
+            let mut failed_ids: Vec<&str> =
+                results.failures.iter().map(|f| f.id.as_str()).collect();
+            failed_ids.sort_unstable();
+            failed_ids.dedup();
+            eprintln!(
+                "error: {} of {} runs failed ({}); see the FAILED lines above",
+                results.failures.len(),
+                ids.len() * self.settings.runs as usize,
+                failed_ids.join(", ")
+            );
+        }
         if let Some(name) = &self.save_baseline {
             if failed {
                 eprintln!(

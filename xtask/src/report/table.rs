@@ -144,6 +144,18 @@ mod tests {
     }
 
     #[test]
+    fn failures_are_listed() {
+        let (_, mut current) = fixture();
+        current.failures.push(crate::results::RunFailure {
+            id: "smol/to-thread".to_owned(),
+            run: 2,
+            reason: "exited with exit status: 101".to_owned(),
+            stderr_tail: "thread 'main' panicked".to_owned(),
+        });
+        insta::assert_snapshot!(render(&current, None));
+    }
+
+    #[test]
     fn different_host_is_prominent() {
         let (baseline, current) = fixture();
         let current = other_host(current);

@@ -63,7 +63,21 @@ pub fn median_interval(samples: &Samples, target: f64) -> MedianInterval {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
+
+    proptest! {
+        #[test]
+        fn the_median_lies_in_its_interval(values in prop::collection::vec(-1e9..1e9_f64, 1..60)) {
+            let s = Samples::new(values).unwrap();
+            let ci = median_interval(&s, 0.95);
+            prop_assert!(ci.low <= s.median() && s.median() <= ci.high);
+            prop_assert!(ci.low >= s.sorted()[0] && ci.high <= s.sorted()[s.n() - 1]);
+            prop_assert_eq!(ci.reaches_target, s.n() >= 6);
+            prop_assert!((0.0..=1.0).contains(&ci.coverage));
+        }
+    }
 
     fn ranks_for(n: usize) -> (usize, f64, bool) {
         let s = Samples::new((1..=n).map(|i| i as f64).collect()).unwrap();
