@@ -53,7 +53,8 @@ use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
 ///   process start each, is roughly 1.5-2 minutes.
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Fresh processes per configuration (see the type's docs for the default).
+    /// Fresh processes per configuration; 10 is about the fewest that lets a clear change
+    /// survive Holm's correction over the full suite.
     #[arg(long, default_value_t = 10)]
     pub runs: u32,
     /// Calls per process, passed to the binary.

@@ -13,9 +13,8 @@ use crate::results::ResultFile;
 /// When a change counts, and whether a regression fails the command.
 #[derive(Debug, Clone, clap::Args)]
 pub struct GateArgs {
-    /// Noise threshold in percent: a change must lie wholly beyond it to count (and wholly
-    /// within it to be "unchanged"). 5% sits below the changes worth acting on and above
-    /// what 10 runs can resolve on these noisy 2-vCPU machines for the blocking rows.
+    /// Noise threshold in percent: a change counts only when its whole interval lies beyond
+    /// it, and is "unchanged" when its whole interval lies within it.
     #[arg(long, value_name = "PCT", default_value_t = 5.0)]
     pub threshold: f64,
     /// Family-wise error rate over all configuration-metric pairs (Holm-corrected).
