@@ -1,14 +1,12 @@
 //! `cargo xtask`: the project's automation (benchmark gate, baselines, GitHub reporting).
 //!
 //! `main` only parses and dispatches; each subcommand is one module with
-//! `impl Args { fn run(self) -> anyhow::Result<ExitCode> }`.
+//! `impl Args { fn run(self) -> anyhow::Result<...> }`. Only `main` prints errors.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-
-mod comment;
-mod github;
+use xtask::{baseline, bench, comment, compare, exit};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -19,6 +17,13 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Build the benchmark, run every configuration in fresh processes, summarise, compare
+    /// with a baseline and report.
+    Bench(bench::Args),
+    /// List or show saved baselines.
+    Baseline(baseline::Args),
+    /// Compare two saved result files.
+    Compare(compare::Args),
     /// Post or update the benchmark comment on a pull request.
     Comment(comment::CommentArgs),
 }
@@ -26,10 +31,16 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Bench(args) => args.run().map(exit::Outcome::exit_code),
+        Command::Baseline(args) => args.run().map(exit::Outcome::exit_code),
+        Command::Compare(args) => args.run().map(exit::Outcome::exit_code),
         Command::Comment(args) => args.run(),
     };
-    result.unwrap_or_else(|e| {
-        eprintln!("error: {e:#}");
-        ExitCode::FAILURE
+    result.unwrap_or_else(|err| {
+        eprintln!("error: {err}");
+        for cause in err.chain().skip(1) {
+            eprintln!("  caused by: {cause}");
+        }
+        exit::code_for(&err)
     })
 }

@@ -1,0 +1,355 @@
+//! `cargo xtask bench`: build the benchmark once, run every selected configuration in fresh
+//! processes, summarise, compare with a baseline, report.
+//!
+//! # How it works
+//!
+//! 1. Flags are validated into a [`Config`] (bad ones exit 2 before anything runs), and the
+//!    baseline is loaded first, so an unreadable baseline fails in a second, not after the
+//!    whole suite.
+//! 2. The binary is built once (`$CARGO build --release --bin handoff-bench`), or taken from
+//!    `--bench-bin` (tests substitute a deterministic fake there).
+//! 3. `BIN --list` gives the ids; `--only` globs filter them.
+//! 4. `runs x ids` processes run one at a time in a rotated order (`runner::schedule`).
+//!    A failing child is reported with its stderr tail and the rest still runs; a child
+//!    rejecting its arguments (exit 2) stops everything, since every other would too.
+//! 5. Samples become a result file (summaries per metric), compared with the baseline,
+//!    rendered to stdout and to the requested report files; `--save-baseline` writes
+//!    `baselines/NAME.json` atomically, and only from a run where nothing failed.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context as _;
+
+use crate::binary::build_release;
+use crate::comparison::VerdictPolicy;
+use crate::comparison::independent::{self, IndependentSettings};
+use crate::exit::{Outcome, UsageError};
+use crate::git::GitRevision;
+use crate::host::HostFingerprint;
+use crate::measurement::Measurement;
+use crate::metric::Metric;
+use crate::options::{GateArgs, OutputArgs};
+use crate::progress::Progress;
+use crate::report;
+use crate::results::{
+    ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, RunFailure, Settings,
+};
+use crate::runner::{self, BenchCommand, ChildFailure};
+use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
+
+/// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU
+/// machines, within 3 minutes:
+///
+/// - `--count 20000`: a blocking round trip costs 12-20 us here, so a blocking
+///   configuration's timed window is 0.25-0.4 s, long against the 4 ms scheduler tick and
+///   clock granularity, short enough for many runs; spin rows take a few ms.
+/// - `--runs 10`: the statistics need it. With Holm's correction over 34 x 5 = 170 pairs, the
+///   smallest adjusted p-value is 170 times the raw one; the exact Mann-Whitney p-value for
+///   completely separated samples is `2 / C(2n, n)`, which is 5.8e-4 for n = 7 (never
+///   significant after correction), 1.6e-4 for n = 8 and 1.1e-5 for n = 10 (significant even
+///   with a few overlapping runs). Ten runs also give a 97.9% median interval of ranks (2, 9).
+///   Budget: 34 x 10 processes, about half of them blocking at ~0.3 s plus ~10-20 ms of
+///   process start each, is roughly 1.5-2 minutes.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Fresh processes per configuration; 10 is about the fewest that lets a clear change
+    /// survive Holm's correction over the full suite.
+    #[arg(long, default_value_t = 10)]
+    pub runs: u32,
+    /// Calls per process, passed to the binary.
+    #[arg(long, default_value_t = 20_000)]
+    pub count: u64,
+    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`), passed on.
+    #[arg(long, default_value = "zero")]
+    pub work: String,
+    /// Calls kept in flight at once, passed on.
+    #[arg(long, default_value_t = 1)]
+    pub in_flight: u64,
+    /// Only configurations whose id matches (`*` wildcard); repeatable.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Microseconds between calls, passed on only when given.
+    #[arg(long, value_name = "US")]
+    pub gap: Option<u64>,
+    /// Injected nanoseconds per call, passed on only when given.
+    #[arg(long, value_name = "N")]
+    pub inject_ns: Option<u64>,
+    /// Compare with `baselines/NAME.json` (default: `reference` when that file exists).
+    #[arg(long, value_name = "NAME", conflicts_with = "no_baseline")]
+    pub baseline: Option<String>,
+    /// Do not compare with any baseline, not even the default one.
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Save this run as `baselines/NAME.json` (atomically; refused if a run failed).
+    #[arg(long, value_name = "NAME")]
+    pub save_baseline: Option<String>,
+    #[command(flatten)]
+    pub outputs: OutputArgs,
+    #[command(flatten)]
+    pub gate: GateArgs,
+    /// Seconds one process may run before it is killed and reported.
+    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
+    pub timeout: f64,
+    /// Use this benchmark executable instead of building one (for tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
+    pub bench_bin: Option<PathBuf>,
+    /// Directory of the baselines (default: `baselines/` of the workspace; for tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_BASELINES_DIR")]
+    pub baselines_dir: Option<PathBuf>,
+}
+
+/// Validated settings of one `bench` invocation.
+#[derive(Debug)]
+pub struct Config {
+    pub settings: Settings,
+    pub baseline: Option<BaselineName>,
+    pub use_default_baseline: bool,
+    pub save_baseline: Option<BaselineName>,
+    pub outputs: OutputArgs,
+    pub policy: VerdictPolicy,
+    pub fail_on_regression: bool,
+    pub timeout: Duration,
+    pub bench_bin: Option<PathBuf>,
+    pub store: BaselineStore,
+}
+
+impl TryFrom<Args> for Config {
+    type Error = anyhow::Error;
+
+    fn try_from(args: Args) -> anyhow::Result<Self> {
+        let positive = |name: &str, v: u64| {
+            if v == 0 {
+                Err(UsageError(format!("{name} must be at least 1")))
+            } else {
+                Ok(())
+            }
+        };
+        positive("--runs", u64::from(args.runs))?;
+        positive("--count", args.count)?;
+        positive("--in-flight", args.in_flight)?;
+        if !(args.timeout.is_finite() && args.timeout > 0.0) {
+            return Err(
+                UsageError(format!("--timeout must be positive, got {}", args.timeout)).into(),
+            );
+        }
+        let name = |n: Option<String>| n.map(|s| s.parse::<BaselineName>()).transpose();
+        Ok(Config {
+            settings: Settings {
+                runs: args.runs,
+                count: args.count,
+                work: args.work,
+                in_flight: args.in_flight,
+                only: args.only,
+                gap_us: args.gap,
+                inject_ns: args.inject_ns,
+            },
+            baseline: name(args.baseline)?,
+            use_default_baseline: !args.no_baseline,
+            save_baseline: name(args.save_baseline)?,
+            policy: args.gate.policy()?,
+            fail_on_regression: args.gate.fail_on_regression,
+            outputs: args.outputs,
+            timeout: Duration::from_secs_f64(args.timeout),
+            bench_bin: args.bench_bin,
+            store: BaselineStore::new(
+                args.baselines_dir
+                    .unwrap_or_else(|| crate::workspace_root().join("baselines")),
+            ),
+        })
+    }
+}
+
+impl Args {
+    pub fn run(self) -> anyhow::Result<Outcome> {
+        Config::try_from(self)?.run()
+    }
+}
+
+impl Config {
+    fn run(self) -> anyhow::Result<Outcome> {
+        let root = crate::workspace_root();
+        let baseline = self.load_baseline()?;
+        let program = match &self.bench_bin {
+            Some(path) => path.clone(),
+            None => {
+                eprintln!("building {} (release)", crate::binary::BENCH_BIN);
+                build_release(&root)?
+            }
+        };
+        let ids = runner::list_ids(&program, &self.settings.only)?;
+        if ids.is_empty() {
+            return Err(UsageError(format!(
+                "no configuration of {} matches --only {:?}",
+                program.display(),
+                self.settings.only
+            ))
+            .into());
+        }
+        let command = BenchCommand {
+            program,
+            args: self.pass_through_args(),
+            timeout: self.timeout,
+        };
+        let (samples, failures) = self.run_all(&command, &ids)?;
+
+        let configurations = ids
+            .iter()
+            .zip(samples)
+            .filter(|(_, s)| !s.is_empty())
+            .map(|(id, s)| ConfigurationResult::from_samples(id.clone(), s))
+            .collect::<Result<Vec<_>, _>>()
+            .context("summarising samples")?;
+        let results = ResultFile {
+            schema: RESULTS_SCHEMA,
+            kind: RESULTS_KIND.to_owned(),
+            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            host: HostFingerprint::detect(&root),
+            git: GitRevision::detect(&root),
+            settings: self.settings.clone(),
+            configurations,
+            failures,
+        };
+        let comparison = baseline.map(|(label, file)| {
+            independent::compare(
+                &file,
+                &results,
+                label,
+                self.policy,
+                IndependentSettings::default(),
+            )
+        });
+        if comparison
+            .as_ref()
+            .is_some_and(|c| c.fingerprint.different_host())
+        {
+            eprintln!("WARNING: the baseline comes from a different host; see the report.");
+        }
+        print!("{}", report::table::render(&results, comparison.as_ref()));
+        self.outputs.write(&results, comparison.as_ref())?;
+
+        let failed = !results.failures.is_empty();
+        if failed {
+            let mut failed_ids: Vec<&str> =
+                results.failures.iter().map(|f| f.id.as_str()).collect();
+            failed_ids.sort_unstable();
+            failed_ids.dedup();
+            eprintln!(
+                "error: {} of {} runs failed ({}); see the FAILED lines above",
+                results.failures.len(),
+                ids.len() * self.settings.runs as usize,
+                failed_ids.join(", ")
+            );
+        }
+        if let Some(name) = &self.save_baseline {
+            if failed {
+                eprintln!(
+                    "error: not saving baseline {}: {} run(s) failed; an incomplete run must not replace a baseline",
+                    name.as_str(),
+                    results.failures.len()
+                );
+            } else {
+                let path = self.store.save(name, &results)?;
+                eprintln!("saved baseline {}", path.display());
+            }
+        }
+        // A failed child makes the run incomplete: that outranks a regression verdict.
+        Ok(if failed {
+            Outcome::Failed
+        } else if self.fail_on_regression && comparison.is_some_and(|c| c.has_regression()) {
+            Outcome::Regressed
+        } else {
+            Outcome::Clean
+        })
+    }
+
+    /// The named baseline, or `reference` when it exists and none was named.
+    fn load_baseline(&self) -> anyhow::Result<Option<(String, ResultFile)>> {
+        let name = match &self.baseline {
+            Some(name) => name.clone(),
+            None if self.use_default_baseline => {
+                let default: BaselineName = DEFAULT_BASELINE.parse()?;
+                if !self.store.exists(&default) {
+                    return Ok(None);
+                }
+                default
+            }
+            None => return Ok(None),
+        };
+        let file = self
+            .store
+            .load(&name)
+            .with_context(|| format!("cannot use baseline {}", name.as_str()))?;
+        Ok(Some((format!("baseline {}", name.as_str()), file)))
+    }
+
+    fn pass_through_args(&self) -> Vec<String> {
+        let s = &self.settings;
+        let mut args = vec![
+            "--count".to_owned(),
+            s.count.to_string(),
+            "--work".to_owned(),
+            s.work.clone(),
+            "--in-flight".to_owned(),
+            s.in_flight.to_string(),
+        ];
+        if let Some(gap) = s.gap_us {
+            args.extend(["--gap".to_owned(), gap.to_string()]);
+        }
+        if let Some(inject) = s.inject_ns {
+            args.extend(["--inject-ns".to_owned(), inject.to_string()]);
+        }
+        args
+    }
+
+    /// Runs the schedule; samples per id (in `ids` order) and the failures.
+    fn run_all(
+        &self,
+        command: &BenchCommand,
+        ids: &[String],
+    ) -> anyhow::Result<(Vec<Vec<Measurement>>, Vec<RunFailure>)> {
+        let steps = runner::schedule(ids, self.settings.runs);
+        let mut samples: Vec<Vec<Measurement>> = vec![Vec::new(); ids.len()];
+        let mut failures = Vec::new();
+        let mut progress = Progress::new(steps.len() as u64);
+        for step in &steps {
+            let what = format!("run {}/{} {}", step.run + 1, self.settings.runs, step.id);
+            progress.start(&what);
+            match runner::run_one(command, &step.id) {
+                Ok(m) => {
+                    let wall_us = Metric::Wall.per_call(&m) / 1000.0;
+                    progress.done(&what, &format!("{wall_us:.3} us/call"));
+                    let index = ids
+                        .iter()
+                        .position(|id| *id == step.id)
+                        .expect("scheduled ids come from ids");
+                    samples[index].push(m);
+                }
+                Err(ChildFailure::BadUsage { stderr_tail }) => {
+                    progress.finish();
+                    return Err(UsageError(format!(
+                        "{} rejected the arguments {:?} (exit status 2):\n{stderr_tail}",
+                        command.program.display(),
+                        command.args
+                    ))
+                    .into());
+                }
+                Err(failure) => {
+                    progress.done(&what, "FAILED");
+                    progress.message(&format!(
+                        "FAILED {what}: {failure}\n--- stderr (tail) ---\n{}\n---",
+                        failure.stderr_tail()
+                    ));
+                    failures.push(RunFailure {
+                        id: step.id.clone(),
+                        run: step.run,
+                        reason: failure.to_string(),
+                        stderr_tail: failure.stderr_tail().to_owned(),
+                    });
+                }
+            }
+        }
+        progress.finish();
+        Ok((samples, failures))
+    }
+}

@@ -1,0 +1,229 @@
+//! The independent-samples method: two result sets run at different times.
+//!
+//! Per pair: the ratio of medians with a seeded percentile-bootstrap interval
+//! (`stats::bootstrap`) and a two-sided Mann-Whitney U p-value (`stats::mann_whitney`).
+//! Each pair's bootstrap seed is derived from the comparison seed and the pair's name, so a
+//! pair's interval does not depend on which other configurations were run.
+
+use std::collections::BTreeSet;
+
+use crate::comparison::{
+    ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
+};
+use crate::metric::Metric;
+use crate::results::ResultFile;
+use crate::stats::bootstrap::median_ratio_interval;
+use crate::stats::mann_whitney::mann_whitney;
+use crate::stats::{Samples, Summary};
+
+/// Bootstrap settings of the independent method.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndependentSettings {
+    /// 5000 replicates put the Monte-Carlo error of a 2.5% quantile well below the
+    /// run-to-run noise, at a few milliseconds per pair.
+    pub resamples: u32,
+    pub seed: u64,
+}
+
+impl Default for IndependentSettings {
+    fn default() -> Self {
+        IndependentSettings {
+            resamples: 5000,
+            seed: 0x68_61_6e_64_6f_66_66, // "handoff"
+        }
+    }
+}
+
+/// The change estimate of one pair of sample sets.
+pub fn estimate(
+    baseline: &Samples,
+    current: &Samples,
+    resamples: u32,
+    seed: u64,
+) -> ChangeEstimate {
+    let (b, c) = (baseline.median(), current.median());
+    let ratio = match (b == 0.0, c == 0.0) {
+        (true, true) => Some(1.0),
+        (true, false) => None,
+        (false, _) => Some(c / b),
+    };
+    let ratio_ci = ratio.and(median_ratio_interval(baseline, current, resamples, seed));
+    ChangeEstimate {
+        ratio,
+        ratio_ci,
+        p_value: mann_whitney(current, baseline).p_value,
+    }
+}
+
+/// Compares every configuration present in both files, every metric.
+pub fn compare(
+    baseline: &ResultFile,
+    current: &ResultFile,
+    baseline_label: String,
+    policy: VerdictPolicy,
+    settings: IndependentSettings,
+) -> Comparison {
+    let baseline_ids: BTreeSet<&str> = baseline
+        .configurations
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    let current_ids: BTreeSet<&str> = current
+        .configurations
+        .iter()
+        .map(|c| c.id.as_str())
+        .collect();
+    let mut inputs = Vec::new();
+    for cur in &current.configurations {
+        let Some(base) = baseline.find(&cur.id) else {
+            continue;
+        };
+        for metric in Metric::ALL {
+            // Result files hold at least one sample per configuration (checked on load and
+            // when built), so these cannot fail.
+            let (Ok(b), Ok(c)) = (base.samples_of(metric), cur.samples_of(metric)) else {
+                continue;
+            };
+            inputs.push(PairInput {
+                id: cur.id.clone(),
+                metric,
+                estimate: estimate(
+                    &b,
+                    &c,
+                    settings.resamples,
+                    pair_seed(settings.seed, &cur.id, metric),
+                ),
+                baseline: Summary::of(&b),
+                current: Summary::of(&c),
+            });
+        }
+    }
+    let context = ComparisonContext {
+        method: Method::Independent {
+            bootstrap_resamples: settings.resamples,
+            seed: settings.seed,
+        },
+        baseline_label,
+        policy,
+        fingerprint: baseline.host.diff(&current.host),
+        added: current_ids
+            .difference(&baseline_ids)
+            .map(|s| (*s).to_owned())
+            .collect(),
+        removed: baseline_ids
+            .difference(&current_ids)
+            .map(|s| (*s).to_owned())
+            .collect(),
+    };
+    assemble(context, inputs)
+}
+
+/// FNV-1a of the pair's name mixed into the seed: stable across platforms and versions.
+fn pair_seed(seed: u64, id: &str, metric: Metric) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in id.bytes().chain([0]).chain(metric.key().bytes()) {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    seed ^ hash
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::comparison::Verdict;
+    use crate::results::tests::result_file;
+
+    const POLICY: VerdictPolicy = VerdictPolicy {
+        alpha: 0.05,
+        threshold: 0.05,
+    };
+    const FAST: IndependentSettings = IndependentSettings {
+        resamples: 500,
+        seed: 1,
+    };
+
+    fn positive_samples() -> impl Strategy<Value = Vec<f64>> {
+        prop::collection::vec(1.0..1e6_f64, 1..15)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn a_sample_set_compared_with_itself_is_never_a_change(values in positive_samples()) {
+            let s = Samples::new(values).unwrap();
+            let e = estimate(&s, &s, 500, 3);
+            prop_assert_eq!(e.ratio, Some(1.0));
+            let ci = e.ratio_ci.unwrap();
+            prop_assert!(ci.low <= 1.0 && 1.0 <= ci.high);
+            prop_assert!(e.p_value > 0.99);
+            let v = crate::comparison::verdict(e.ratio_ci, e.p_value, &POLICY);
+            prop_assert!(v == Verdict::Unchanged || v == Verdict::Inconclusive);
+        }
+
+        #[test]
+        fn scaling_current_by_c_scales_the_ratio_by_c(
+            base in positive_samples(),
+            cur in positive_samples(),
+            c in 0.1..10.0_f64,
+        ) {
+            let b = Samples::new(base).unwrap();
+            let cur = Samples::new(cur).unwrap();
+            let plain = estimate(&b, &cur, 300, 9);
+            let scaled = estimate(&b, &cur.scaled(c).unwrap(), 300, 9);
+            let close = |x: f64, y: f64| (x - y).abs() <= 1e-9 * y.abs().max(1.0);
+            prop_assert!(close(scaled.ratio.unwrap(), c * plain.ratio.unwrap()));
+            let (p, s) = (plain.ratio_ci.unwrap(), scaled.ratio_ci.unwrap());
+            prop_assert!(close(s.low, c * p.low) && close(s.high, c * p.high));
+        }
+    }
+
+    #[test]
+    fn a_clear_slowdown_regresses_and_identical_data_is_unchanged() {
+        let base: Vec<f64> = (0..10).map(|i| 14_000.0 + 50.0 * f64::from(i)).collect();
+        let slow: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
+        let baseline = result_file(&[
+            ("floor/park", &base),
+            ("smol/dedicated", &base),
+            ("gone/x", &base),
+        ]);
+        let current = result_file(&[
+            ("floor/park", &slow),
+            ("smol/dedicated", &base),
+            ("new/y", &base),
+        ]);
+        let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        assert_eq!(cmp.added, vec!["new/y"]);
+        assert_eq!(cmp.removed, vec!["gone/x"]);
+        assert_eq!(cmp.pairs.len(), 10);
+        let park = cmp.pair("floor/park", Metric::Wall).unwrap();
+        assert_eq!(park.verdict, Verdict::Regressed);
+        assert!((park.estimate.ratio.unwrap() - 1.3).abs() < 1e-9);
+        // The fixture's context switches are the same in both: all tied, p = 1.
+        assert_eq!(
+            cmp.pair("floor/park", Metric::Vcsw).unwrap().verdict,
+            Verdict::Unchanged
+        );
+        assert_eq!(
+            cmp.pair("smol/dedicated", Metric::Wall).unwrap().verdict,
+            Verdict::Unchanged
+        );
+        assert!(cmp.has_regression());
+        assert_eq!(cmp.tally().regressed, 4);
+    }
+
+    #[test]
+    fn pair_seeds_differ_per_pair_and_are_stable() {
+        assert_ne!(
+            pair_seed(1, "a/b", Metric::Wall),
+            pair_seed(1, "a/b", Metric::CpuTotal)
+        );
+        assert_eq!(
+            pair_seed(0, "", Metric::Wall),
+            pair_seed(0, "", Metric::Wall)
+        );
+    }
+}

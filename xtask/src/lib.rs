@@ -1,0 +1,37 @@
+//! The `cargo xtask` library: running the benchmark, statistics, comparison, result files,
+//! baselines and reports. `main.rs` only parses the command line and dispatches here.
+//!
+//! Pipeline: `bench` (flags -> `Config`) -> `runner` (processes -> `Measurement`s) ->
+//! `results` (`ResultFile` with `stats::Summary` per metric) -> `comparison` (verdicts) ->
+//! `report` (text) -> `exit` (status).
+
+pub mod baseline;
+pub mod bench;
+pub mod binary;
+pub mod comment;
+pub mod compare;
+pub mod comparison;
+pub mod exit;
+pub mod fsutil;
+pub mod git;
+pub mod github;
+pub mod host;
+pub mod measurement;
+pub mod metric;
+pub mod options;
+pub mod progress;
+pub mod report;
+pub mod results;
+pub mod runner;
+pub mod stats;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+
+/// The workspace root (the parent of the xtask package).
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("xtask lives inside the workspace")
+        .to_owned()
+}

@@ -1,0 +1,104 @@
+//! The metrics derived from each measurement, all per call and all smaller-is-better.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::measurement::Measurement;
+
+/// A per-call quantity computed from one measurement. The serialized names carry the unit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Metric {
+    #[serde(rename = "wall_ns_per_call")]
+    Wall,
+    #[serde(rename = "cpu_total_ns_per_call")]
+    CpuTotal,
+    #[serde(rename = "cpu_loop_ns_per_call")]
+    CpuLoop,
+    #[serde(rename = "cpu_worker_ns_per_call")]
+    CpuWorker,
+    /// Voluntary context switches of the whole process per call.
+    #[serde(rename = "vcsw_per_call")]
+    Vcsw,
+}
+
+/// The unit of a metric's values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    NanosPerCall,
+    SwitchesPerCall,
+}
+
+impl Metric {
+    /// Every metric, in report order.
+    pub const ALL: [Metric; 5] = [
+        Metric::Wall,
+        Metric::CpuTotal,
+        Metric::CpuLoop,
+        Metric::CpuWorker,
+        Metric::Vcsw,
+    ];
+
+    /// The field name in result files (with its unit).
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall_ns_per_call",
+            Metric::CpuTotal => "cpu_total_ns_per_call",
+            Metric::CpuLoop => "cpu_loop_ns_per_call",
+            Metric::CpuWorker => "cpu_worker_ns_per_call",
+            Metric::Vcsw => "vcsw_per_call",
+        }
+    }
+
+    /// The column header of the seed's table.
+    pub fn label(self) -> &'static str {
+        match self {
+            Metric::Wall => "Wall",
+            Metric::CpuTotal => "CpuTotal",
+            Metric::CpuLoop => "CpuEvtLoop",
+            Metric::CpuWorker => "CpuWorker",
+            Metric::Vcsw => "Vcsw",
+        }
+    }
+
+    pub fn unit(self) -> Unit {
+        match self {
+            Metric::Vcsw => Unit::SwitchesPerCall,
+            _ => Unit::NanosPerCall,
+        }
+    }
+
+    /// The metric's value for one measurement (count > 0 is checked at parse time).
+    pub fn per_call(self, m: &Measurement) -> f64 {
+        let total = match self {
+            Metric::Wall => m.wall_ns,
+            Metric::CpuTotal => m.cpu_total_ns,
+            Metric::CpuLoop => m.cpu_loop_ns,
+            Metric::CpuWorker => m.cpu_worker_ns,
+            Metric::Vcsw => m.vcsw_total(),
+        };
+        total as f64 / m.count as f64
+    }
+}
+
+impl fmt::Display for Metric {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measurement::tests::EXAMPLE;
+
+    #[test]
+    fn per_call_values_of_the_contract_example() {
+        let m = Measurement::parse_line(EXAMPLE).unwrap();
+        assert_eq!(Metric::Wall.per_call(&m), 16_400.0);
+        assert_eq!(Metric::CpuTotal.per_call(&m), 20_800.0);
+        assert_eq!(Metric::CpuLoop.per_call(&m), 10_400.0);
+        assert_eq!(Metric::CpuWorker.per_call(&m), 10_000.0);
+        assert_eq!(Metric::Vcsw.per_call(&m), 500_003.0 / 250_000.0);
+    }
+}

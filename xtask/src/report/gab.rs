@@ -1,0 +1,66 @@
+//! github-action-benchmark `customSmallerIsBetter` JSON (`--gab`): an array of
+//! `{ "name", "unit", "value", "range"?, "extra"? }` with `range` and `extra` as strings.
+//!
+//! One entry per configuration and metric; `value` is the median, `range` the larger
+//! distance from the median to an end of its 95% interval (the action shows it as `± x`),
+//! `extra` the exact interval and the number of runs.
+
+use serde::Serialize;
+
+use crate::metric::{Metric, Unit};
+use crate::results::ResultFile;
+
+#[derive(Debug, Serialize)]
+struct Entry {
+    name: String,
+    unit: &'static str,
+    value: f64,
+    range: String,
+    extra: String,
+}
+
+pub fn render(results: &ResultFile) -> String {
+    let entries: Vec<Entry> = results
+        .configurations
+        .iter()
+        .flat_map(|config| {
+            Metric::ALL.iter().map(move |&metric| {
+                let s = &config.summary[&metric];
+                let half = (s.median - s.ci_low).max(s.ci_high - s.median);
+                // Sub-nanosecond digits are noise; switch counts per call are small numbers.
+                let decimals = match metric.unit() {
+                    Unit::NanosPerCall => 1,
+                    Unit::SwitchesPerCall => 4,
+                };
+                Entry {
+                    name: format!("{} {}", config.id, metric.label()),
+                    unit: match metric.unit() {
+                        Unit::NanosPerCall => "ns/call",
+                        Unit::SwitchesPerCall => "switches/call",
+                    },
+                    value: s.median,
+                    range: format!("± {half:.decimals$}"),
+                    extra: format!(
+                        "median of {} runs; interval [{:.decimals$}, {:.decimals$}] covers the median with probability {:.3}",
+                        s.n, s.ci_low, s.ci_high, s.ci_coverage
+                    ),
+                }
+            })
+        })
+        .collect();
+    let mut text = serde_json::to_string_pretty(&entries).expect("JSON serialises");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::fixture;
+
+    #[test]
+    fn snapshot() {
+        let (_, current) = fixture();
+        insta::assert_snapshot!(render(&current));
+    }
+}

@@ -1,0 +1,47 @@
+//! The `--json` report: the result file itself, plus the comparison when there is one.
+//!
+//! It is a valid result file (extra fields are ignored on load), so it can later serve as
+//! a baseline or as an argument of `cargo xtask compare`.
+
+use serde::Serialize;
+
+use crate::comparison::Comparison;
+use crate::results::ResultFile;
+
+#[derive(Serialize)]
+struct WithComparison<'a> {
+    #[serde(flatten)]
+    results: &'a ResultFile,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    comparison: Option<&'a Comparison>,
+}
+
+pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
+    let mut text = serde_json::to_string_pretty(&WithComparison {
+        results,
+        comparison,
+    })
+    .expect("results serialise");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::report::tests::{fixture, fixture_comparison};
+
+    #[test]
+    fn snapshot_and_reloads_as_a_result_file() {
+        let (baseline, current) = fixture();
+        let cmp = fixture_comparison(&baseline, &current);
+        let text = render(&current, Some(&cmp));
+        let reloaded = ResultFile::parse(&text, Path::new("out.json")).unwrap();
+        assert_eq!(reloaded, current);
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        insta::assert_json_snapshot!(value["comparison"]["pairs"][0]);
+        insta::assert_json_snapshot!(value["configurations"][0]["summary"]["wall_ns_per_call"]);
+    }
+}

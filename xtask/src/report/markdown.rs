@@ -1,0 +1,242 @@
+//! The GitHub-flavoured Markdown summary (`--markdown`): headline verdict, a table of
+//! configurations with their changes, details collapsed.
+
+use std::fmt::Write as _;
+
+use super::{change, headline, median_with_interval, method_note, p_value, value, worst};
+use crate::comparison::{Comparison, PairComparison, Verdict};
+use crate::metric::Metric;
+use crate::results::ResultFile;
+
+/// Renders the summary for a pull request or a job summary.
+pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
+    let mut out = String::new();
+    match comparison {
+        Some(cmp) => {
+            let t = cmp.tally();
+            let title = if t.regressed > 0 {
+                let ids = ids_with(cmp, Verdict::Regressed);
+                format!(
+                    ":x: Performance regressed in {} configuration{}: {}",
+                    ids.len(),
+                    if ids.len() == 1 { "" } else { "s" },
+                    ids.iter()
+                        .map(|i| format!("`{i}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else if t.improved > 0 {
+                ":white_check_mark: No confirmed regression (some configurations improved)"
+                    .to_owned()
+            } else {
+                ":white_check_mark: No confirmed regression".to_owned()
+            };
+            let _ = writeln!(out, "## handoff-bench: {title}\n");
+            if cmp.fingerprint.different_host() {
+                out.push_str("> [!WARNING]\n> The baseline was measured on a **different host**; changes may reflect the machine, not the code.\n");
+                for d in &cmp.fingerprint.host {
+                    let _ = writeln!(out, "> - {}: `{}` → `{}`", d.field, d.baseline, d.current);
+                }
+                out.push('\n');
+            }
+            let _ = writeln!(out, "{}\n", headline(cmp));
+            let _ = writeln!(
+                out,
+                "Compared with {}; {} runs × {} calls per configuration, commit `{}`.\n",
+                cmp.baseline_label,
+                results.settings.runs,
+                results.settings.count,
+                results.git.short()
+            );
+            out.push_str(&overview_table(results, cmp));
+            if !cmp.added.is_empty() {
+                let _ = writeln!(out, "\nAdded (no baseline): {}", code_list(&cmp.added));
+            }
+            if !cmp.removed.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "\nRemoved (baseline only): {}",
+                    code_list(&cmp.removed)
+                );
+            }
+            out.push_str("\n<details><summary>Every metric</summary>\n\n");
+            out.push_str(&pairs_table(cmp));
+            out.push_str("\n</details>\n");
+        }
+        None => {
+            let _ = writeln!(out, "## handoff-bench results\n");
+            let _ = writeln!(
+                out,
+                "No baseline to compare with; {} runs × {} calls per configuration, commit `{}`.\n",
+                results.settings.runs,
+                results.settings.count,
+                results.git.short()
+            );
+        }
+    }
+    out.push_str("\n<details><summary>Measurements per call</summary>\n\n");
+    out.push_str(&summary_table(results));
+    out.push_str("\n</details>\n");
+    out.push_str("\n<details><summary>Method and environment</summary>\n\n");
+    if let Some(cmp) = comparison {
+        let _ = writeln!(out, "{}\n", method_note(cmp));
+        for d in &cmp.fingerprint.toolchain {
+            let _ = writeln!(
+                out,
+                "- toolchain change: {} `{}` → `{}`",
+                d.field, d.baseline, d.current
+            );
+        }
+    }
+    let h = &results.host;
+    let _ = writeln!(
+        out,
+        "- host: {} ({} cores), kernel {}, {}\n- settings: work `{}`, in-flight {}, created {}",
+        h.cpu_model,
+        h.cores,
+        h.kernel,
+        h.rustc,
+        results.settings.work,
+        results.settings.in_flight,
+        results.created
+    );
+    out.push_str("\n</details>\n");
+    if !results.failures.is_empty() {
+        out.push_str("\n**Failed runs**\n\n");
+        for f in &results.failures {
+            let _ = writeln!(out, "- `{}` run {}: {}", f.id, f.run + 1, f.reason);
+        }
+    }
+    out
+}
+
+fn code_list(ids: &[String]) -> String {
+    ids.iter()
+        .map(|i| format!("`{i}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {
+    let mut ids: Vec<&str> = cmp
+        .pairs
+        .iter()
+        .filter(|p| p.verdict == verdict)
+        .map(|p| p.id.as_str())
+        .collect();
+    ids.dedup();
+    ids
+}
+
+fn cell(pair: Option<&PairComparison>) -> String {
+    match pair {
+        None => "–".to_owned(),
+        Some(p) if matches!(p.verdict, Verdict::Regressed | Verdict::Improved) => {
+            format!("**{}**", change(p))
+        }
+        Some(p) => change(p),
+    }
+}
+
+fn overview_table(results: &ResultFile, cmp: &Comparison) -> String {
+    let mut out = String::from(
+        "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict |\n|---|---:|---:|---:|---:|---|\n",
+    );
+    for config in &results.configurations {
+        let pairs: Vec<&PairComparison> = cmp.pairs.iter().filter(|p| p.id == config.id).collect();
+        let wall = &config.summary[&Metric::Wall];
+        let verdict = match worst(pairs.iter().copied()) {
+            None => "added".to_owned(),
+            Some(v @ (Verdict::Regressed | Verdict::Improved)) => {
+                let metrics: Vec<&str> = pairs
+                    .iter()
+                    .filter(|p| p.verdict == v)
+                    .map(|p| p.metric.label())
+                    .collect();
+                format!("{} ({})", v.as_str(), metrics.join(", "))
+            }
+            Some(v) => v.as_str().to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} us | {} | {} | {} | {} |",
+            config.id,
+            value(Metric::Wall, wall.median),
+            cell(cmp.pair(&config.id, Metric::Wall)),
+            cell(cmp.pair(&config.id, Metric::CpuTotal)),
+            cell(cmp.pair(&config.id, Metric::Vcsw)),
+            verdict
+        );
+    }
+    out
+}
+
+fn pairs_table(cmp: &Comparison) -> String {
+    let mut out = String::from(
+        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Verdict |\n|---|---|---:|---:|---:|---:|---|\n",
+    );
+    for p in &cmp.pairs {
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            p.id,
+            p.metric.label(),
+            value(p.metric, p.baseline.median),
+            value(p.metric, p.current.median),
+            change(p),
+            p_value(p.p_adjusted).trim_start_matches("p="),
+            p.verdict.as_str()
+        );
+    }
+    out
+}
+
+fn summary_table(results: &ResultFile) -> String {
+    let mut out = String::from("| Configuration |");
+    for m in Metric::ALL {
+        let _ = write!(out, " {} ({}) |", m.label(), super::unit(m));
+    }
+    out.push_str(" n |\n|---|");
+    for _ in Metric::ALL {
+        out.push_str("---:|");
+    }
+    out.push_str("---:|\n");
+    for c in &results.configurations {
+        let _ = write!(out, "| `{}` |", c.id);
+        for m in Metric::ALL {
+            let _ = write!(out, " {} |", median_with_interval(m, &c.summary[&m]));
+        }
+        let _ = writeln!(out, " {} |", c.summary[&Metric::Wall].n);
+    }
+    out.push_str("\nMedian [95% interval of the median]; `*` marks an interval below 95% coverage (too few runs).\n");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{fixture, fixture_comparison, other_host};
+
+    #[test]
+    fn with_comparison() {
+        let (baseline, current) = fixture();
+        let cmp = fixture_comparison(&baseline, &current);
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
+    }
+
+    #[test]
+    fn without_baseline() {
+        let (_, current) = fixture();
+        insta::assert_snapshot!(render(&current, None));
+    }
+
+    #[test]
+    fn different_host_warning() {
+        let (baseline, current) = fixture();
+        let current = other_host(current);
+        let cmp = fixture_comparison(&baseline, &current);
+        let text = render(&current, Some(&cmp));
+        assert!(text.contains("> [!WARNING]"), "{text}");
+        assert!(text.contains("cores: `2` → `4`"), "{text}");
+    }
+}

@@ -1,0 +1,244 @@
+//! Reports: pure functions from results (and an optional comparison) to text.
+//!
+//! Each renderer is snapshot-tested; none of them reads files, the clock or the environment.
+
+pub mod bmf;
+pub mod gab;
+pub mod json;
+pub mod markdown;
+pub mod table;
+
+use crate::comparison::{Comparison, PairComparison, Verdict};
+use crate::metric::{Metric, Unit};
+use crate::stats::{CONFIDENCE, Summary};
+
+/// A per-call value in the metric's display unit (us for times, switches otherwise), with
+/// three significant digits or at least two decimals.
+pub fn value(metric: Metric, v: f64) -> String {
+    match metric.unit() {
+        Unit::NanosPerCall => {
+            let us = v / 1000.0;
+            if us.abs() >= 100.0 {
+                format!("{us:.1}")
+            } else if us.abs() >= 1.0 {
+                format!("{us:.2}")
+            } else {
+                format!("{us:.3}")
+            }
+        }
+        Unit::SwitchesPerCall => format!("{v:.3}"),
+    }
+}
+
+/// The display unit of a metric.
+pub fn unit(metric: Metric) -> &'static str {
+    match metric.unit() {
+        Unit::NanosPerCall => "us",
+        Unit::SwitchesPerCall => "sw",
+    }
+}
+
+/// `median [low, high]` in display units; a `*` marks an interval below 95% coverage.
+pub fn median_with_interval(metric: Metric, s: &Summary) -> String {
+    let mark = if s.ci_coverage + 1e-9 < CONFIDENCE {
+        "*"
+    } else {
+        ""
+    };
+    format!(
+        "{} [{}, {}]{mark}",
+        value(metric, s.median),
+        value(metric, s.ci_low),
+        value(metric, s.ci_high)
+    )
+}
+
+/// A ratio as a signed percent change, `+3.1%`.
+pub fn percent(ratio: f64) -> String {
+    let pct = (ratio - 1.0) * 100.0;
+    // Avoid "-0.0%".
+    let pct = if pct.abs() < 0.05 { 0.0 } else { pct };
+    format!("{pct:+.1}%")
+}
+
+/// A p-value with three decimals, or `<0.001`.
+pub fn p_value(p: f64) -> String {
+    if p < 0.001 {
+        "p<0.001".to_owned()
+    } else {
+        format!("p={p:.3}")
+    }
+}
+
+/// `+3.1% [+1.2%, +5.0%]`, or `n/a` for an undefined ratio.
+pub fn change(pair: &PairComparison) -> String {
+    match (pair.estimate.ratio, pair.estimate.ratio_ci) {
+        (Some(r), Some(ci)) => {
+            format!("{} [{}, {}]", percent(r), percent(ci.low), percent(ci.high))
+        }
+        (Some(r), None) => format!("{} [n/a]", percent(r)),
+        _ => "n/a (zero baseline)".to_owned(),
+    }
+}
+
+/// `+3.1% [+1.2%, +5.0%] p=0.004 regressed`: the change column of every report.
+pub fn change_with_verdict(pair: &PairComparison) -> String {
+    format!(
+        "{} {} {}",
+        change(pair),
+        p_value(pair.p_adjusted),
+        pair.verdict.as_str()
+    )
+}
+
+/// The most important verdict among some pairs: regressed, improved, inconclusive, unchanged.
+pub fn worst<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Option<Verdict> {
+    let rank = |v: Verdict| match v {
+        Verdict::Regressed => 3,
+        Verdict::Improved => 2,
+        Verdict::Inconclusive => 1,
+        Verdict::Unchanged => 0,
+    };
+    pairs
+        .into_iter()
+        .map(|p| p.verdict)
+        .max_by_key(|v| rank(*v))
+}
+
+/// One-line headline of a comparison.
+pub fn headline(comparison: &Comparison) -> String {
+    let t = comparison.tally();
+    let lead = if t.regressed > 0 {
+        "REGRESSED"
+    } else if t.improved > 0 {
+        "improved, no confirmed regression"
+    } else {
+        "no confirmed regression"
+    };
+    format!(
+        "{lead}: {} regressed, {} improved, {} unchanged, {} inconclusive (of {} configuration-metric pairs)",
+        t.regressed,
+        t.improved,
+        t.unchanged,
+        t.inconclusive,
+        comparison.pairs.len()
+    )
+}
+
+/// The method in one sentence, for report footers.
+pub fn method_note(comparison: &Comparison) -> String {
+    let how = match &comparison.method {
+        crate::comparison::Method::Independent {
+            bootstrap_resamples,
+            seed,
+        } => format!(
+            "ratio of medians (current / baseline) with a 95% percentile-bootstrap interval \
+             ({bootstrap_resamples} resamples, seed {seed}); p from a two-sided Mann-Whitney U test"
+        ),
+    };
+    format!(
+        "{how}, Holm-adjusted over {} pairs. A change counts when adjusted p <= {} and the \
+         whole interval lies beyond the ±{}% noise threshold; unchanged when it lies within it.",
+        comparison.pairs.len(),
+        comparison.policy.alpha,
+        comparison.policy.threshold * 100.0
+    )
+}
+
+/// Pads `cells` into aligned columns (first column left-aligned, the rest too), separated by
+/// two spaces, trailing spaces trimmed.
+pub fn columns(rows: &[Vec<String>]) -> String {
+    let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| c.chars().count())
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let mut out = String::new();
+    for row in rows {
+        let line: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c:<width$}", width = widths[i]))
+            .collect();
+        out.push_str(line.join("  ").trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::comparison::independent::{IndependentSettings, compare};
+    use crate::comparison::{Comparison, VerdictPolicy};
+    use crate::host::HostFingerprint;
+    use crate::results::ResultFile;
+    use crate::results::tests::result_file;
+
+    /// Baseline and current result files with one regression, one improvement, one
+    /// unchanged configuration and one on each side only.
+    pub(crate) fn fixture() -> (ResultFile, ResultFile) {
+        let base: Vec<f64> = (0..8).map(|i| 14_000.0 + 40.0 * f64::from(i)).collect();
+        let spin: Vec<f64> = (0..8).map(|i| 210.0 + 3.0 * f64::from(i)).collect();
+        let slower: Vec<f64> = base.iter().map(|v| v * 1.3).collect();
+        let faster: Vec<f64> = spin.iter().map(|v| v * 0.7).collect();
+        let baseline = result_file(&[
+            ("floor/park", &base),
+            ("floor/spin", &spin),
+            ("tokio-current/dedicated", &base),
+            ("smol/to-thread", &base),
+        ]);
+        let current = result_file(&[
+            ("floor/park", &base),
+            ("floor/spin", &faster),
+            ("tokio-current/dedicated", &slower),
+            ("async-std/dedicated", &base[..3]),
+        ]);
+        (baseline, current)
+    }
+
+    pub(crate) fn fixture_comparison(baseline: &ResultFile, current: &ResultFile) -> Comparison {
+        let policy = VerdictPolicy {
+            alpha: 0.05,
+            threshold: 0.05,
+        };
+        let settings = IndependentSettings {
+            resamples: 1000,
+            seed: 42,
+        };
+        compare(
+            baseline,
+            current,
+            "baseline reference".into(),
+            policy,
+            settings,
+        )
+    }
+
+    /// The fixture compared across different machines.
+    pub(crate) fn other_host(mut file: ResultFile) -> ResultFile {
+        file.host = HostFingerprint {
+            cpu_model: "Other CPU @ 3.0GHz".to_owned(),
+            cores: 4,
+            ..file.host
+        };
+        file
+    }
+
+    #[test]
+    fn formatting_helpers() {
+        assert_eq!(value(Metric::Wall, 14_203.0), "14.20");
+        assert_eq!(value(Metric::Wall, 231.4), "0.231");
+        assert_eq!(value(Metric::Wall, 123_456.0), "123.5");
+        assert_eq!(value(Metric::Vcsw, 2.0), "2.000");
+        assert_eq!(percent(1.031), "+3.1%");
+        assert_eq!(percent(0.9), "-10.0%");
+        assert_eq!(percent(0.9999), "+0.0%");
+        assert_eq!(p_value(0.0042), "p=0.004");
+        assert_eq!(p_value(0.00001), "p<0.001");
+    }
+}

@@ -1,0 +1,165 @@
+//! The terminal report: the seed's table per call, then the comparison with a baseline.
+
+use std::fmt::Write as _;
+
+use super::{change_with_verdict, columns, headline, median_with_interval, method_note, value};
+use crate::comparison::Comparison;
+use crate::metric::Metric;
+use crate::results::ResultFile;
+use crate::stats::CONFIDENCE;
+
+/// Renders the results, and the comparison when there is one.
+pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
+    let mut out = String::new();
+    let s = &results.settings;
+    let _ = writeln!(
+        out,
+        "handoff-bench: {} configurations, {} runs x {} calls, work {}, in-flight {}; {} ({} cores), rev {}",
+        results.configurations.len(),
+        s.runs,
+        s.count,
+        s.work,
+        s.in_flight,
+        results.host.cpu_model,
+        results.host.cores,
+        results.git.short()
+    );
+    let _ = writeln!(
+        out,
+        "Per call: median [95% interval of the median] over the runs; times in us, Vcsw in voluntary context switches.\n"
+    );
+    let mut rows = vec![
+        ["Framework"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(Metric::ALL.iter().map(|m| m.label().to_owned()))
+            .chain(["n".to_owned(), "outliers".to_owned()])
+            .collect::<Vec<_>>(),
+    ];
+    let mut low_coverage = false;
+    for config in &results.configurations {
+        let mut row = vec![config.id.clone()];
+        for metric in Metric::ALL {
+            let summary = &config.summary[&metric];
+            low_coverage |= summary.ci_coverage + 1e-9 < CONFIDENCE;
+            row.push(median_with_interval(metric, summary));
+        }
+        let wall = &config.summary[&Metric::Wall];
+        row.push(wall.n.to_string());
+        let outliers: usize = config.summary.values().map(|s| s.outliers.len()).sum();
+        row.push(if outliers == 0 {
+            "-".to_owned()
+        } else {
+            format!("{outliers} flagged")
+        });
+        rows.push(row);
+    }
+    out.push_str(&columns(&rows));
+    if low_coverage {
+        out.push_str(
+            "* too few runs for 95%: the interval is min..max and covers the median with lower probability (see the JSON's ci_coverage).\n",
+        );
+    }
+    for failure in &results.failures {
+        let _ = writeln!(
+            out,
+            "FAILED {} (run {}): {}",
+            failure.id,
+            failure.run + 1,
+            failure.reason
+        );
+    }
+    if let Some(comparison) = comparison {
+        out.push('\n');
+        out.push_str(&render_comparison(comparison));
+    }
+    out
+}
+
+/// The comparison part of the terminal report.
+pub fn render_comparison(comparison: &Comparison) -> String {
+    let mut out = String::new();
+    if comparison.fingerprint.different_host() {
+        out.push_str("!!! WARNING: the baseline was measured on a DIFFERENT HOST; changes may reflect the machine, not the code:\n");
+        for d in &comparison.fingerprint.host {
+            let _ = writeln!(out, "!!!   {}: {} -> {}", d.field, d.baseline, d.current);
+        }
+    }
+    if !comparison.fingerprint.toolchain.is_empty() {
+        let changes: Vec<String> = comparison
+            .fingerprint
+            .toolchain
+            .iter()
+            .map(|d| format!("{} {} -> {}", d.field, d.baseline, d.current))
+            .collect();
+        let _ = writeln!(out, "Toolchain changes: {}", changes.join(", "));
+    }
+    let _ = writeln!(out, "Compared with {}:", comparison.baseline_label);
+    let mut rows = vec![
+        ["Framework", "Metric", "Baseline", "Current", "Change"]
+            .map(str::to_owned)
+            .to_vec(),
+    ];
+    for pair in &comparison.pairs {
+        rows.push(vec![
+            pair.id.clone(),
+            pair.metric.label().to_owned(),
+            value(pair.metric, pair.baseline.median),
+            value(pair.metric, pair.current.median),
+            change_with_verdict(pair),
+        ]);
+    }
+    out.push_str(&columns(&rows));
+    if !comparison.added.is_empty() {
+        let _ = writeln!(out, "Added (no baseline): {}", comparison.added.join(", "));
+    }
+    if !comparison.removed.is_empty() {
+        let _ = writeln!(
+            out,
+            "Removed (baseline only): {}",
+            comparison.removed.join(", ")
+        );
+    }
+    let _ = writeln!(out, "{}", method_note(comparison));
+    let _ = writeln!(out, "Verdict: {}", headline(comparison));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::tests::{fixture, fixture_comparison, other_host};
+
+    #[test]
+    fn results_only() {
+        let (_, current) = fixture();
+        insta::assert_snapshot!(render(&current, None));
+    }
+
+    #[test]
+    fn with_comparison() {
+        let (baseline, current) = fixture();
+        let cmp = fixture_comparison(&baseline, &current);
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
+    }
+
+    #[test]
+    fn failures_are_listed() {
+        let (_, mut current) = fixture();
+        current.failures.push(crate::results::RunFailure {
+            id: "smol/to-thread".to_owned(),
+            run: 2,
+            reason: "exited with exit status: 101".to_owned(),
+            stderr_tail: "thread 'main' panicked".to_owned(),
+        });
+        insta::assert_snapshot!(render(&current, None));
+    }
+
+    #[test]
+    fn different_host_is_prominent() {
+        let (baseline, current) = fixture();
+        let current = other_host(current);
+        let cmp = fixture_comparison(&baseline, &current);
+        insta::assert_snapshot!(render_comparison(&cmp));
+    }
+}

@@ -1,0 +1,303 @@
+//! The result file: one schema for `--json` output and every file in `baselines/`.
+//!
+//! Raw samples (the binary's JSON lines) are the source of truth: summaries are written for
+//! readers, but recomputed from the samples on every load, so a later version of the
+//! statistics never trusts an older one's numbers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use thiserror::Error;
+
+use crate::git::GitRevision;
+use crate::host::HostFingerprint;
+use crate::measurement::Measurement;
+use crate::metric::Metric;
+use crate::stats::{Samples, SamplesError, Summary};
+
+pub const RESULTS_SCHEMA: u64 = 1;
+pub const RESULTS_KIND: &str = "handoff-bench-results";
+
+/// How the samples were taken (the flags of `cargo xtask bench`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    /// Fresh processes per configuration.
+    pub runs: u32,
+    /// Calls per process (`--count` of the binary).
+    pub count: u64,
+    pub work: String,
+    pub in_flight: u64,
+    /// `--only` globs; empty means every configuration.
+    #[serde(default)]
+    pub only: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gap_us: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub inject_ns: Option<u64>,
+}
+
+/// One configuration: its raw samples in run order and their summary per metric.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigurationResult {
+    pub id: String,
+    pub samples: Vec<Measurement>,
+    pub summary: BTreeMap<Metric, Summary>,
+}
+
+/// A configuration run that produced no sample.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunFailure {
+    pub id: String,
+    /// 0-based run index.
+    pub run: u32,
+    pub reason: String,
+    /// Last lines of the child's stderr.
+    pub stderr_tail: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResultFile {
+    pub schema: u64,
+    pub kind: String,
+    /// RFC 3339, UTC.
+    pub created: String,
+    pub host: HostFingerprint,
+    pub git: GitRevision,
+    pub settings: Settings,
+    pub configurations: Vec<ConfigurationResult>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub failures: Vec<RunFailure>,
+}
+
+/// Why a result file cannot be used. Every case names the file.
+#[derive(Debug, Error)]
+pub enum ResultsError {
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{} is not valid JSON: {source}", path.display())]
+    Json {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{} is not a handoff-bench result file (expected \"kind\": \"{RESULTS_KIND}\")", path.display())]
+    NotResults { path: PathBuf },
+    #[error(
+        "{} has result schema {found}, this xtask reads schema {RESULTS_SCHEMA} \
+         (re-run the benchmark, or use the xtask version that wrote it)",
+        path.display()
+    )]
+    UnsupportedSchema { path: PathBuf, found: String },
+    #[error("{} does not match the result schema: {source}", path.display())]
+    Shape {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: configuration {id}: {problem}", path.display())]
+    Invalid {
+        path: PathBuf,
+        id: String,
+        problem: String,
+    },
+}
+
+impl ConfigurationResult {
+    /// Summarises the samples of one configuration (at least one sample).
+    pub fn from_samples(id: String, samples: Vec<Measurement>) -> Result<Self, SamplesError> {
+        let mut result = ConfigurationResult {
+            id,
+            samples,
+            summary: BTreeMap::new(),
+        };
+        result.recompute_summary()?;
+        Ok(result)
+    }
+
+    /// The per-call values of one metric, in run order.
+    pub fn samples_of(&self, metric: Metric) -> Result<Samples, SamplesError> {
+        Samples::new(self.samples.iter().map(|m| metric.per_call(m)).collect())
+    }
+
+    fn recompute_summary(&mut self) -> Result<(), SamplesError> {
+        self.summary = Metric::ALL
+            .iter()
+            .map(|&metric| Ok((metric, Summary::of(&self.samples_of(metric)?))))
+            .collect::<Result<_, SamplesError>>()?;
+        Ok(())
+    }
+}
+
+impl ResultFile {
+    pub fn find(&self, id: &str) -> Option<&ConfigurationResult> {
+        self.configurations.iter().find(|c| c.id == id)
+    }
+
+    /// Serialises as pretty JSON with a trailing newline.
+    pub fn to_json(&self) -> String {
+        let mut text = serde_json::to_string_pretty(self).expect("result files serialise");
+        text.push('\n');
+        text
+    }
+
+    /// Reads, checks and re-summarises a result file.
+    pub fn load(path: &Path) -> Result<Self, ResultsError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::parse(&text, path)
+    }
+
+    /// Parses the text of a result file; `path` is only used in errors.
+    pub fn parse(text: &str, path: &Path) -> Result<Self, ResultsError> {
+        let value: Value = serde_json::from_str(text).map_err(|source| ResultsError::Json {
+            path: path.to_owned(),
+            source,
+        })?;
+        if value.get("kind").and_then(Value::as_str) != Some(RESULTS_KIND) {
+            return Err(ResultsError::NotResults {
+                path: path.to_owned(),
+            });
+        }
+        match value.get("schema") {
+            Some(v) if v.as_u64() == Some(RESULTS_SCHEMA) => {}
+            other => {
+                return Err(ResultsError::UnsupportedSchema {
+                    path: path.to_owned(),
+                    found: other.map_or_else(|| "(missing)".to_owned(), Value::to_string),
+                });
+            }
+        }
+        // Deserialise from the text (not the Value) so errors carry line and column.
+        let mut file: ResultFile =
+            serde_json::from_str(text).map_err(|source| ResultsError::Shape {
+                path: path.to_owned(),
+                source,
+            })?;
+        for config in &mut file.configurations {
+            let id = config.id.clone();
+            let invalid = |problem: String| ResultsError::Invalid {
+                path: path.to_owned(),
+                id: id.clone(),
+                problem,
+            };
+            for (run, sample) in config.samples.iter().enumerate() {
+                sample
+                    .validate()
+                    .map_err(|e| invalid(format!("sample {run}: {e}")))?;
+                if sample.id != id {
+                    return Err(invalid(format!(
+                        "sample {run} is of configuration {}",
+                        sample.id
+                    )));
+                }
+            }
+            config
+                .recompute_summary()
+                .map_err(|e| invalid(e.to_string()))?;
+        }
+        Ok(file)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// A measurement with the given per-call wall time (ns) and everything else derived.
+    pub(crate) fn measurement(id: &str, wall_ns_per_call: f64) -> Measurement {
+        let count = 10_000_u64;
+        let wall = (wall_ns_per_call * count as f64) as u64;
+        let line = serde_json::json!({
+            "schema": 1, "id": id, "runtime": id.split('/').next().unwrap(),
+            "handoff": id.split('/').nth(1).unwrap_or(""), "count": count, "in_flight": 1,
+            "work": "zero", "wall_ns": wall, "cpu_total_ns": wall * 2, "cpu_loop_ns": wall,
+            "cpu_worker_ns": wall - wall / 10, "cpu_other_ns": wall / 10,
+            "vcsw_loop": count, "vcsw_worker": count, "ivcsw_loop": 3, "ivcsw_worker": 4,
+        });
+        Measurement::parse_line(&line.to_string()).unwrap()
+    }
+
+    pub(crate) fn result_file(configs: &[(&str, &[f64])]) -> ResultFile {
+        ResultFile {
+            schema: RESULTS_SCHEMA,
+            kind: RESULTS_KIND.to_owned(),
+            created: "2026-01-01T00:00:00Z".to_owned(),
+            host: HostFingerprint {
+                cpu_model: "Test CPU @ 2.0GHz".to_owned(),
+                cores: 2,
+                kernel: "6.1.0-test".to_owned(),
+                rustc: "rustc 1.95.0 (59807616e 2026-04-14)".to_owned(),
+                crates: [("tokio".to_owned(), "1.54.0".to_owned())].into(),
+            },
+            git: GitRevision {
+                revision: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),
+                dirty: Some(false),
+            },
+            settings: Settings {
+                runs: configs
+                    .iter()
+                    .map(|(_, w)| w.len() as u32)
+                    .max()
+                    .unwrap_or(0),
+                count: 10_000,
+                work: "zero".to_owned(),
+                in_flight: 1,
+                only: vec![],
+                gap_us: None,
+                inject_ns: None,
+            },
+            configurations: configs
+                .iter()
+                .map(|(id, walls)| {
+                    let samples = walls.iter().map(|w| measurement(id, *w)).collect();
+                    ConfigurationResult::from_samples((*id).to_owned(), samples).unwrap()
+                })
+                .collect(),
+            failures: vec![],
+        }
+    }
+
+    #[test]
+    fn round_trips_and_recomputes_summaries() {
+        let file = result_file(&[("floor/park", &[14_000.0, 14_500.0, 13_900.0])]);
+        let mut value: Value = serde_json::from_str(&file.to_json()).unwrap();
+        // Tamper with a stored summary: loading must ignore it.
+        value["configurations"][0]["summary"]["wall_ns_per_call"]["median"] = 1.0.into();
+        let loaded = ResultFile::parse(&value.to_string(), Path::new("x.json")).unwrap();
+        assert_eq!(loaded, file);
+        assert_eq!(
+            loaded.configurations[0].summary[&Metric::Wall].median,
+            14_000.0
+        );
+    }
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let p = Path::new("baselines/old.json");
+        let err = ResultFile::parse("{\"schema\": 1,\n \"kind\": ", p).unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("baselines/old.json") && msg.contains("line 2"),
+            "{msg}"
+        );
+
+        let file = result_file(&[("floor/park", &[1.0])]);
+        let v2 = file.to_json().replacen("\"schema\": 1", "\"schema\": 2", 1);
+        let err = ResultFile::parse(&v2, p).unwrap_err();
+        assert!(matches!(err, ResultsError::UnsupportedSchema { ref found, .. } if found == "2"));
+        assert!(err.to_string().contains("schema 2"));
+
+        let err = ResultFile::parse("[1, 2]", p).unwrap_err();
+        assert!(matches!(err, ResultsError::NotResults { .. }));
+
+        let mut value: Value = serde_json::from_str(&file.to_json()).unwrap();
+        value["configurations"][0]["samples"] = Value::Array(vec![]);
+        let err = ResultFile::parse(&value.to_string(), p).unwrap_err();
+        assert!(err.to_string().contains("floor/park: no samples"), "{err}");
+    }
+}

@@ -1,0 +1,349 @@
+//! End-to-end tests of `cargo xtask bench|compare|baseline`, running the real xtask binary
+//! against the deterministic fake benchmark (`fake-handoff-bench`), in temporary dirs.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// One isolated workspace: its own baselines dir and fake-benchmark state.
+struct Sandbox {
+    dir: TempDir,
+}
+
+impl Sandbox {
+    fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("state")).unwrap();
+        Sandbox { dir }
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn baselines(&self) -> PathBuf {
+        self.path("baselines")
+    }
+
+    /// `xtask ARGS` with the fake benchmark, the sandbox's baselines, no progress bar.
+    fn xtask(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args(args)
+            .env(
+                "HANDOFF_BENCH_BIN",
+                env!("CARGO_BIN_EXE_fake-handoff-bench"),
+            )
+            .env("HANDOFF_BENCH_BASELINES_DIR", self.baselines())
+            .env("FAKE_BENCH_STATE", self.path("state"))
+            .env("CI", "true")
+            .env_remove("FAKE_BENCH_SLOWDOWN")
+            .env_remove("FAKE_BENCH_FAIL")
+            .env_remove("FAKE_BENCH_IDS");
+        cmd
+    }
+
+    /// `xtask bench` with 10 runs of 1000 calls.
+    fn bench(&self, extra: &[&str]) -> Command {
+        self.bench_runs("10", extra)
+    }
+
+    /// `xtask bench` with `runs` runs of 1000 calls.
+    fn bench_runs(&self, runs: &str, extra: &[&str]) -> Command {
+        let mut args = vec!["bench", "--runs", runs, "--count", "1000"];
+        args.extend_from_slice(extra);
+        self.xtask(&args)
+    }
+
+    fn save_baseline(&self, name: &str) {
+        self.bench(&["--save-baseline", name]).assert().success();
+    }
+}
+
+fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+fn verdicts(report: &Value) -> Vec<(String, String, String)> {
+    report["comparison"]["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["id"].as_str().unwrap().to_owned(),
+                p["metric"].as_str().unwrap().to_owned(),
+                p["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_30_percent_slowdown_on_one_config_regresses_and_exits_3() {
+    let sb = Sandbox::new();
+    sb.save_baseline("main");
+    let out = sb.path("out.json");
+    sb.bench(&["--baseline", "main", "--fail-on-regression", "--json"])
+        .arg(&out)
+        .env("FAKE_BENCH_SLOWDOWN", "floor/park=1.3")
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Verdict: REGRESSED: 4 regressed"));
+    let report = read_json(&out);
+    for (id, metric, verdict) in verdicts(&report) {
+        let expected = if id == "floor/park" && metric != "vcsw_per_call" {
+            "regressed"
+        } else {
+            "unchanged"
+        };
+        assert_eq!(verdict, expected, "{id} {metric}");
+    }
+    let wall = &report["comparison"]["pairs"][0];
+    assert_eq!(wall["id"], "floor/park");
+    assert!(
+        (wall["ratio"].as_f64().unwrap() - 1.3).abs() < 1e-3,
+        "{wall}"
+    );
+}
+
+#[test]
+fn without_fail_on_regression_a_regression_exits_0() {
+    let sb = Sandbox::new();
+    sb.save_baseline("main");
+    sb.bench(&["--baseline", "main"])
+        .env("FAKE_BENCH_SLOWDOWN", "tokio-current/dedicated=1.3")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "tokio-current/dedicated  Wall        16.00     20.80    +30.0%",
+        ));
+}
+
+#[test]
+fn the_reference_baseline_is_the_default_and_a_rerun_is_unchanged() {
+    let sb = Sandbox::new();
+    sb.save_baseline("reference");
+    let out = sb.path("out.json");
+    sb.bench(&["--fail-on-regression", "--json"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Compared with baseline reference"));
+    assert!(
+        verdicts(&read_json(&out))
+            .iter()
+            .all(|(_, _, v)| v == "unchanged")
+    );
+    sb.bench(&["--no-baseline"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Compared with").not());
+}
+
+#[test]
+fn a_crashing_child_is_reported_the_rest_runs_and_no_baseline_is_replaced() {
+    let sb = Sandbox::new();
+    sb.save_baseline("main");
+    let before = std::fs::read(sb.baselines().join("main.json")).unwrap();
+    let out = sb.path("out.json");
+    sb.bench_runs("2", &["--save-baseline", "main", "--json"])
+        .arg(&out)
+        .env("FAKE_BENCH_FAIL", "floor/spin=crash")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "FAILED run 1/2 floor/spin: exited with exit status: 101",
+        ))
+        .stderr(predicate::str::contains("fake crash of floor/spin"))
+        .stderr(predicate::str::contains("not saving baseline main"));
+    assert_eq!(
+        std::fs::read(sb.baselines().join("main.json")).unwrap(),
+        before
+    );
+    let report = read_json(&out);
+    let ids: Vec<&str> = report["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["floor/park", "tokio-current/dedicated"]);
+    assert_eq!(report["failures"].as_array().unwrap().len(), 2);
+}
+
+#[test]
+fn bad_json_from_a_child_names_the_problem() {
+    let sb = Sandbox::new();
+    sb.bench_runs("1", &["--only", "floor/*"])
+        .env("FAKE_BENCH_FAIL", "floor/spin=badjson")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("printed unusable output"))
+        .stderr(predicate::str::contains("line 1 column"));
+}
+
+#[test]
+fn a_hanging_child_is_killed_at_the_timeout() {
+    let sb = Sandbox::new();
+    sb.bench_runs("1", &["--only", "floor/park", "--timeout", "0.5"])
+        .env("FAKE_BENCH_FAIL", "floor/park=hang")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "ran past the 0.5 s timeout and was killed",
+        ));
+}
+
+#[test]
+fn a_child_rejecting_its_arguments_stops_with_exit_2() {
+    let sb = Sandbox::new();
+    sb.bench_runs("3", &[])
+        .env("FAKE_BENCH_FAIL", "floor/park=usage")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("rejected the arguments"))
+        .stderr(predicate::str::contains("invalid --work"));
+}
+
+#[test]
+fn a_truncated_baseline_exits_2_naming_the_file_and_position() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.baselines()).unwrap();
+    std::fs::write(
+        sb.baselines().join("main.json"),
+        "{\n  \"schema\": 1,\n  \"kind\": \"handoff-",
+    )
+    .unwrap();
+    sb.bench(&["--baseline", "main"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("main.json is not valid JSON"))
+        .stderr(predicate::str::contains("line 3 column"));
+}
+
+#[test]
+fn a_baseline_that_is_a_directory_exits_2() {
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.baselines().join("main.json")).unwrap();
+    sb.bench(&["--baseline", "main"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read"))
+        .stderr(predicate::str::contains("main.json"))
+        .stderr(predicate::str::contains("directory"));
+}
+
+#[test]
+fn a_missing_baseline_exits_2() {
+    let sb = Sandbox::new();
+    sb.bench(&["--baseline", "nope"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("nope.json"));
+}
+
+#[test]
+fn a_result_file_of_another_schema_exits_2_in_compare() {
+    let sb = Sandbox::new();
+    sb.save_baseline("main");
+    let text = std::fs::read_to_string(sb.baselines().join("main.json")).unwrap();
+    let future = sb.path("future.json");
+    std::fs::write(&future, text.replacen("\"schema\": 1", "\"schema\": 2", 1)).unwrap();
+    sb.xtask(&["compare"])
+        .arg(&future)
+        .arg(sb.baselines().join("main.json"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("future.json has result schema 2"));
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let sb = Sandbox::new();
+    sb.xtask(&["bench", "--frobnicate"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--frobnicate"));
+    sb.xtask(&["bench", "--save-baseline", "../escape"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("invalid baseline name"));
+    sb.xtask(&["bench", "--only", "nothing/*"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no configuration"));
+    sb.xtask(&["bench", "--threshold", "100"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--threshold"));
+}
+
+#[test]
+fn compare_offline_warns_across_hosts_and_writes_every_report() {
+    let sb = Sandbox::new();
+    let (old, new) = (sb.path("old.json"), sb.path("new.json"));
+    sb.bench(&["--json"]).arg(&old).assert().success();
+    sb.bench(&["--json"])
+        .arg(&new)
+        .env("FAKE_BENCH_SLOWDOWN", "floor/spin=0.5")
+        .assert()
+        .success();
+    let mut moved = read_json(&new);
+    moved["host"]["cores"] = 64.into();
+    std::fs::write(&new, moved.to_string()).unwrap();
+    let (md, bmf, gab, json) = (
+        sb.path("r.md"),
+        sb.path("r.bmf.json"),
+        sb.path("r.gab.json"),
+        sb.path("r.json"),
+    );
+    sb.xtask(&["compare", "--fail-on-regression"])
+        .args([&old, &new])
+        .arg("--markdown")
+        .arg(&md)
+        .arg("--bmf")
+        .arg(&bmf)
+        .arg("--gab")
+        .arg(&gab)
+        .arg("--json")
+        .arg(&json)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("DIFFERENT HOST"))
+        .stdout(predicate::str::contains("cores: 2 -> 64").or(predicate::str::contains("-> 64")))
+        .stdout(predicate::str::contains(
+            "floor/spin               Wall        0.200     0.100    -50.0%",
+        ));
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert!(markdown.contains("> [!WARNING]"), "{markdown}");
+    assert!(read_json(&bmf)["floor/park"]["latency"]["value"].is_number());
+    assert_eq!(read_json(&gab).as_array().unwrap().len(), 15);
+    assert_eq!(
+        read_json(&json)["comparison"]["fingerprint"]["host"][0]["field"],
+        "cores"
+    );
+}
+
+#[test]
+fn baseline_list_and_show() {
+    let sb = Sandbox::new();
+    sb.xtask(&["baseline", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("no baselines"));
+    sb.save_baseline("main");
+    std::fs::write(sb.baselines().join("broken.json"), "[").unwrap();
+    sb.xtask(&["baseline", "list"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("broken  UNREADABLE"))
+        .stdout(predicate::str::contains("3 configurations x 10 runs"));
+    sb.xtask(&["baseline", "show", "main"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("floor/park"));
+    sb.xtask(&["baseline", "show", "broken"]).assert().code(2);
+}
