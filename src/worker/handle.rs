@@ -321,16 +321,37 @@ impl<T> Shared<T> {
 
 impl<T: 'static> Shared<T> {
     /// Waits for a permit, then queues the call; dropping the future drops (and so answers)
-    /// the call.
+    /// the call, and counts it as unqueued.
     fn enqueue_when_space(
         self: Arc<Self>,
         job: JobRef<T>,
     ) -> std::pin::Pin<Box<dyn Future<Output = ()> + Send>> {
+        // Built outside the async block so that it counts even if the block never starts.
+        let mut unsent = Unsent {
+            job: Some(job),
+            shared: self,
+        };
         Box::pin(async move {
-            if let Some(permits) = &self.permits {
+            if let Some(permits) = &unsent.shared.permits {
                 permits.acquire().await.forget();
             }
-            self.enqueue(job);
+            if let Some(job) = unsent.job.take() {
+                unsent.shared.enqueue(job);
+            }
         })
+    }
+}
+
+/// A call waiting for queue space; counted as unqueued if dropped there.
+struct Unsent<T> {
+    job: Option<JobRef<T>>,
+    shared: Arc<Shared<T>>,
+}
+
+impl<T> Drop for Unsent<T> {
+    fn drop(&mut self) {
+        if self.job.take().is_some() {
+            self.shared.counters.unqueued();
+        }
     }
 }

@@ -6,9 +6,10 @@ use crossbeam_utils::CachePadded;
 
 /// What a worker has done so far. Every call the worker thread took off its queue is counted
 /// in exactly one of `ok`, `panicked`, `skipped_cancelled`, `skipped_timed_out` and
-/// `refused`. (Calls still queued when the worker shut down are answered
-/// [`CallError::Closed`](super::CallError::Closed) without being taken off the queue, and
-/// are not counted.)
+/// `refused`; a call whose caller gave up while waiting for space in a full bounded queue is
+/// counted in `unqueued`. So once all calls are answered, these six add up to the calls made,
+/// except for calls answered [`CallError::Closed`](super::CallError::Closed) (made after a
+/// close, or still queued when the worker shut down), which are not counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -23,6 +24,9 @@ pub struct Stats {
     /// Calls answered with [`CallError::InitPanicked`](super::CallError::InitPanicked)
     /// without running, because the worker's init panicked.
     pub refused: u64,
+    /// Calls dropped (or timed out) by their caller while waiting for space in a full
+    /// bounded queue: they never reached the worker.
+    pub unqueued: u64,
     /// Times the worker thread gave up spinning on an empty queue and called the blocking
     /// receive (which parks it unless a call arrives within the channel's own short backoff).
     pub parks: u64,
@@ -32,11 +36,13 @@ pub struct Stats {
 
 /// The live counters, shared by the worker thread and the handles.
 ///
-/// Written by the worker thread only, so they are bumped with a plain load and store (no
-/// locked instruction on the hot path), and kept on their own cache line.
+/// All but `unqueued` are written by the worker thread only, so they are bumped with a plain
+/// load and store (no locked instruction on the hot path), and kept on their own cache line.
+/// `unqueued` is bumped by callers, off the hot path.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     worker: CachePadded<WorkerCounters>,
+    unqueued: CachePadded<AtomicU64>,
 }
 
 #[derive(Debug, Default)]
@@ -78,6 +84,11 @@ impl Counters {
         bump(&self.worker.refused);
     }
 
+    /// Any thread.
+    pub(crate) fn unqueued(&self) {
+        self.unqueued.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         let w = &self.worker;
         Stats {
@@ -86,6 +97,7 @@ impl Counters {
             skipped_cancelled: w.skipped_cancelled.load(Ordering::Relaxed),
             skipped_timed_out: w.skipped_timed_out.load(Ordering::Relaxed),
             refused: w.refused.load(Ordering::Relaxed),
+            unqueued: self.unqueued.load(Ordering::Relaxed),
             parks: w.parks.load(Ordering::Relaxed),
             spin_hits: w.spin_hits.load(Ordering::Relaxed),
         }

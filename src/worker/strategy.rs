@@ -222,7 +222,10 @@ mod tests {
         let budgets = feed(&mut a, 1000, 3_000);
         assert!(budgets.iter().all(|&b| b >= 3_000), "{budgets:?}");
         // 2 x 3 us + 1 us once the average has settled (integer averaging ends a hair low).
-        assert!((6_950..=7_000).contains(budgets.last().unwrap()), "{budgets:?}");
+        assert!(
+            (6_950..=7_000).contains(budgets.last().unwrap()),
+            "{budgets:?}"
+        );
     }
 
     #[test]
