@@ -183,10 +183,10 @@ fn send(
         }
         Kind::Dropped => {
             let mut fut = worker.call(run);
-            if rng.random_bool(0.5) {
-                if let Some(r) = (&mut fut).now_or_never() {
-                    return Ok(outcome(r));
-                }
+            if rng.random_bool(0.5)
+                && let Some(r) = (&mut fut).now_or_never()
+            {
+                return Ok(outcome(r));
             }
             drop(fut);
             Ok(Outcome::Dropped)
