@@ -16,3 +16,4 @@ pub mod runtime;
 pub mod suite;
 pub mod table;
 pub mod work;
+pub mod worker;

@@ -1,0 +1,203 @@
+//! One call on its way to the worker: closure, deadline and reply slot in one allocation.
+//!
+//! The caller keeps an `Arc<dyn ReplyTo<R>>` view of the packet (it knows the reply type),
+//! the queue carries a [`JobRef<T>`] view (it knows the state type). The `JobRef` is the
+//! slot's single completer: it either runs the call, refuses it, or, if it is dropped
+//! unused (the queue was torn down), completes the slot without a value, which the caller
+//! reads as [`CallError::Closed`]. So a call that was queued is always answered.
+
+use std::any::Any;
+use std::cell::UnsafeCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::error::{CallError, panic_message};
+use super::slot::{Claim, Flags, Slot};
+use super::stats::Counters;
+
+/// What a running call can learn about itself, passed to the closures of
+/// [`Worker::call_with`](super::Worker::call_with) and the deadline variants.
+#[derive(Debug)]
+pub struct CallContext<'a> {
+    flags: &'a Flags,
+    deadline: Option<Instant>,
+}
+
+impl CallContext<'_> {
+    /// Whether the caller has dropped its future or stopped waiting (its deadline passed).
+    /// A long call may poll this and return early; the value it returns is then discarded.
+    pub fn is_cancelled(&self) -> bool {
+        self.flags.is_cancelled()
+    }
+
+    /// The call's deadline, if it has one.
+    pub fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+}
+
+/// The reply slot of a call returning `R`.
+pub(crate) type Reply<R> = Slot<Result<R, CallError>>;
+
+/// The single allocation behind one call.
+pub(crate) struct Packet<F, R> {
+    slot: Reply<R>,
+    /// Taken out exactly once, by the `JobRef` (the only code that touches it).
+    func: UnsafeCell<Option<F>>,
+    deadline: Option<Instant>,
+}
+
+// SAFETY: the closure moves from the caller's thread to the worker's, which `F: Send` allows
+// (the slot is `Send + Sync` for `R: Send` on its own). Shared access to `func` is sound
+// because only the single `JobRef` touches it, once (it is neither `Clone` nor shared).
+unsafe impl<F: Send, R: Send> Send for Packet<F, R> {}
+// SAFETY: as above.
+unsafe impl<F: Send, R: Send> Sync for Packet<F, R> {}
+
+impl<F, R> Packet<F, R> {
+    pub(crate) fn new(func: F, deadline: Option<Instant>) -> Self {
+        Self {
+            slot: Slot::new(),
+            func: UnsafeCell::new(Some(func)),
+            deadline,
+        }
+    }
+
+    /// # Safety
+    ///
+    /// Only the packet's `JobRef` may call this, once.
+    unsafe fn take_func(&self) -> Option<F> {
+        // SAFETY: forwarded contract: no other access to `func` exists.
+        unsafe { (*self.func.get()).take() }
+    }
+}
+
+/// The caller's view of a packet.
+pub(crate) trait ReplyTo<R>: Send + Sync {
+    fn slot(&self) -> &Reply<R>;
+}
+
+impl<F: Send, R: Send> ReplyTo<R> for Packet<F, R> {
+    fn slot(&self) -> &Reply<R> {
+        &self.slot
+    }
+}
+
+/// The queue's view of a packet.
+pub(crate) trait Job<T>: Send + Sync {
+    /// Claims, then runs or skips the call, and completes the slot unless skipped.
+    ///
+    /// # Safety
+    ///
+    /// Only the packet's `JobRef` may call this, once, and no other method of this trait.
+    unsafe fn run(&self, state: &mut T, counters: &Counters);
+
+    /// Completes the slot with `error` without running the call (`None`: without a value,
+    /// which the caller reads as [`CallError::Closed`]).
+    ///
+    /// # Safety
+    ///
+    /// As for [`Job::run`].
+    unsafe fn answer(&self, error: Option<CallError>);
+}
+
+impl<T, F, R> Job<T> for Packet<F, R>
+where
+    F: FnOnce(&mut T, &CallContext<'_>) -> R + Send,
+    R: Send,
+{
+    unsafe fn run(&self, state: &mut T, counters: &Counters) {
+        // SAFETY: forwarded contract: we are the single `JobRef`, once.
+        let func = unsafe { self.take_func() };
+        if self.slot.claim() == Claim::Cancelled {
+            counters.skipped_cancelled();
+            return;
+        }
+        let Some(func) = func else {
+            // Unreachable by construction (the closure is taken once); answer rather than hang.
+            // SAFETY: single completer, once.
+            unsafe { self.slot.complete(None) };
+            return;
+        };
+        let reply = if self.deadline.is_some_and(|d| Instant::now() >= d) {
+            counters.skipped_timed_out();
+            drop(func);
+            Err(CallError::TimedOut)
+        } else {
+            let ctx = CallContext {
+                flags: self.slot.flags(),
+                deadline: self.deadline,
+            };
+            match catch_unwind(AssertUnwindSafe(|| func(state, &ctx))) {
+                Ok(value) => {
+                    counters.ok();
+                    Ok(value)
+                }
+                Err(payload) => {
+                    counters.panicked();
+                    let message = panic_message(&*payload);
+                    drop_payload(payload);
+                    Err(CallError::Panicked(message))
+                }
+            }
+        };
+        // SAFETY: the `JobRef` is the single completer and calls `run` once.
+        unsafe { self.slot.complete(Some(reply)) };
+    }
+
+    unsafe fn answer(&self, error: Option<CallError>) {
+        // SAFETY: forwarded contract: single `JobRef`, once. The closure is dropped here,
+        // on the answering thread.
+        drop(unsafe { self.take_func() });
+        // SAFETY: single completer, once.
+        unsafe { self.slot.complete(error.map(Err)) };
+    }
+}
+
+/// Drops a panic payload, swallowing (and leaking) a panic from its own `Drop`.
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        std::mem::forget(again);
+    }
+}
+
+/// The queue's owning handle of one call: its single completer.
+pub(crate) struct JobRef<T>(Option<Arc<dyn Job<T>>>);
+
+impl<T> JobRef<T> {
+    pub(crate) fn new(job: Arc<dyn Job<T>>) -> Self {
+        Self(Some(job))
+    }
+
+    /// Runs (or skips) the call on the worker's state.
+    pub(crate) fn run(mut self, state: &mut T, counters: &Counters) {
+        if let Some(job) = self.0.take() {
+            // SAFETY: `self` is consumed: this is the one call on the packet.
+            unsafe { job.run(state, counters) };
+        }
+    }
+
+    /// Answers the call with `error` without running it.
+    pub(crate) fn refuse(mut self, error: CallError) {
+        if let Some(job) = self.0.take() {
+            // SAFETY: `self` is consumed: this is the one call on the packet.
+            unsafe { job.answer(Some(error)) };
+        }
+    }
+}
+
+impl<T> Drop for JobRef<T> {
+    fn drop(&mut self) {
+        if let Some(job) = self.0.take() {
+            // SAFETY: the `JobRef` is going away without having run: the one call.
+            unsafe { job.answer(None) };
+        }
+    }
+}
+
+impl<T> std::fmt::Debug for JobRef<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JobRef").finish_non_exhaustive()
+    }
+}
