@@ -1,6 +1,6 @@
 //! The async side of a run: warm-up, the timed window, and the calls inside it.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
@@ -17,7 +17,8 @@ pub struct Shape {
     pub count: u64,
     /// Calls kept outstanding at once (1: strictly sequential).
     pub in_flight: u64,
-    /// Asynchronous wait before each call (sparse traffic); zero for back-to-back calls.
+    /// Spacing of call arrivals (sparse traffic): call `i` is issued no earlier than `i`
+    /// gaps after the window opened, waiting asynchronously; zero for back-to-back calls.
     pub gap: Duration,
     /// Busy work on the async side before each call (a calibration aid).
     pub inject: Duration,
@@ -49,17 +50,41 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
     usage
 }
 
-/// Waits the gap and burns the injected work that precede every call.
-async fn before_call(runtime: Runtime, shape: Shape) {
-    if !shape.gap.is_zero() {
-        runtime.sleep(shape.gap).await;
+/// What precedes every call: waiting for its arrival time, then the injected work.
+#[derive(Debug, Clone, Copy)]
+struct Arrivals {
+    runtime: Runtime,
+    shape: Shape,
+    start: Instant,
+}
+
+impl Arrivals {
+    fn new(runtime: Runtime, shape: Shape) -> Self {
+        Self {
+            runtime,
+            shape,
+            start: Instant::now(),
+        }
     }
-    spin_for(shape.inject);
+
+    /// Waits until call `index` is due (a fixed schedule, so a timer that wakes late does
+    /// not push every later call back), then burns the injected work.
+    async fn before_call(&self, index: u64) {
+        if !self.shape.gap.is_zero() {
+            let due = self.start + self.shape.gap * u32::try_from(index).unwrap_or(u32::MAX);
+            let wait = due.saturating_duration_since(Instant::now());
+            if !wait.is_zero() {
+                self.runtime.sleep(wait).await;
+            }
+        }
+        spin_for(self.shape.inject);
+    }
 }
 
 async fn sequential<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> u64 {
+    let arrivals = Arrivals::new(runtime, shape);
     for input in 0..shape.count {
-        before_call(runtime, shape).await;
+        arrivals.before_call(input).await;
         let answer = handoff.call(input).await;
         measure::register(Role::Loop);
         assert_eq!(answer, work::answer(input), "call {input} answered wrongly");
@@ -72,11 +97,12 @@ async fn concurrent<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> 
         let answer = handoff.call(input);
         async move { (input, answer.await) }
     };
+    let arrivals = Arrivals::new(runtime, shape);
     let mut outstanding = FuturesUnordered::new();
     let mut next = 0;
     let mut answered = 0;
     while next < shape.count.min(shape.in_flight) {
-        before_call(runtime, shape).await;
+        arrivals.before_call(next).await;
         outstanding.push(call(next));
         next += 1;
     }
@@ -85,7 +111,7 @@ async fn concurrent<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> 
         assert_eq!(answer, work::answer(input), "call {input} answered wrongly");
         answered += 1;
         if next < shape.count {
-            before_call(runtime, shape).await;
+            arrivals.before_call(next).await;
             outstanding.push(call(next));
             next += 1;
         }

@@ -6,8 +6,11 @@
 //! 1. The caller owns `requested`, the partner owns `completed`; both only grow.
 //! 2. The caller may issue call `i` while fewer than `in_flight` calls are outstanding
 //!    (`i - completed < in_flight`); it publishes it with a release store of `i + 1`.
-//! 3. The partner runs every call below `requested` in order and publishes each completion
-//!    with a release store; acquire loads on the other side make the stores visible.
+//! 3. The partner runs every call below `requested` in order, writes call `i`'s answer to
+//!    slot `i % in_flight` of a ring, and publishes the completion with a release store;
+//!    acquire loads on the other side make the stores (and the answer) visible. The caller
+//!    checks every answer before it issues the call that would reuse its slot (`i +
+//!    in_flight` needs `completed > i`), so an answer is never overwritten unread.
 //! 4. `Spin` waits by spinning on the other counter. `Park` waits with `thread::park`, and
 //!    each side `unpark`s the other after publishing; park/unpark keeps a wake-up token, so
 //!    a wake-up sent before the other side parks is not lost. With one call in flight each
@@ -16,11 +19,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::{self, Thread};
+use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
+use crate::driver::Shape;
 use crate::measure::{self, Role, Usage, Window};
-use crate::work::{self, Work};
+use crate::work::{self, Work, spin_for};
 
 /// How the two threads wait for each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,11 +49,28 @@ impl Floor {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Counters {
     requested: CachePadded<AtomicU64>,
     completed: CachePadded<AtomicU64>,
+    /// Call `i`'s answer lives in slot `i % len` until the caller has checked it.
+    answers: Box<[CachePadded<AtomicU64>]>,
     stop: AtomicBool,
+}
+
+impl Counters {
+    fn new(in_flight: u64) -> Self {
+        Self {
+            requested: CachePadded::default(),
+            completed: CachePadded::default(),
+            answers: (0..in_flight).map(|_| CachePadded::default()).collect(),
+            stop: AtomicBool::new(false),
+        }
+    }
+
+    fn slot(&self, call: u64) -> &AtomicU64 {
+        &self.answers[(call % self.answers.len() as u64) as usize]
+    }
 }
 
 struct Side {
@@ -71,10 +93,11 @@ impl Side {
     }
 }
 
-/// Runs `count` calls through the floor (after one checked warm-up call) and returns what
-/// the timed window cost. `in_flight` calls may be outstanding at once.
-pub fn run(floor: Floor, work: Work, count: u64, in_flight: u64) -> Usage {
-    let counters = Arc::new(Counters::default());
+/// Runs `shape.count` calls through the floor (after one checked warm-up call) and returns
+/// what the timed window cost. `shape.in_flight` calls may be outstanding at once; the gap
+/// (a plain sleep: there is no runtime) and the injected work precede every call.
+pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
+    let counters = Arc::new(Counters::new(shape.in_flight));
     let caller = thread::current();
     let partner = {
         let counters = Arc::clone(&counters);
@@ -99,29 +122,69 @@ pub fn run(floor: Floor, work: Work, count: u64, in_flight: u64) -> Usage {
     };
 
     // Warm-up: one call, outside the window.
-    issue_calls(&counters, &side, 0..1, 1);
+    let warm_up = Shape {
+        count: 1,
+        in_flight: 1,
+        gap: Duration::ZERO,
+        inject: Duration::ZERO,
+    };
+    issue_calls(&counters, &side, 0, warm_up);
     let window = Window::start();
-    issue_calls(&counters, &side, 1..1 + count, in_flight);
+    issue_calls(&counters, &side, 1, shape);
     let usage = window.finish();
 
     counters.stop.store(true, Ordering::Release);
     side.notify();
     let answered = partner.join().expect("floor partner thread panicked");
-    assert_eq!(answered, count + 1, "every call answered exactly once");
+    assert_eq!(
+        answered,
+        shape.count + 1,
+        "every call answered exactly once"
+    );
     usage
 }
 
-/// Caller side: issues calls `range` and returns when all of them have completed.
-fn issue_calls(counters: &Counters, side: &Side, range: std::ops::Range<u64>, in_flight: u64) {
-    let end = range.end;
-    for call in range {
-        while call - counters.completed.load(Ordering::Acquire) >= in_flight {
+/// Caller side: issues `shape.count` calls numbered from `first`, and returns when all of
+/// them have completed and their answers have been checked.
+fn issue_calls(counters: &Counters, side: &Side, first: u64, shape: Shape) {
+    let end = first + shape.count;
+    let start = Instant::now();
+    let mut checked = first;
+    let mut check_completed = |completed: u64| {
+        for call in checked..completed {
+            let answer = counters.slot(call).load(Ordering::Relaxed);
+            assert_eq!(
+                answer,
+                work::answer(call),
+                "floor call {call} answered wrongly"
+            );
+        }
+        checked = checked.max(completed);
+    };
+    for (index, call) in (first..end).enumerate() {
+        if !shape.gap.is_zero() {
+            // Arrivals keep to a fixed schedule however long each call took.
+            let due = start + shape.gap * u32::try_from(index).unwrap_or(u32::MAX);
+            thread::sleep(due.saturating_duration_since(Instant::now()));
+        }
+        spin_for(shape.inject);
+        loop {
+            let completed = counters.completed.load(Ordering::Acquire);
+            check_completed(completed);
+            if call - completed < shape.in_flight {
+                break;
+            }
             side.wait();
         }
         counters.requested.store(call + 1, Ordering::Release);
         side.notify();
     }
-    while counters.completed.load(Ordering::Acquire) < end {
+    loop {
+        let completed = counters.completed.load(Ordering::Acquire);
+        check_completed(completed);
+        if completed == end {
+            break;
+        }
         side.wait();
     }
 }
@@ -132,8 +195,7 @@ fn serve(counters: &Counters, side: &Side, work: Work) -> u64 {
     let mut done = 0;
     loop {
         if done < counters.requested.load(Ordering::Acquire) {
-            let answer = std::hint::black_box(work.run(done));
-            debug_assert_eq!(answer, work::answer(done));
+            counters.slot(done).store(work.run(done), Ordering::Relaxed);
             done += 1;
             counters.completed.store(done, Ordering::Release);
             side.notify();

@@ -8,12 +8,13 @@
 //!    thread and epoch this is one thread-local read and one relaxed atomic load, so it can
 //!    sit on the hot path. Threads nobody registers (reactor, timer and other helper
 //!    threads the runtimes start) are [`Role::Other`].
-//! 3. [`Snapshot::take`] reads every live thread's exact CPU clock and context switches.
-//!    A registered thread that exits records its final counters from a thread-local
-//!    destructor, so its share is not lost when it exits inside the timed window. A thread
-//!    that nobody registered and that both starts and exits inside the window is not seen
-//!    at all; the runtimes' helper threads live for the whole run, and the `cpu_process`
-//!    cross-check below would show such a loss.
+//! 3. A snapshot reads every live thread's exact CPU clock and context switches. A thread
+//!    that ever registered (in any epoch) records its final counters and the time from a
+//!    thread-local destructor as it exits, so its share is not lost when it exits inside
+//!    the timed window, and an exit before the window is not charged to it. A thread that
+//!    never registered and exits inside the window loses its share of it: the runtimes'
+//!    helper threads (reactor, timer) live for the whole process, and the `cpu_process`
+//!    cross-check below (checked in the tests) would show such a loss.
 //! 4. [`Window::finish`] subtracts the start snapshot from the end snapshot thread by thread
 //!    and sums per role. The total is the sum over threads, so the roles add up to it by
 //!    construction; `cpu_process` is the kernel's own process clock over the same window, an
@@ -62,17 +63,34 @@ impl ThreadCounters {
     }
 }
 
-#[derive(Debug)]
-struct Registered {
-    role: Role,
-    epoch: u64,
-    /// Final counters, written by the thread's exit hook.
-    at_exit: Option<ThreadCounters>,
+/// Roles of the current epoch and the exits seen since it began.
+#[derive(Debug, Default)]
+struct Registry {
+    /// The role each live thread declared in this epoch.
+    roles: HashMap<Tid, Role>,
+    /// Final counters of threads that exited since the epoch began, by their exit hook.
+    exits: HashMap<Tid, Exit>,
 }
 
-/// The current epoch; 0 means "never registered" in the thread-locals below.
+/// A thread's last reading, taken by itself on its way out.
+#[derive(Debug, Clone, Copy)]
+struct Exit {
+    at: Instant,
+    counters: ThreadCounters,
+    /// Its role in this epoch, if it declared one.
+    role: Option<Role>,
+}
+
+/// The current epoch, bumped (under the registry lock) by [`begin_epoch`]; 0 means "never
+/// registered" in the thread-local below.
 static EPOCH: AtomicU64 = AtomicU64::new(1);
-static REGISTRY: Mutex<Option<HashMap<Tid, Registered>>> = Mutex::new(None);
+static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
+
+fn lock_registry() -> std::sync::MutexGuard<'static, Option<Registry>> {
+    REGISTRY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 thread_local! {
     /// The epoch in which this thread last registered.
@@ -81,60 +99,56 @@ thread_local! {
     static EXIT_HOOK: ExitHook = const { ExitHook };
 }
 
+/// Installed on every thread that ever registers, in any epoch: pool threads left over
+/// from an earlier configuration may exit inside a later window, and their share of it
+/// must not vanish with them.
 struct ExitHook;
 
 impl Drop for ExitHook {
     fn drop(&mut self) {
         let tid = platform::current_tid();
         let counters = ThreadCounters::read_current();
-        let epoch = EPOCH.load(Ordering::Relaxed);
-        let mut registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if let Some(entry) = registry.as_mut().and_then(|map| map.get_mut(&tid))
-            && entry.epoch == epoch
-        {
-            entry.at_exit = Some(counters);
-        }
+        let at = Instant::now();
+        let mut registry = lock_registry();
+        let registry = registry.get_or_insert_with(Registry::default);
+        // The role leaves with the thread, so a later thread reusing the tid starts afresh.
+        let role = registry.roles.remove(&tid);
+        registry.exits.insert(tid, Exit { at, counters, role });
     }
 }
 
-/// Starts a new measurement epoch: every role registered before is forgotten.
+/// Starts a new measurement epoch: every role registered and every exit seen before is
+/// forgotten.
 pub fn begin_epoch() {
-    let mut registry = REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut registry = lock_registry();
     EPOCH.fetch_add(1, Ordering::Relaxed);
-    *registry = Some(HashMap::new());
+    *registry = Some(Registry::default());
 }
 
 /// Declares the calling thread's role for the current epoch. The first role a thread
 /// declares in an epoch sticks.
 #[inline]
 pub fn register(role: Role) {
-    let epoch = EPOCH.load(Ordering::Relaxed);
-    if REGISTERED_IN.with(Cell::get) != epoch {
-        register_slow(role, epoch);
+    if REGISTERED_IN.with(Cell::get) != EPOCH.load(Ordering::Relaxed) {
+        register_slow(role);
     }
 }
 
 #[cold]
-fn register_slow(role: Role, epoch: u64) {
-    REGISTERED_IN.with(|cell| cell.set(epoch));
+fn register_slow(role: Role) {
     // Touch the exit hook so its destructor runs when this thread exits.
     EXIT_HOOK.with(|_| {});
     let tid = platform::current_tid();
-    let mut registry = REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut registry = lock_registry();
+    // Read under the lock that `begin_epoch` bumps it under: the role and the thread-local
+    // then always name the same epoch.
+    let epoch = EPOCH.load(Ordering::Relaxed);
+    REGISTERED_IN.with(|cell| cell.set(epoch));
     registry
-        .get_or_insert_with(HashMap::new)
+        .get_or_insert_with(Registry::default)
+        .roles
         .entry(tid)
-        .or_insert(Registered {
-            role,
-            epoch,
-            at_exit: None,
-        });
+        .or_insert(role);
 }
 
 /// Counters of every live thread, and the process clocks, at one moment.
@@ -146,17 +160,35 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
-    /// Reads every live thread of the process.
-    pub fn take() -> Self {
-        let threads = platform::live_threads()
-            .into_iter()
-            .filter_map(|tid| Some((tid, ThreadCounters::read(tid)?)))
-            .collect();
+    /// Reads every live thread of the process, then the wall clock: what reading costs
+    /// happens before the window it opens.
+    fn take_start() -> Self {
+        let process_cpu = platform::process_cpu_time();
+        let threads = Self::read_threads();
         Self {
             wall: Instant::now(),
+            process_cpu,
+            threads,
+        }
+    }
+
+    /// Reads the wall clock, then every live thread: what reading costs happens after the
+    /// window it closes.
+    fn take_end() -> Self {
+        let wall = Instant::now();
+        let threads = Self::read_threads();
+        Self {
+            wall,
             process_cpu: platform::process_cpu_time(),
             threads,
         }
+    }
+
+    fn read_threads() -> HashMap<Tid, ThreadCounters> {
+        platform::live_threads()
+            .into_iter()
+            .filter_map(|tid| Some((tid, ThreadCounters::read(tid)?)))
+            .collect()
     }
 }
 
@@ -221,8 +253,9 @@ impl Usage {
 /// The role of a thread that never registered, from its name. Runtime threads that poll
 /// futures without ever polling the benchmark's own task are still loop threads: async-std's
 /// `spawn_blocking` runs a helper task on its executor threads (`async-std/runtime`, which
-/// the kernel truncates to 15 bytes) that awaits the pool thread. Everything else is
-/// [`Role::Other`].
+/// the kernel truncates to 15 bytes) that awaits the pool thread. The rule applies in every
+/// configuration's window; once started (by an async-std configuration), those threads
+/// stay idle in the others. Everything else is [`Role::Other`].
 fn role_by_name(name: &str) -> Role {
     const LOOP_THREAD_PREFIXES: [&str; 1] = ["async-std/runti"];
     if LOOP_THREAD_PREFIXES
@@ -245,23 +278,16 @@ impl Window {
     /// Opens the window now.
     pub fn start() -> Self {
         Self {
-            start: Snapshot::take(),
+            start: Snapshot::take_start(),
         }
     }
 
     /// Closes the window now and attributes what it cost.
     pub fn finish(self) -> Usage {
-        let end = Snapshot::take();
-        let epoch = EPOCH.load(Ordering::Relaxed);
-        let registry = REGISTRY
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let registered = |tid: &Tid| {
-            registry
-                .as_ref()
-                .and_then(|map| map.get(tid))
-                .filter(|entry| entry.epoch == epoch)
-        };
+        let end = Snapshot::take_end();
+        let registry = lock_registry();
+        let empty = Registry::default();
+        let registry = registry.as_ref().unwrap_or(&empty);
         let mut usage = Usage {
             wall: end.wall.duration_since(self.start.wall),
             loop_threads: RoleUsage::default(),
@@ -271,18 +297,30 @@ impl Window {
             threads: 0,
             per_thread: Vec::new(),
         };
+        // Threads alive at the end, then threads that exited inside the window (an exit
+        // before the window opened is none of its business).
+        let alive = end.threads.iter().map(|(tid, last)| {
+            let name = platform::thread_name(*tid).unwrap_or_default();
+            let role = registry
+                .roles
+                .get(tid)
+                .copied()
+                .unwrap_or_else(|| role_by_name(&name));
+            (*tid, *last, role, name)
+        });
         let exited = registry
+            .exits
             .iter()
-            .flat_map(|map| map.iter())
-            .filter(|(tid, entry)| entry.epoch == epoch && !end.threads.contains_key(tid))
-            .filter_map(|(tid, entry)| Some((*tid, entry.at_exit?)));
-        let finals: Vec<(Tid, ThreadCounters)> = end
-            .threads
-            .iter()
-            .map(|(tid, c)| (*tid, *c))
-            .chain(exited)
-            .collect();
-        for (tid, last) in finals {
+            .filter(|(tid, exit)| exit.at >= self.start.wall && !end.threads.contains_key(tid))
+            .map(|(tid, exit)| {
+                (
+                    *tid,
+                    exit.counters,
+                    exit.role.unwrap_or(Role::Other),
+                    String::new(),
+                )
+            });
+        for (tid, last, role, name) in alive.chain(exited) {
             let first = self.start.threads.get(&tid).copied().unwrap_or_default();
             let delta = ThreadCounters {
                 cpu: last.cpu.saturating_sub(first.cpu),
@@ -300,16 +338,13 @@ impl Window {
             if delta == ThreadCounters::default() {
                 continue;
             }
-            usage.threads += 1;
-            let name = platform::thread_name(tid).unwrap_or_default();
-            let role = registered(&tid).map_or_else(|| role_by_name(&name), |entry| entry.role);
+            let mut share = RoleUsage::default();
+            share.add(&delta);
             match role {
                 Role::Loop => usage.loop_threads.add(&delta),
                 Role::Worker => usage.worker_threads.add(&delta),
                 Role::Other => usage.other_threads.add(&delta),
             }
-            let mut share = RoleUsage::default();
-            share.add(&delta);
             usage.per_thread.push(ThreadUsage {
                 tid,
                 name,
@@ -317,6 +352,7 @@ impl Window {
                 usage: share,
             });
         }
+        usage.threads = usage.per_thread.len();
         usage
     }
 }

@@ -4,31 +4,60 @@ use std::fmt;
 
 use crate::driver::{self, Shape};
 use crate::floors::{self, Floor};
-use crate::handoff::dedicated::SeedWorker;
+use crate::handoff::dedicated::{Dedicated, SPIN_FOR};
+use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
 use crate::measure::{self, Usage};
 use crate::measurement::Measurement;
 use crate::runtime::Runtime;
 use crate::work::Work;
+use crate::worker::Strategy;
 
 /// How the async side hands its calls over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HandoffKind {
     /// The runtime's own pool primitive.
     ToThread,
-    /// A dedicated worker thread.
+    /// The project's worker with its default strategy ([`Strategy::Adaptive`]).
     Dedicated,
+    /// The project's worker, parking as soon as its queue is empty.
+    DedicatedBlock,
+    /// The project's worker, spinning up to [`SPIN_FOR`] before it parks.
+    DedicatedSpin,
+    /// The project's worker, and the awaiting side polls up to [`SPIN_FOR`] for the reply.
+    DedicatedBusyPoll,
+    /// tokio-rusqlite's shape: crossbeam channel + tokio oneshot.
+    CrossbeamOneshot,
+    /// sqlx-sqlite's shape: bounded flume channel + futures oneshot.
+    FlumeOneshot,
+    /// deadpool-sync's shape: the runtime's pool primitive + `Arc<Mutex<T>>`.
+    PoolMutex,
 }
 
 impl HandoffKind {
     /// Every handoff, in report order.
-    pub const ALL: [HandoffKind; 2] = [HandoffKind::ToThread, HandoffKind::Dedicated];
+    pub const ALL: [HandoffKind; 8] = [
+        HandoffKind::ToThread,
+        HandoffKind::Dedicated,
+        HandoffKind::DedicatedBlock,
+        HandoffKind::DedicatedSpin,
+        HandoffKind::DedicatedBusyPoll,
+        HandoffKind::CrossbeamOneshot,
+        HandoffKind::FlumeOneshot,
+        HandoffKind::PoolMutex,
+    ];
 
     /// The handoff's part of a configuration id.
     pub fn name(self) -> &'static str {
         match self {
             HandoffKind::ToThread => "to-thread",
             HandoffKind::Dedicated => "dedicated",
+            HandoffKind::DedicatedBlock => "dedicated-block",
+            HandoffKind::DedicatedSpin => "dedicated-spin",
+            HandoffKind::DedicatedBusyPoll => "dedicated-busypoll",
+            HandoffKind::CrossbeamOneshot => "crossbeam-oneshot",
+            HandoffKind::FlumeOneshot => "flume-oneshot",
+            HandoffKind::PoolMutex => "pool-mutex",
         }
     }
 }
@@ -62,7 +91,7 @@ impl Configuration {
 
     /// `runtime/handoff`.
     pub fn id(self) -> String {
-        format!("{}/{}", self.runtime_name(), self.handoff_name())
+        self.to_string()
     }
 
     /// The runtime part of the id.
@@ -85,7 +114,7 @@ impl Configuration {
     pub fn run(self, work: Work, shape: Shape) -> Measurement {
         measure::begin_epoch();
         let usage = match self {
-            Configuration::Floor(floor) => floors::run(floor, work, shape.count, shape.in_flight),
+            Configuration::Floor(floor) => floors::run(floor, work, shape),
             Configuration::Async { runtime, handoff } => run_async(runtime, handoff, work, shape),
         };
         if std::env::var_os("HANDOFF_BENCH_DEBUG_THREADS").is_some() {
@@ -112,22 +141,36 @@ impl fmt::Display for Configuration {
 }
 
 fn run_async(runtime: Runtime, handoff: HandoffKind, work: Work, shape: Shape) -> Usage {
-    match (handoff, runtime) {
-        (HandoffKind::ToThread, Runtime::TokioCurrent | Runtime::TokioMulti) => {
-            runtime.block_on(driver::measure(runtime, TokioSpawnBlocking(work), shape))
-        }
-        (HandoffKind::ToThread, Runtime::AsyncStd) => {
-            runtime.block_on(driver::measure(runtime, AsyncStdSpawnBlocking(work), shape))
-        }
-        (HandoffKind::ToThread, Runtime::Smol) => {
-            runtime.block_on(driver::measure(runtime, SmolUnblock(work), shape))
-        }
-        (HandoffKind::Dedicated, _) => {
-            runtime.block_on(async move {
-                // Built inside the runtime's context, as an application would build it.
-                let worker = SeedWorker::spawn(work);
-                driver::measure(runtime, worker, shape).await
-            })
-        }
+    // Worker threads are started inside the runtime's context, as an application would.
+    let dedicated = |strategy: Strategy| {
+        runtime.block_on(async move {
+            driver::measure(runtime, Dedicated::spawn(work, strategy), shape).await
+        })
+    };
+    match handoff {
+        HandoffKind::ToThread => match runtime {
+            Runtime::TokioCurrent | Runtime::TokioMulti => {
+                runtime.block_on(driver::measure(runtime, TokioSpawnBlocking(work), shape))
+            }
+            Runtime::AsyncStd => {
+                runtime.block_on(driver::measure(runtime, AsyncStdSpawnBlocking(work), shape))
+            }
+            Runtime::Smol => runtime.block_on(driver::measure(runtime, SmolUnblock(work), shape)),
+        },
+        HandoffKind::Dedicated => dedicated(Strategy::Adaptive),
+        HandoffKind::DedicatedBlock => dedicated(Strategy::Block),
+        HandoffKind::DedicatedSpin => dedicated(Strategy::Spin(SPIN_FOR)),
+        HandoffKind::DedicatedBusyPoll => dedicated(Strategy::BusyPoll(SPIN_FOR)),
+        HandoffKind::CrossbeamOneshot => runtime.block_on(async move {
+            driver::measure(runtime, CrossbeamOneshot::spawn(work), shape).await
+        }),
+        HandoffKind::FlumeOneshot => runtime.block_on(async move {
+            driver::measure(runtime, FlumeOneshot::spawn(work), shape).await
+        }),
+        HandoffKind::PoolMutex => runtime.block_on(driver::measure(
+            runtime,
+            PoolMutex::new(runtime, work),
+            shape,
+        )),
     }
 }

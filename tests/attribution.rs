@@ -1,8 +1,8 @@
-//! Per-thread CPU attribution on real threads. Its own test binary, and one test function,
-//! because the accounting is process-wide: parallel tests would burn CPU in each other's
-//! windows.
+//! Per-thread CPU attribution on real threads. Its own test binary, and its tests hold one
+//! lock, because the accounting is process-wide: parallel tests would burn CPU in each
+//! other's windows.
 
-use std::sync::mpsc;
+use std::sync::{Mutex, MutexGuard, mpsc};
 use std::thread;
 use std::time::Duration;
 
@@ -10,6 +10,14 @@ use handoff_bench::measure::{self, Role, Window};
 use handoff_bench::platform;
 
 const BURN: Duration = Duration::from_millis(50);
+
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn exclusive() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
 
 /// Spins until this thread's own CPU clock has advanced by `amount`: a known amount of CPU,
 /// however often the (shared, noisy) machine preempts us.
@@ -27,6 +35,7 @@ fn ms(duration: Duration) -> f64 {
 
 #[test]
 fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
+    let _guard = exclusive();
     measure::begin_epoch();
     measure::register(Role::Loop);
 
@@ -43,13 +52,13 @@ fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
         worker_go.recv().unwrap_or(());
     });
     let (stop_idle, idle_stop) = mpsc::channel::<()>();
-    let (idle_ready, ready) = mpsc::channel::<()>();
+    let (idle_ready, ready) = mpsc::channel::<platform::Tid>();
     let idle = thread::spawn(move || {
         measure::register(Role::Loop);
-        idle_ready.send(()).unwrap();
+        idle_ready.send(platform::current_tid()).unwrap();
         idle_stop.recv().unwrap_or(());
     });
-    ready.recv().unwrap();
+    let idle_tid = ready.recv().unwrap();
 
     let window = Window::start();
     go_worker.send(()).unwrap();
@@ -123,5 +132,54 @@ fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
     assert!(
         (process_ms - total_ms).abs() <= 0.02 * process_ms,
         "sum of threads {total_ms} ms vs process clock {process_ms} ms"
+    );
+}
+
+#[test]
+fn a_thread_that_exited_before_the_window_is_not_charged_to_it() {
+    let _guard = exclusive();
+    measure::begin_epoch();
+    thread::spawn(|| {
+        measure::register(Role::Worker);
+        burn_cpu(BURN);
+    })
+    .join()
+    .unwrap();
+    let usage = Window::start().finish();
+    assert!(
+        usage.worker_threads.cpu < Duration::from_millis(1),
+        "an exit before the window was charged: {:?}",
+        usage.worker_threads.cpu
+    );
+}
+
+#[test]
+fn a_thread_registered_in_an_earlier_epoch_that_exits_inside_the_window_is_still_counted() {
+    // A pool thread left over from an earlier configuration: registered then, unregistered
+    // now, exiting inside the current window.
+    let _guard = exclusive();
+    measure::begin_epoch();
+    let (go, wait) = mpsc::channel::<()>();
+    let (registered, is_registered) = mpsc::channel::<()>();
+    let leftover = thread::spawn(move || {
+        measure::register(Role::Worker);
+        registered.send(()).unwrap();
+        wait.recv().unwrap();
+        burn_cpu(BURN);
+    });
+    is_registered.recv().unwrap();
+    measure::begin_epoch();
+    let window = Window::start();
+    go.send(()).unwrap();
+    leftover.join().unwrap();
+    let usage = window.finish();
+    let other_ms = ms(usage.other_threads.cpu);
+    assert!(
+        (50.0..60.0).contains(&other_ms),
+        "the leftover thread's burn: {other_ms} ms as other"
+    );
+    assert!(
+        usage.worker_threads.cpu.is_zero(),
+        "it registered as a worker only in the old epoch"
     );
 }

@@ -37,12 +37,13 @@ fn ids() -> Vec<String> {
         .collect()
 }
 
-fn run_all(in_flight: u64, work: &str) {
-    let count = 300;
+/// Runs every configuration with `args` and returns its JSON lines, checked to be one per
+/// configuration in `--list` order.
+fn run_every_configuration(args: &[&str]) -> Vec<Value> {
     let output = Command::cargo_bin("handoff-bench")
         .unwrap()
-        .args(["--format", "json", "--count", &count.to_string()])
-        .args(["--in-flight", &in_flight.to_string(), "--work", work])
+        .args(["--format", "json"])
+        .args(args)
         .output()
         .unwrap();
     assert!(
@@ -59,11 +60,38 @@ fn run_all(in_flight: u64, work: &str) {
         .iter()
         .map(|line| line["id"].as_str().unwrap())
         .collect();
-    assert_eq!(
-        reported,
-        ids(),
-        "one line per configuration, in --list order"
-    );
+    let only: Vec<&str> = args
+        .windows(2)
+        .filter(|pair| pair[0] == "--only")
+        .map(|pair| pair[1])
+        .collect();
+    if only.is_empty() {
+        assert_eq!(
+            reported,
+            ids(),
+            "one line per configuration, in --list order"
+        );
+    }
+    lines
+}
+
+fn field(line: &Value, name: &str) -> u64 {
+    line[name]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{}: {name} is not a number", line["id"]))
+}
+
+fn run_all(in_flight: u64, work: &str) {
+    let count = 300;
+    let in_flight_arg = in_flight.to_string();
+    let lines = run_every_configuration(&[
+        "--count",
+        "300",
+        "--in-flight",
+        &in_flight_arg,
+        "--work",
+        work,
+    ]);
     for line in &lines {
         let id = line["id"].as_str().unwrap();
         for field in REQUIRED_FIELDS {
@@ -91,12 +119,62 @@ fn run_all(in_flight: u64, work: &str) {
             number("cpu_total_ns"),
             "{id}: the CPU split adds up to the total"
         );
+        // The total is a sum over the threads we could see; the kernel's process clock
+        // counts every thread, so a lost thread shows here. The process clock may lag by
+        // one scheduler tick (4 ms at HZ=250) per thread running at either end; allow 10 ms
+        // a thread whatever HZ is.
+        let slack = 10_000_000 * number("threads").max(1);
+        assert!(
+            number("cpu_process_ns").abs_diff(number("cpu_total_ns")) <= slack,
+            "{id}: threads {} ns vs process clock {} ns",
+            number("cpu_total_ns"),
+            number("cpu_process_ns")
+        );
         assert!(number("wall_ns") > 0, "{id}: a window that took no time");
         // Every configuration really ran calls on a worker thread.
         assert!(
             number("cpu_worker_ns") > 0,
             "{id}: no CPU on a worker thread"
         );
+    }
+}
+
+#[test]
+fn the_floors_switch_context_as_their_waiting_implies() {
+    let lines = run_every_configuration(&["--count", "300", "--only", "floor/*"]);
+    let (spin, park) = (&lines[0], &lines[1]);
+    // Spinning never blocks; parking blocks the partner at least once.
+    assert!(
+        field(spin, "vcsw_loop") + field(spin, "vcsw_worker") <= 30,
+        "{spin}"
+    );
+    assert!(field(park, "vcsw_worker") > 0, "{park}");
+}
+
+#[test]
+fn a_gap_spaces_the_calls_of_every_configuration() {
+    // Call i is issued no earlier than i gaps after the window opens: a lower bound the
+    // schedule guarantees, however fast or slow the machine.
+    let (count, gap_us) = (4, 2_000);
+    let lines = run_every_configuration(&["--count", "4", "--gap", "2000"]);
+    for line in &lines {
+        assert_eq!(field(line, "gap_us"), gap_us);
+        assert!(
+            field(line, "wall_ns") >= (count - 1) * gap_us * 1_000,
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn injected_work_precedes_every_call_of_every_configuration() {
+    // The async side busy-waits inject_ns of wall time before each call, one at a time.
+    let (count, inject_ns) = (3, 1_000_000);
+    let lines =
+        run_every_configuration(&["--count", "3", "--inject-ns", "1000000", "--in-flight", "2"]);
+    for line in &lines {
+        assert_eq!(field(line, "inject_ns"), inject_ns);
+        assert!(field(line, "wall_ns") >= count * inject_ns, "{line}");
     }
 }
 

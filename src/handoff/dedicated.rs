@@ -1,71 +1,44 @@
-//! The seed's dedicated worker, made runtime-agnostic: a request queue to one long-lived
-//! thread, and a one-shot reply whose `Waker` wakes the awaiting task on any runtime.
+//! `dedicated*`: the project's own worker ([`crate::worker`]) as a benchmark handoff, one
+//! configuration per waiting strategy.
 
 use std::future::Future;
-use std::sync::mpsc;
-use std::thread::JoinHandle;
-
-use futures::channel::oneshot;
+use std::time::Duration;
 
 use super::{Handoff, job};
 use crate::work::Work;
+use crate::worker::{Builder, Strategy, Worker};
 
-type Job = Box<dyn FnOnce() -> u64 + Send>;
+/// How long `dedicated-spin` spins on an empty queue before it parks, and how long
+/// `dedicated-busypoll`'s awaiting side checks for the reply before it returns `Pending`:
+/// a few park round trips (~15 us here), so a back-to-back caller is always caught.
+pub const SPIN_FOR: Duration = Duration::from_micros(50);
 
-struct Request {
-    job: Job,
-    reply: oneshot::Sender<u64>,
-}
-
-/// One worker thread fed through an mpsc queue; it blocks whenever the queue is empty.
-#[derive(Debug)]
-pub struct SeedWorker {
+/// A [`Worker`] whose state counts the calls it ran.
+#[derive(Debug, Clone)]
+pub struct Dedicated {
     work: Work,
-    queue: Option<mpsc::Sender<Request>>,
-    thread: Option<JoinHandle<()>>,
+    worker: Worker<u64>,
 }
 
-impl SeedWorker {
-    /// Starts the worker thread.
-    pub fn spawn(work: Work) -> Self {
-        let (queue, requests) = mpsc::channel::<Request>();
-        let thread = std::thread::Builder::new()
-            .name("seed-worker".into())
-            .spawn(move || {
-                for request in requests {
-                    // The caller may have gone away; then nobody wants the answer.
-                    let _ = request.reply.send((request.job)());
-                }
-            })
-            .expect("spawning the seed worker thread");
-        Self {
-            work,
-            queue: Some(queue),
-            thread: Some(thread),
-        }
+impl Dedicated {
+    /// Starts a worker thread with `strategy`.
+    pub fn spawn(work: Work, strategy: Strategy) -> Self {
+        let worker = Builder::new()
+            .name("dedicated-worker")
+            .strategy(strategy)
+            .spawn(|| 0u64)
+            .expect("spawning the dedicated worker thread");
+        Self { work, worker }
     }
 }
 
-impl Handoff for SeedWorker {
+impl Handoff for Dedicated {
     fn call(&self, input: u64) -> impl Future<Output = u64> + Send + 'static {
         let work = self.work;
-        let (reply, answer) = oneshot::channel();
-        let request = Request {
-            job: Box::new(move || job(work, input)),
-            reply,
-        };
-        let queue = self.queue.as_ref().expect("worker is running");
-        queue.send(request).expect("seed worker thread is alive");
-        async move { answer.await.expect("seed worker answered") }
-    }
-}
-
-impl Drop for SeedWorker {
-    fn drop(&mut self) {
-        // Closing the queue ends the worker's loop.
-        drop(self.queue.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+        let answer = self.worker.call(move |calls: &mut u64| {
+            *calls += 1;
+            job(work, input)
+        });
+        async move { answer.await.expect("the dedicated worker answered") }
     }
 }

@@ -17,59 +17,80 @@ use crate::work::Work;
 
 type Job = Box<dyn FnOnce(&mut u64) + Send>;
 
-/// Runs every job it receives on one thread, against state it owns, until the channel
-/// closes (the loop body the patterns share).
-fn spawn_thread(name: &str, serve: impl FnOnce(&mut u64) + Send + 'static) -> JoinHandle<()> {
-    std::thread::Builder::new()
-        .name(name.to_owned())
-        .spawn(move || {
-            let mut state = 0u64;
-            serve(&mut state);
-        })
-        .expect("spawning a pattern's worker thread")
+/// One worker thread fed through a channel. Dropping it closes the channel (the thread's
+/// receive loop then ends) and joins the thread.
+#[derive(Debug)]
+struct ChannelThread<S> {
+    sender: Option<S>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl<S> ChannelThread<S> {
+    /// Starts a thread that runs `serve` against state it owns.
+    fn spawn(name: &str, sender: S, serve: impl FnOnce(&mut u64) + Send + 'static) -> Self {
+        let thread = std::thread::Builder::new()
+            .name(name.to_owned())
+            .spawn(move || serve(&mut 0u64))
+            .expect("spawning a pattern's worker thread");
+        Self {
+            sender: Some(sender),
+            thread: Some(thread),
+        }
+    }
+
+    fn sender(&self) -> &S {
+        self.sender.as_ref().expect("the sender lives until drop")
+    }
+}
+
+impl<S> Drop for ChannelThread<S> {
+    fn drop(&mut self) {
+        drop(self.sender.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The job every pattern queues: count the call in the worker's state, answer it.
+fn counted_job(work: Work, input: u64, reply: impl FnOnce(u64) + Send + 'static) -> Job {
+    Box::new(move |calls| {
+        *calls += 1;
+        reply(job(work, input));
+    })
 }
 
 /// tokio-rusqlite's shape: `crossbeam_channel::unbounded` + `tokio::sync::oneshot`.
 #[derive(Debug)]
 pub struct CrossbeamOneshot {
     work: Work,
-    requests: Option<crossbeam_channel::Sender<Job>>,
-    thread: Option<JoinHandle<()>>,
+    channel: ChannelThread<crossbeam_channel::Sender<Job>>,
 }
 
 impl CrossbeamOneshot {
     /// Starts the worker thread.
     pub fn spawn(work: Work) -> Self {
-        let (requests, inbox) = crossbeam_channel::unbounded::<Job>();
-        let thread = spawn_thread("crossbeam-worker", move |state| {
+        let (sender, inbox) = crossbeam_channel::unbounded::<Job>();
+        let channel = ChannelThread::spawn("crossbeam-worker", sender, move |state| {
             while let Ok(job) = inbox.recv() {
                 job(state);
             }
         });
-        Self { work, requests: Some(requests), thread: Some(thread) }
+        Self { work, channel }
     }
 }
 
 impl Handoff for CrossbeamOneshot {
     fn call(&self, input: u64) -> impl Future<Output = u64> + Send + 'static {
-        let work = self.work;
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let request: Job = Box::new(move |state| {
-            *state += 1;
-            let _ = reply.send(job(work, input));
+        let request = counted_job(self.work, input, move |value| {
+            let _ = reply.send(value);
         });
-        let sent = self.requests.as_ref().map(|requests| requests.send(request));
-        assert!(matches!(sent, Some(Ok(()))), "crossbeam worker is running");
+        self.channel
+            .sender()
+            .send(request)
+            .expect("crossbeam worker is running");
         async move { answer.await.expect("crossbeam worker answered") }
-    }
-}
-
-impl Drop for CrossbeamOneshot {
-    fn drop(&mut self) {
-        drop(self.requests.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
     }
 }
 
@@ -77,8 +98,7 @@ impl Drop for CrossbeamOneshot {
 #[derive(Debug)]
 pub struct FlumeOneshot {
     work: Work,
-    requests: Option<flume::Sender<Job>>,
-    thread: Option<JoinHandle<()>>,
+    channel: ChannelThread<flume::Sender<Job>>,
 }
 
 impl FlumeOneshot {
@@ -87,38 +107,30 @@ impl FlumeOneshot {
 
     /// Starts the worker thread.
     pub fn spawn(work: Work) -> Self {
-        let (requests, inbox) = flume::bounded::<Job>(Self::CAPACITY);
-        let thread = spawn_thread("flume-worker", move |state| {
+        let (sender, inbox) = flume::bounded::<Job>(Self::CAPACITY);
+        let channel = ChannelThread::spawn("flume-worker", sender, move |state| {
             while let Ok(job) = inbox.recv() {
                 job(state);
             }
         });
-        Self { work, requests: Some(requests), thread: Some(thread) }
+        Self { work, channel }
     }
 }
 
 impl Handoff for FlumeOneshot {
     fn call(&self, input: u64) -> impl Future<Output = u64> + Send + 'static {
-        let work = self.work;
         let (reply, answer) = futures::channel::oneshot::channel();
-        let request: Job = Box::new(move |state| {
-            *state += 1;
-            let _ = reply.send(job(work, input));
+        let request = counted_job(self.work, input, move |value| {
+            let _ = reply.send(value);
         });
-        let requests = self.requests.clone().expect("flume worker is running");
+        let sender = self.channel.sender().clone();
         async move {
             // Like sqlx, wait asynchronously for room in the bounded channel.
-            requests.send_async(request).await.expect("flume worker is running");
+            sender
+                .send_async(request)
+                .await
+                .expect("flume worker is running");
             answer.await.expect("flume worker answered")
-        }
-    }
-}
-
-impl Drop for FlumeOneshot {
-    fn drop(&mut self) {
-        drop(self.requests.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
         }
     }
 }
@@ -134,7 +146,11 @@ pub struct PoolMutex {
 impl PoolMutex {
     /// State shared by every pool thread that runs a call.
     pub fn new(runtime: Runtime, work: Work) -> Self {
-        Self { runtime, work, state: Arc::new(Mutex::new(0)) }
+        Self {
+            runtime,
+            work,
+            state: Arc::new(Mutex::new(0)),
+        }
     }
 }
 
@@ -143,7 +159,9 @@ impl Handoff for PoolMutex {
         let work = self.work;
         let state = Arc::clone(&self.state);
         let interact = move || {
-            let mut state = state.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let mut state = state
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             *state += 1;
             job(work, input)
         };
@@ -151,7 +169,9 @@ impl Handoff for PoolMutex {
         async move {
             match runtime {
                 Runtime::TokioCurrent | Runtime::TokioMulti => {
-                    tokio::task::spawn_blocking(interact).await.expect("spawn_blocking task failed")
+                    tokio::task::spawn_blocking(interact)
+                        .await
+                        .expect("spawn_blocking task failed")
                 }
                 Runtime::AsyncStd => async_std::task::spawn_blocking(interact).await,
                 Runtime::Smol => smol::unblock(interact).await,
