@@ -10,6 +10,12 @@ use crate::measure::{self, Role, Usage, Window};
 use crate::runtime::Runtime;
 use crate::work::{self, spin_for};
 
+/// How long calls run before the window opens. A fresh process starts with its threads
+/// wherever the scheduler first put them: on a 2-core machine it often places the caller
+/// beside a spinning worker on one core, and separates them only after some milliseconds
+/// of load balancing. An application runs long; the window should see that steady state.
+pub const WARM_UP: Duration = Duration::from_millis(100);
+
 /// How the async side makes its calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -37,7 +43,27 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
         answers.iter().all(|&answer| answer == 7),
         "warm-up answered {answers:?}"
     );
-
+    // Then calls in the run's own shape for a while, so the window sees the steady state.
+    let settle = Shape {
+        count: u64::MAX,
+        gap: Duration::ZERO,
+        inject: Duration::ZERO,
+        ..shape
+    };
+    let until = Instant::now() + WARM_UP;
+    let mut settled = 0;
+    while Instant::now() < until {
+        let batch = Shape {
+            count: 64 * shape.in_flight,
+            ..settle
+        };
+        settled += if shape.in_flight == 1 {
+            sequential(runtime, &handoff, batch).await
+        } else {
+            concurrent(runtime, &handoff, batch).await
+        };
+    }
+    let _ = settled;
     let window = Window::start();
     let answered = if shape.in_flight == 1 {
         sequential(runtime, &handoff, shape).await

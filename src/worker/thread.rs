@@ -31,7 +31,7 @@ use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 use super::error::{CallError, panic_message};
 use super::job::JobRef;
 use super::stats::Counters;
-use super::strategy::Policy;
+use super::strategy::{Policy, SPIN_WORTH};
 
 /// What travels on the queue.
 pub(crate) enum Msg<T> {
@@ -182,7 +182,18 @@ fn wait<T>(
             }
         }
     }
-    policy.parked();
     counters.park();
-    rx.recv()
+    // crossbeam's `recv` itself spins and yields briefly before it sleeps, so a call that
+    // arrives soon after the budget ran out is caught without a real park. Tell the policy
+    // what happened rather than what it planned: a quick return is a (late) catch, and
+    // counting it as a park would talk the policy out of spinning under bursty traffic.
+    let since_empty = Instant::now();
+    let msg = rx.recv();
+    let waited = since_empty.elapsed();
+    if waited <= SPIN_WORTH {
+        policy.caught(waited + budget);
+    } else {
+        policy.parked();
+    }
+    msg
 }
