@@ -268,7 +268,7 @@ mod tests {
         assert!(
             budgets[130..]
                 .iter()
-                .all(|&b| (3_000..=25_000).contains(&b))
+                .all(|&b| (3_000..=nanos(SPIN_MODE_BUDGET)).contains(&b))
         );
         assert!(a.spinning());
     }
