@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
-use crate::driver::Shape;
+use crate::driver::{self, Shape};
 use crate::measure::{self, Role, Usage, Window};
 use crate::work::{self, Work, spin_for};
 
@@ -93,7 +93,7 @@ impl Side {
     }
 }
 
-/// Runs `shape.count` calls through the floor (after one checked warm-up call) and returns
+/// Runs `shape.count` calls through the floor (after the warm-up) and returns
 /// what the timed window cost. `shape.in_flight` calls may be outstanding at once; the gap
 /// (a plain sleep: there is no runtime) and the injected work precede every call.
 pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
@@ -121,16 +121,29 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         other: partner.thread().clone(),
     };
 
-    // Warm-up: one call, outside the window.
-    let warm_up = Shape {
+    // Warm-up outside the window, as on the async side: a checked call, then calls in the
+    // run's own shape for `driver::WARM_UP`.
+    let one = Shape {
         count: 1,
         in_flight: 1,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
     };
-    issue_calls(&counters, &side, 0, warm_up);
+    issue_calls(&counters, &side, 0, one);
+    let batch = Shape {
+        count: 1024,
+        gap: Duration::ZERO,
+        inject: Duration::ZERO,
+        ..shape
+    };
+    let mut next = 1;
+    let until = Instant::now() + driver::WARM_UP;
+    while Instant::now() < until {
+        issue_calls(&counters, &side, next, batch);
+        next += batch.count;
+    }
     let window = Window::start();
-    issue_calls(&counters, &side, 1, shape);
+    issue_calls(&counters, &side, next, shape);
     let usage = window.finish();
 
     counters.stop.store(true, Ordering::Release);
