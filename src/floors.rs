@@ -151,7 +151,7 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
     let answered = partner.join().expect("floor partner thread panicked");
     assert_eq!(
         answered,
-        shape.count + 1,
+        next + shape.count,
         "every call answered exactly once"
     );
     usage
