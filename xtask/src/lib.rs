@@ -19,6 +19,7 @@ pub mod host;
 pub mod measurement;
 pub mod metric;
 pub mod options;
+pub mod paired_record;
 pub mod progress;
 pub mod report;
 pub mod results;

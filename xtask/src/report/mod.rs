@@ -105,9 +105,9 @@ pub fn worst<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Option<
         .max_by_key(|v| rank(*v))
 }
 
-/// One-line headline of a comparison.
+/// One-line headline of a comparison: the gated pairs decide, the others are counted after.
 pub fn headline(comparison: &Comparison) -> String {
-    let t = comparison.tally();
+    let t = comparison.gate_tally();
     let lead = if t.regressed > 0 {
         "REGRESSED"
     } else if t.improved > 0 {
@@ -115,14 +115,33 @@ pub fn headline(comparison: &Comparison) -> String {
     } else {
         "no confirmed regression"
     };
-    format!(
-        "{lead}: {} regressed, {} improved, {} unchanged, {} inconclusive (of {} configuration-metric pairs)",
+    let mut line = format!(
+        "{lead}: {} regressed, {} improved, {} unchanged, {} inconclusive (of {} gated configuration-metric pairs)",
         t.regressed,
         t.improved,
         t.unchanged,
         t.inconclusive,
-        comparison.pairs.len()
-    )
+        t.total()
+    );
+    let r = comparison.reported_tally();
+    if r.total() > 0 {
+        line.push_str(&format!(
+            "; not gated: {} regressed, {} improved, {} unchanged, {} inconclusive",
+            r.regressed, r.improved, r.unchanged, r.inconclusive
+        ));
+    }
+    line
+}
+
+/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%`.
+pub fn gates(comparison: &Comparison) -> String {
+    let policy = &comparison.policy;
+    crate::metric::Metric::ALL
+        .iter()
+        .filter(|m| policy.is_gated(**m))
+        .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The method in one sentence, for report footers.
@@ -135,13 +154,21 @@ pub fn method_note(comparison: &Comparison) -> String {
             "ratio of medians (current / baseline) with a 95% percentile-bootstrap interval \
              ({bootstrap_resamples} resamples, seed {seed}); p from a two-sided Mann-Whitney U test"
         ),
+        crate::comparison::Method::Paired { blocks, min_blocks } => format!(
+            "paired: base and head ran interleaved in {blocks} blocks (ABBA/BAAB order, at \
+             least {min_blocks}); ratio = geometric mean of the per-block head/base ratios with \
+             a 95% paired-t interval on the log-ratios; p from the two-sided paired t test"
+        ),
     };
+    let t = comparison.gate_tally();
     format!(
-        "{how}, Holm-adjusted over {} pairs. A change counts when adjusted p <= {} and the \
-         whole interval lies beyond the ±{}% noise threshold; unchanged when it lies within it.",
-        comparison.pairs.len(),
+        "{how}, Holm-adjusted over the {} gated pairs (the {} others among themselves). \
+         Gated: {}. A change counts when adjusted p <= {} and the whole interval lies beyond \
+         the metric's noise threshold; unchanged when it lies within it.",
+        t.total(),
+        comparison.pairs.len() - t.total(),
+        gates(comparison),
         comparison.policy.alpha,
-        comparison.policy.threshold * 100.0
     )
 }
 
@@ -205,6 +232,12 @@ pub(crate) mod tests {
         let policy = VerdictPolicy {
             alpha: 0.05,
             threshold: 0.05,
+            gates: [
+                (Metric::Wall, 0.05),
+                (Metric::CpuTotal, 0.05),
+                (Metric::Vcsw, 0.02),
+            ]
+            .into(),
         };
         let settings = IndependentSettings {
             resamples: 1000,

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{change_with_verdict, columns, headline, median_with_interval, method_note, value};
-use crate::comparison::Comparison;
+use crate::comparison::{Comparison, Method};
 use crate::metric::Metric;
 use crate::results::ResultFile;
 use crate::stats::CONFIDENCE;
@@ -95,19 +95,39 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         let _ = writeln!(out, "Toolchain changes: {}", changes.join(", "));
     }
     let _ = writeln!(out, "Compared with {}:", comparison.baseline_label);
-    let mut rows = vec![
-        ["Framework", "Metric", "Baseline", "Current", "Change"]
-            .map(str::to_owned)
-            .to_vec(),
+    let paired = matches!(comparison.method, Method::Paired { .. });
+    let mut header = vec![
+        "Framework",
+        "Metric",
+        "Gate",
+        "Baseline",
+        "Current",
+        "Change",
     ];
+    if paired {
+        header.push("Blocks");
+    }
+    let mut rows = vec![header.into_iter().map(str::to_owned).collect::<Vec<_>>()];
     for pair in &comparison.pairs {
-        rows.push(vec![
+        let mut row = vec![
             pair.id.clone(),
             pair.metric.label().to_owned(),
+            if pair.gated {
+                format!("±{}%", pair.threshold * 100.0)
+            } else {
+                "-".to_owned()
+            },
             value(pair.metric, pair.baseline.median),
             value(pair.metric, pair.current.median),
             change_with_verdict(pair),
-        ]);
+        ];
+        if paired {
+            row.push(
+                pair.settled_after_blocks
+                    .map_or_else(|| "-".to_owned(), |b| b.to_string()),
+            );
+        }
+        rows.push(row);
     }
     out.push_str(&columns(&rows));
     if !comparison.added.is_empty() {
@@ -118,6 +138,12 @@ pub fn render_comparison(comparison: &Comparison) -> String {
             out,
             "Removed (baseline only): {}",
             comparison.removed.join(", ")
+        );
+    }
+    if paired {
+        let _ = writeln!(
+            out,
+            "Blocks: after how many blocks each verdict was reached and then kept. Gate -: reported only."
         );
     }
     let _ = writeln!(out, "{}", method_note(comparison));
