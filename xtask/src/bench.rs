@@ -209,6 +209,7 @@ impl Config {
             settings: self.settings.clone(),
             configurations,
             failures,
+            paired: None,
         };
         let comparison = baseline.map(|(label, file)| {
             independent::compare(
@@ -343,6 +344,7 @@ impl Config {
                     failures.push(RunFailure {
                         id: step.id.clone(),
                         run: step.run,
+                        side: None,
                         reason: failure.to_string(),
                         stderr_tail: failure.stderr_tail().to_owned(),
                     });

@@ -20,10 +20,13 @@ pub mod measurement;
 pub mod metric;
 pub mod options;
 pub mod paired_record;
+pub mod paired_run;
 pub mod progress;
 pub mod report;
 pub mod results;
 pub mod runner;
+pub mod schedule;
+pub mod sequential;
 pub mod stats;
 pub mod store;
 

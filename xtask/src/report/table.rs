@@ -175,6 +175,7 @@ mod tests {
         current.failures.push(crate::results::RunFailure {
             id: "smol/to-thread".to_owned(),
             run: 2,
+            side: None,
             reason: "exited with exit status: 101".to_owned(),
             stderr_tail: "thread 'main' panicked".to_owned(),
         });
