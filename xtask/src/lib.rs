@@ -5,6 +5,7 @@
 //! `results` (`ResultFile` with `stats::Summary` per metric) -> `comparison` (verdicts) ->
 //! `report` (text) -> `exit` (status).
 
+pub mod against;
 pub mod baseline;
 pub mod bench;
 pub mod binary;
@@ -29,6 +30,7 @@ pub mod schedule;
 pub mod sequential;
 pub mod stats;
 pub mod store;
+pub mod worktree;
 
 use std::path::{Path, PathBuf};
 

@@ -19,7 +19,7 @@ struct Cli {
 enum Command {
     /// Build the benchmark, run every configuration in fresh processes, summarise, compare
     /// with a baseline and report.
-    Bench(bench::Args),
+    Bench(Box<bench::Args>),
     /// List or show saved baselines.
     Baseline(baseline::Args),
     /// Compare two saved result files.

@@ -113,6 +113,45 @@ fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
     Ok((metric, threshold))
 }
 
+/// Parses a duration such as `90s`, `10m`, `1h`, `1m30s` or plain seconds (`45`, `2.5`);
+/// used as a clap value parser.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration (e.g. 90s, 10m, 1h30m)");
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad());
+    }
+    let mut total = 0.0;
+    let mut number = String::new();
+    let mut chars = text.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let unit = if c == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            0.001
+        } else {
+            match c {
+                'h' => 3600.0,
+                'm' => 60.0,
+                's' => 1.0,
+                _ => return Err(bad()),
+            }
+        };
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        total += value * unit;
+        number.clear();
+        any = true;
+    }
+    if !any || !number.is_empty() {
+        return Err(bad());
+    }
+    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
+}
+
 /// Report files to write besides the terminal table.
 #[derive(Debug, Clone, Default, clap::Args)]
 pub struct OutputArgs {
@@ -168,6 +207,23 @@ mod tests {
             fail_on_regression: false,
         }
         .policy()
+    }
+
+    #[test]
+    fn durations() {
+        let s = std::time::Duration::from_secs;
+        assert_eq!(parse_duration("90s"), Ok(s(90)));
+        assert_eq!(parse_duration("10m"), Ok(s(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(s(5400)));
+        assert_eq!(parse_duration("1m30s"), Ok(s(90)));
+        assert_eq!(parse_duration("45"), Ok(s(45)));
+        assert_eq!(
+            parse_duration("250ms"),
+            Ok(std::time::Duration::from_millis(250))
+        );
+        for bad in ["", "m", "10x", "5m3", "-1s", "1..2s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

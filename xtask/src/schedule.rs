@@ -25,7 +25,7 @@ pub struct PairedStep {
 
 /// The side that runs first for configuration `index` in `block`.
 pub fn first_side(index: usize, block: u32) -> Side {
-    if (index + block as usize) % 2 == 0 {
+    if (index + block as usize).is_multiple_of(2) {
         Side::Base
     } else {
         Side::Head
