@@ -9,6 +9,7 @@ pub mod against;
 pub mod baseline;
 pub mod bench;
 pub mod binary;
+pub mod calibrate;
 pub mod comment;
 pub mod compare;
 pub mod comparison;

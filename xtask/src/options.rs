@@ -25,9 +25,9 @@ use crate::results::ResultFile;
 /// The default threshold of the `vcsw` gate, in percent (see the module docs).
 pub const DEFAULT_VCSW_THRESHOLD_PCT: f64 = 2.0;
 
-/// When a change counts, and whether a regression fails the command.
+/// When a change counts: gated metrics, thresholds, alpha.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GateArgs {
+pub struct PolicyArgs {
     /// Noise threshold in percent of every metric without its own: a change counts only when
     /// its whole interval lies beyond it, and is "unchanged" when its whole interval lies
     /// within it.
@@ -42,12 +42,25 @@ pub struct GateArgs {
     /// Family-wise error rate over the gated configuration-metric pairs (Holm-corrected).
     #[arg(long, value_name = "A", default_value_t = 0.05)]
     pub alpha: f64,
-    /// Exit with status 3 when any pair is a confirmed regression.
+}
+
+/// The verdict policy, and whether a regression fails the command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GateArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Exit with status 3 when any gated pair is a confirmed regression.
     #[arg(long)]
     pub fail_on_regression: bool,
 }
 
 impl GateArgs {
+    pub fn policy(&self) -> Result<VerdictPolicy, UsageError> {
+        self.policy.policy()
+    }
+}
+
+impl PolicyArgs {
     pub fn policy(&self) -> Result<VerdictPolicy, UsageError> {
         if !(self.threshold.is_finite() && (0.0..100.0).contains(&self.threshold)) {
             return Err(UsageError(format!(
@@ -200,11 +213,10 @@ mod tests {
     use super::*;
 
     fn gate(threshold: f64, gates: &[&str]) -> Result<VerdictPolicy, UsageError> {
-        GateArgs {
+        PolicyArgs {
             threshold,
             gates: gates.iter().map(|s| (*s).to_owned()).collect(),
             alpha: 0.05,
-            fail_on_regression: false,
         }
         .policy()
     }

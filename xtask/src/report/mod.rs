@@ -3,6 +3,7 @@
 //! Each renderer is snapshot-tested; none of them reads files, the clock or the environment.
 
 pub mod bmf;
+pub mod calibration;
 pub mod gab;
 pub mod json;
 pub mod markdown;
