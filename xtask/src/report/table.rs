@@ -12,11 +12,18 @@ use crate::stats::CONFIDENCE;
 pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     let mut out = String::new();
     let s = &results.settings;
+    let design = match &results.paired {
+        Some(p) => format!(
+            "{} paired blocks against base {} (the head's runs shown)",
+            p.blocks,
+            p.base.commit.chars().take(7).collect::<String>()
+        ),
+        None => format!("{} runs", s.runs),
+    };
     let _ = writeln!(
         out,
-        "handoff-bench: {} configurations, {} runs x {} calls, work {}, in-flight {}; {} ({} cores), rev {}",
+        "handoff-bench: {} configurations, {design} x {} calls, work {}, in-flight {}; {} ({} cores), rev {}",
         results.configurations.len(),
-        s.runs,
         s.count,
         s.work,
         s.in_flight,
