@@ -635,8 +635,128 @@ impl Args {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
+
+    fn config(id: &str, ratio: f64, significant: bool, gate: Verdict, sd: f64) -> TrialConfig {
+        TrialConfig {
+            id: id.to_owned(),
+            ratio: Some(ratio),
+            ci_low: Some(ratio * 0.95),
+            ci_high: Some(ratio * 1.05),
+            p_adjusted: if significant { 0.01 } else { 0.5 },
+            gate_verdict: gate,
+            significant,
+            sd_log_ratio: Some(sd),
+        }
+    }
+
+    fn trial(round: u32, effect: Option<f64>, configs: Vec<TrialConfig>) -> Trial {
+        Trial {
+            round,
+            effect_pct: effect,
+            any_gate_regression: configs.iter().any(|c| c.gate_verdict == Verdict::Regressed),
+            any_significant_regression: configs.iter().any(|c| c.significant),
+            configs,
+            failed_runs: 0,
+        }
+    }
+
+    /// Four rounds of A/A and +5% over configurations `a` (sd 0.1) and `b` (sd 0.02).
+    pub(crate) fn fixture() -> Calibration {
+        use Verdict::{Inconclusive as I, Regressed as R, Unchanged as U};
+        let mut trials = Vec::new();
+        for round in 0..4 {
+            let false_alarm = round == 2;
+            trials.push(trial(
+                round,
+                None,
+                vec![
+                    config("a", 1.01, false_alarm, I, 0.1),
+                    config("b", 0.99, false, U, 0.02),
+                ],
+            ));
+            trials.push(trial(
+                round,
+                Some(5.0),
+                vec![
+                    config("a", 1.04, round == 0, I, 0.1),
+                    config("b", 1.05, true, if round < 1 { R } else { I }, 0.02),
+                ],
+            ));
+        }
+        let pilot = vec![
+            Pilot {
+                id: "a".to_owned(),
+                wall_ns_per_call: 14_000.0,
+                inject_ns: vec![700],
+            },
+            Pilot {
+                id: "b".to_owned(),
+                wall_ns_per_call: 200.0,
+                inject_ns: vec![10],
+            },
+        ];
+        let family = Family {
+            gated_pairs: 2,
+            full_suite_gated_pairs: 102,
+            alpha: 0.05,
+            power: 0.8,
+        };
+        let (fs, fg, detection, mde) = summarise(&trials, &pilot, &[5.0], 10, family, 0.05);
+        let sample = crate::results::tests::result_file(&[]);
+        Calibration {
+            kind: CALIBRATION_KIND.to_owned(),
+            schema: CALIBRATION_SCHEMA,
+            created: sample.created,
+            host: sample.host,
+            git: sample.git,
+            settings: CalibrationSettings {
+                only: vec!["*".to_owned()],
+                ids: vec!["a".to_owned(), "b".to_owned()],
+                trials: 4,
+                blocks: 10,
+                count: 5000,
+                work: "zero".to_owned(),
+                in_flight: 1,
+                effects_pct: vec![5.0],
+                policy: crate::comparison::paired::tests::policy(),
+            },
+            pilot,
+            false_alarms_significant: fs,
+            false_alarms_gate: fg,
+            detection,
+            family,
+            mde,
+            seconds: 61.0,
+            trials,
+        }
+    }
+
+    #[test]
+    fn summarise_counts_rates_and_the_mde() {
+        let c = fixture();
+        assert_eq!(
+            (
+                c.false_alarms_significant.count,
+                c.false_alarms_significant.of
+            ),
+            (1, 4)
+        );
+        assert_eq!(c.false_alarms_gate.count, 0);
+        let b = c.detection.iter().find(|d| d.id == "b").unwrap();
+        assert_eq!((b.significant.count, b.gate.count, b.inject_ns), (4, 1, 10));
+        assert_eq!(b.observed_ratio, Some(1.05));
+        // a: pooled sd 0.1, n = 10, alpha' = 0.05 / 2: t(0.9875, 9) = 2.6850,
+        // t(0.8, 9) = 0.8834 -> 3.5684 * 0.1 / sqrt(10) = 0.112843 -> +11.94%.
+        let a = &c.mde[0];
+        assert!((a.sd_log_ratio - 0.1).abs() < 1e-12);
+        assert!((a.pct - 11.94).abs() < 0.02, "{}", a.pct);
+        assert!((a.gate_confirms_pct - (5.0 + a.pct)).abs() < 1e-9);
+        // Larger families need a larger effect; more blocks a smaller one.
+        assert!(a.full_suite_at_blocks[0].1 > a.at_blocks[0].1);
+        assert!(a.at_blocks[2].1 < a.at_blocks[0].1);
+    }
 
     #[test]
     fn clopper_pearson_bounds() {

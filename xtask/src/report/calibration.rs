@@ -178,13 +178,29 @@ pub fn render(c: &Calibration) -> String {
     out.push_str(&columns(&rows));
     let worst = c.mde.iter().map(|m| m.pct).fold(f64::NAN, f64::max);
     if worst.is_finite() {
+        let threshold = s.policy.threshold_of(crate::metric::Metric::Wall) * 100.0;
         let _ = writeln!(
             out,
             "\nMDE = (t(1 - a'/2, n-1) + t(power, n-1)) * sd / sqrt(n), a' = alpha / m (Holm's first step), as a slowdown exp(MDE) - 1.\n\
-             The gate confirms a slowdown only when its whole interval lies above 1 + threshold, so it confirms about threshold + MDE.\n\
-             To confirm an E% slowdown, set the Wall gate to at most E - {worst:.1}% (--gate wall:PCT), or run more blocks\n\
-             (MDE shrinks as 1/sqrt(blocks)); a threshold below the MDE only turns changes into \"inconclusive\"."
+             The gate confirms a slowdown only when its whole interval lies above 1 + threshold: about threshold + MDE\n\
+             (now Wall ±{threshold}% + {worst:.1}% for the noisiest configuration here)."
         );
+        for effect in &s.effects_pct {
+            let room = effect - worst;
+            if room > 0.0 {
+                let _ = writeln!(
+                    out,
+                    "To confirm a {effect}% slowdown at {} blocks: --gate wall:{room:.1} or lower (but not below the MDE, {worst:.1}%, or changes just turn inconclusive).",
+                    s.blocks
+                );
+            } else {
+                let _ = writeln!(
+                    out,
+                    "A {effect}% slowdown cannot be confirmed at {} blocks (MDE {worst:.1}%): run more blocks (the MDE shrinks as 1/sqrt(blocks); see @20, @40) or use a quieter host.",
+                    s.blocks
+                );
+            }
+        }
     }
     out
 }
@@ -192,6 +208,11 @@ pub fn render(c: &Calibration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snapshot() {
+        insta::assert_snapshot!(render(&crate::calibrate::tests::fixture()));
+    }
 
     #[test]
     fn rates_read_well() {

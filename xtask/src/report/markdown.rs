@@ -246,6 +246,12 @@ mod tests {
     use crate::report::tests::{fixture, fixture_comparison, other_host};
 
     #[test]
+    fn paired_comparison() {
+        let (current, cmp) = crate::report::tests::paired_fixture();
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
+    }
+
+    #[test]
     fn with_comparison() {
         let (baseline, current) = fixture();
         let cmp = fixture_comparison(&baseline, &current);

@@ -253,6 +253,38 @@ pub(crate) mod tests {
         )
     }
 
+    /// A paired run of two configurations over 8 seeded blocks, one 20% slower in the head,
+    /// and its comparison.
+    pub(crate) fn paired_fixture() -> (ResultFile, Comparison) {
+        use crate::comparison::paired::{compare, tests::context, tests::synthetic};
+        use crate::paired_record::Side;
+        let ids = ["floor/park", "tokio-current/dedicated"];
+        let samples = synthetic(
+            &[
+                ("floor/park", 14_000.0, 1.0),
+                ("tokio-current/dedicated", 16_000.0, 1.2),
+            ],
+            8,
+            0.02,
+            3,
+        );
+        let cmp = compare(&samples, &context(&ids, 4));
+        let mut current = result_file(&[]);
+        current.configurations = ids
+            .iter()
+            .map(|id| {
+                let head = samples
+                    .iter()
+                    .filter(|s| s.side == Side::Head && s.measurement.id == *id)
+                    .map(|s| s.measurement.clone())
+                    .collect();
+                crate::results::ConfigurationResult::from_samples((*id).to_owned(), head).unwrap()
+            })
+            .collect();
+        current.settings.runs = 8;
+        (current, cmp)
+    }
+
     /// The fixture compared across different machines.
     pub(crate) fn other_host(mut file: ResultFile) -> ResultFile {
         file.host = HostFingerprint {

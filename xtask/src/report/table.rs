@@ -170,6 +170,12 @@ mod tests {
     }
 
     #[test]
+    fn paired_comparison() {
+        let (current, cmp) = crate::report::tests::paired_fixture();
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
+    }
+
+    #[test]
     fn with_comparison() {
         let (baseline, current) = fixture();
         let cmp = fixture_comparison(&baseline, &current);
