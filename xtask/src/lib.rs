@@ -4,6 +4,12 @@
 //! Pipeline: `bench` (flags -> `Config`) -> `runner` (processes -> `Measurement`s) ->
 //! `results` (`ResultFile` with `stats::Summary` per metric) -> `comparison` (verdicts) ->
 //! `report` (text) -> `exit` (status).
+//!
+//! Paired mode (`bench --against`): `worktree` + `binary` (base and head builds) ->
+//! `paired_run` (blocks from `schedule`, stopped by `sequential`) -> `paired_record` (both
+//! sides' samples) -> `comparison::paired` (paired t on block log-ratios) -> the same
+//! `assemble`, verdicts and reports. `calibrate` runs A/A and injected-slowdown trials
+//! through the same `paired_run`. `github::publish` feeds the job summary and annotations.
 
 pub mod against;
 pub mod baseline;

@@ -12,6 +12,13 @@
 //!
 //! The clock is a trait so the rule can be tested with a fake one. The budget counts the
 //! benchmarking only (blocks), not the builds before it.
+//!
+//! Caveat (optional stopping): looking at the verdicts after every block and stopping once
+//! they are resolved raises the chance of a false "regressed" somewhat above the nominal
+//! alpha, as with any sequential look without alpha spending. Two things keep it small: a
+//! regression needs the whole interval above `1 + threshold`, not merely above 1, and an A/A
+//! pair's interval tends to shrink around 1, i.e. towards "unchanged". `calibrate` measures
+//! fixed-size trials (`--blocks`); run it with the gate's `--min-blocks`.
 
 use std::time::{Duration, Instant};
 
