@@ -207,6 +207,18 @@ impl ResultFile {
                 .recompute_summary()
                 .map_err(|e| invalid(e.to_string()))?;
         }
+        if let Some(paired) = &file.paired {
+            for (i, sample) in paired.samples.iter().enumerate() {
+                sample
+                    .measurement
+                    .validate()
+                    .map_err(|e| ResultsError::Invalid {
+                        path: path.to_owned(),
+                        id: sample.measurement.id.clone(),
+                        problem: format!("paired sample {i}: {e}"),
+                    })?;
+            }
+        }
         Ok(file)
     }
 }
