@@ -15,6 +15,11 @@
 //! 5. Samples become a result file (summaries per metric), compared with the baseline,
 //!    rendered to stdout and to the requested report files; `--save-baseline` writes
 //!    `baselines/NAME.json` atomically, and only from a run where nothing failed.
+//! 6. On GitHub Actions the markdown report is appended to the job summary and every gated
+//!    regression (inconclusive pair) is printed as an `::error::` (`::warning::`) command.
+//!
+//! With `--against GIT_REF`, steps 2-5 are the paired run of [`crate::against`] instead:
+//! base and head built side by side and run interleaved in blocks.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -22,14 +27,14 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::binary::build_release;
-use crate::comparison::VerdictPolicy;
 use crate::comparison::independent::{self, IndependentSettings};
+use crate::comparison::{Comparison, VerdictPolicy};
 use crate::exit::{Outcome, UsageError};
 use crate::git::GitRevision;
 use crate::host::HostFingerprint;
 use crate::measurement::Measurement;
 use crate::metric::Metric;
-use crate::options::{GateArgs, OutputArgs};
+use crate::options::{GateArgs, OutputArgs, parse_duration};
 use crate::progress::Progress;
 use crate::report;
 use crate::results::{
@@ -51,11 +56,19 @@ use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
 ///   with a few overlapping runs). Ten runs also give a 97.9% median interval of ranks (2, 9).
 ///   Budget: 34 x 10 processes, about half of them blocking at ~0.3 s plus ~10-20 ms of
 ///   process start each, is roughly 1.5-2 minutes.
+///
+/// Paired mode (`--against`):
+///
+/// - `--min-blocks 10`: ten blocks (each configuration once per side per block) before
+///   verdicts are looked at. With fewer, the t quantile (2.26 at 9 degrees of freedom,
+///   2.78 at 4) widens the intervals so much that little resolves, and one odd block
+///   weighs too much. Ten blocks of the full suite take about 2-4 minutes here.
+/// - `--max-time`: unset by default (exactly `--min-blocks` blocks, a predictable run).
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Fresh processes per configuration; 10 is about the fewest that lets a clear change
     /// survive Holm's correction over the full suite.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = 10, conflicts_with = "against")]
     pub runs: u32,
     /// Calls per process, passed to the binary.
     #[arg(long, default_value_t = 20_000)]
@@ -72,18 +85,36 @@ pub struct Args {
     /// Microseconds between calls, passed on only when given.
     #[arg(long, value_name = "US")]
     pub gap: Option<u64>,
-    /// Injected nanoseconds per call, passed on only when given.
+    /// Calibration aid: N ns of busy work on the async side before every call (the
+    /// binary's --inject-ns), to check that a known slowdown is detected; passed on only
+    /// when given. `cargo xtask calibrate` uses it on one side.
     #[arg(long, value_name = "N")]
     pub inject_ns: Option<u64>,
     /// Compare with `baselines/NAME.json` (default: `reference` when that file exists).
-    #[arg(long, value_name = "NAME", conflicts_with = "no_baseline")]
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["no_baseline", "against"])]
     pub baseline: Option<String>,
     /// Do not compare with any baseline, not even the default one.
     #[arg(long)]
     pub no_baseline: bool,
     /// Save this run as `baselines/NAME.json` (atomically; refused if a run failed).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, value_name = "NAME", conflicts_with = "against")]
     pub save_baseline: Option<String>,
+    /// Paired mode: build GIT_REF (its merge-base with HEAD unless --exact-ref) in a git
+    /// worktree under target/xtask-against/, build HEAD's working tree, and run both
+    /// interleaved in blocks (ABBA/BAAB); the comparison is per block, head/base.
+    #[arg(long, value_name = "GIT_REF")]
+    pub against: Option<String>,
+    /// Build GIT_REF itself, not its merge-base with HEAD.
+    #[arg(long, requires = "against")]
+    pub exact_ref: bool,
+    /// Paired: blocks that always run before verdicts are looked at (at least 2).
+    #[arg(long, value_name = "N", default_value_t = 10)]
+    pub min_blocks: u32,
+    /// Paired: after --min-blocks, keep adding blocks while a gated pair is inconclusive,
+    /// starting a block only when it is expected to end within this budget (e.g. 90s, 10m,
+    /// 1h). Counts the benchmarking only, not the builds. Unset: exactly --min-blocks.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "against")]
+    pub max_time: Option<Duration>,
     #[command(flatten)]
     pub outputs: OutputArgs,
     #[command(flatten)]
@@ -97,6 +128,23 @@ pub struct Args {
     /// Directory of the baselines (default: `baselines/` of the workspace; for tests).
     #[arg(long, hide = true, env = "HANDOFF_BENCH_BASELINES_DIR")]
     pub baselines_dir: Option<PathBuf>,
+    /// Paired: use this executable as the base instead of building GIT_REF (for tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_BASE_BIN")]
+    pub base_bench_bin: Option<PathBuf>,
+    /// The workspace to build and benchmark (default: the one this xtask belongs to; for
+    /// tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+}
+
+/// The paired mode's settings.
+#[derive(Debug, Clone)]
+pub struct PairedSettings {
+    pub against: String,
+    pub exact_ref: bool,
+    pub min_blocks: u32,
+    pub max_time: Option<Duration>,
+    pub base_bench_bin: Option<PathBuf>,
 }
 
 /// Validated settings of one `bench` invocation.
@@ -112,6 +160,10 @@ pub struct Config {
     pub timeout: Duration,
     pub bench_bin: Option<PathBuf>,
     pub store: BaselineStore,
+    /// `--against` and friends; `None` for the independent mode.
+    pub paired: Option<PairedSettings>,
+    /// The workspace to build and benchmark.
+    pub root: PathBuf,
 }
 
 impl TryFrom<Args> for Config {
@@ -133,7 +185,22 @@ impl TryFrom<Args> for Config {
                 UsageError(format!("--timeout must be positive, got {}", args.timeout)).into(),
             );
         }
+        if args.min_blocks < 2 {
+            return Err(UsageError(format!(
+                "--min-blocks must be at least 2 (a paired t needs two blocks), got {}",
+                args.min_blocks
+            ))
+            .into());
+        }
+        let root = args.workspace.unwrap_or_else(crate::workspace_root);
         let name = |n: Option<String>| n.map(|s| s.parse::<BaselineName>()).transpose();
+        let paired = args.against.map(|against| PairedSettings {
+            against,
+            exact_ref: args.exact_ref,
+            min_blocks: args.min_blocks,
+            max_time: args.max_time,
+            base_bench_bin: args.base_bench_bin,
+        });
         Ok(Config {
             settings: Settings {
                 runs: args.runs,
@@ -152,10 +219,9 @@ impl TryFrom<Args> for Config {
             outputs: args.outputs,
             timeout: Duration::from_secs_f64(args.timeout),
             bench_bin: args.bench_bin,
-            store: BaselineStore::new(
-                args.baselines_dir
-                    .unwrap_or_else(|| crate::workspace_root().join("baselines")),
-            ),
+            store: BaselineStore::new(args.baselines_dir.unwrap_or_else(|| root.join("baselines"))),
+            paired,
+            root,
         })
     }
 }
@@ -168,15 +234,14 @@ impl Args {
 
 impl Config {
     fn run(self) -> anyhow::Result<Outcome> {
-        let root = crate::workspace_root();
+        if let Some(paired) = &self.paired {
+            let run = crate::against::run(&self, paired)?;
+            let planned = run.planned_runs;
+            return self.finish(&run.results, Some(&run.comparison), planned);
+        }
+        let root = self.root.clone();
         let baseline = self.load_baseline()?;
-        let program = match &self.bench_bin {
-            Some(path) => path.clone(),
-            None => {
-                eprintln!("building {} (release)", crate::binary::BENCH_BIN);
-                build_release(&root)?
-            }
-        };
+        let program = self.head_program()?;
         let ids = runner::list_ids(&program, &self.settings.only)?;
         if ids.is_empty() {
             return Err(UsageError(format!(
@@ -209,13 +274,14 @@ impl Config {
             settings: self.settings.clone(),
             configurations,
             failures,
+            paired: None,
         };
         let comparison = baseline.map(|(label, file)| {
             independent::compare(
                 &file,
                 &results,
                 label,
-                self.policy,
+                self.policy.clone(),
                 IndependentSettings::default(),
             )
         });
@@ -225,8 +291,41 @@ impl Config {
         {
             eprintln!("WARNING: the baseline comes from a different host; see the report.");
         }
-        print!("{}", report::table::render(&results, comparison.as_ref()));
-        self.outputs.write(&results, comparison.as_ref())?;
+        self.finish(
+            &results,
+            comparison.as_ref(),
+            ids.len() * self.settings.runs as usize,
+        )
+    }
+
+    /// The head's benchmark executable: `--bench-bin`, or a release build of the workspace.
+    pub(crate) fn head_program(&self) -> anyhow::Result<PathBuf> {
+        Ok(match &self.bench_bin {
+            Some(path) => path.clone(),
+            None => {
+                eprintln!("building {} (release)", crate::binary::BENCH_BIN);
+                build_release(&self.root)?
+            }
+        })
+    }
+
+    /// Reports (terminal, files, GitHub), the baseline save, and the outcome.
+    fn finish(
+        &self,
+        results: &ResultFile,
+        comparison: Option<&Comparison>,
+        planned_runs: usize,
+    ) -> anyhow::Result<Outcome> {
+        print!("{}", report::table::render(results, comparison));
+        self.outputs.write(results, comparison)?;
+        let (_, annotations) = crate::github::publish::publish(
+            &report::markdown::render(results, comparison),
+            comparison,
+        )
+        .context("cannot append to the GitHub step summary")?;
+        for line in annotations {
+            println!("{line}");
+        }
 
         let failed = !results.failures.is_empty();
         if failed {
@@ -237,7 +336,7 @@ impl Config {
             eprintln!(
                 "error: {} of {} runs failed ({}); see the FAILED lines above",
                 results.failures.len(),
-                ids.len() * self.settings.runs as usize,
+                planned_runs,
                 failed_ids.join(", ")
             );
         }
@@ -249,7 +348,7 @@ impl Config {
                     results.failures.len()
                 );
             } else {
-                let path = self.store.save(name, &results)?;
+                let path = self.store.save(name, results)?;
                 eprintln!("saved baseline {}", path.display());
             }
         }
@@ -283,7 +382,7 @@ impl Config {
         Ok(Some((format!("baseline {}", name.as_str()), file)))
     }
 
-    fn pass_through_args(&self) -> Vec<String> {
+    pub(crate) fn pass_through_args(&self) -> Vec<String> {
         let s = &self.settings;
         let mut args = vec![
             "--count".to_owned(),
@@ -343,6 +442,7 @@ impl Config {
                     failures.push(RunFailure {
                         id: step.id.clone(),
                         run: step.run,
+                        side: None,
                         reason: failure.to_string(),
                         stderr_tail: failure.stderr_tail().to_owned(),
                     });

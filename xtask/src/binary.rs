@@ -1,10 +1,24 @@
-//! Building the release benchmark binary once, through cargo.
+//! Building the release benchmark binary once, through cargo: the head in the workspace,
+//! the base of `bench --against` in its worktree with a target directory of its own.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use anyhow::{Context as _, bail};
 use serde_json::Value;
+use thiserror::Error;
+
+/// Lines of a failed build's stderr kept for the report.
+const BUILD_STDERR_TAIL_LINES: usize = 40;
+
+/// A build that cargo rejected, with what it printed last.
+#[derive(Debug, Error)]
+#[error("building {what} failed ({status}); the end of cargo's output:\n{stderr_tail}")]
+pub struct BuildError {
+    pub what: String,
+    pub status: String,
+    pub stderr_tail: String,
+}
 
 /// The benchmark's binary target.
 pub const BENCH_BIN: &str = "handoff-bench";
@@ -27,6 +41,37 @@ pub fn build_release(workspace_root: &Path) -> anyhow::Result<PathBuf> {
     }
     executable_from_messages(&String::from_utf8_lossy(&output.stdout))
         .with_context(|| format!("cargo did not report the {BENCH_BIN} executable"))
+}
+
+/// Builds `handoff-bench` (release) in `workspace` with `target_dir` as `CARGO_TARGET_DIR`,
+/// capturing cargo's stderr: a failure becomes a [`BuildError`] carrying its tail. `what`
+/// names the build in messages (`base abc1234`).
+pub fn build_release_captured(
+    workspace: &Path,
+    target_dir: &Path,
+    what: &str,
+) -> anyhow::Result<PathBuf> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(&cargo)
+        .args(["build", "--release", "--bin", BENCH_BIN])
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(workspace)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .stdin(Stdio::null())
+        .output()
+        .with_context(|| format!("cannot run {}", cargo.to_string_lossy()))?;
+    if !output.status.success() {
+        let text = String::from_utf8_lossy(&output.stderr);
+        let lines: Vec<&str> = text.lines().collect();
+        return Err(BuildError {
+            what: what.to_owned(),
+            status: output.status.to_string(),
+            stderr_tail: lines[lines.len().saturating_sub(BUILD_STDERR_TAIL_LINES)..].join("\n"),
+        }
+        .into());
+    }
+    executable_from_messages(&String::from_utf8_lossy(&output.stdout))
+        .with_context(|| format!("cargo did not report the {BENCH_BIN} executable of {what}"))
 }
 
 fn executable_from_messages(stdout: &str) -> Option<PathBuf> {

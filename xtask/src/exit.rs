@@ -1,7 +1,8 @@
 //! Exit statuses (Contract 2) and which errors count as bad usage or bad input.
 //!
 //! 0: ran, no confirmed regression; 3: a confirmed regression with `--fail-on-regression`;
-//! 2: bad usage or unreadable/invalid input; 1: any other failure (e.g. a child failed).
+//! 2: bad usage or unreadable/invalid input (including a `--against` ref that names no
+//! commit); 1: any other failure (e.g. a child failed, the base does not build).
 
 use std::process::ExitCode;
 
@@ -9,6 +10,7 @@ use thiserror::Error;
 
 use crate::results::ResultsError;
 use crate::store::BaselineNameError;
+use crate::worktree::WorktreeError;
 
 /// How a subcommand that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,8 +41,14 @@ pub struct UsageError(pub String);
 
 /// The exit status for an error: 2 when anything in its chain is bad usage or bad input.
 pub fn code_for(error: &anyhow::Error) -> ExitCode {
-    let bad_input = error
-        .chain()
-        .any(|e| e.is::<UsageError>() || e.is::<ResultsError>() || e.is::<BaselineNameError>());
+    let bad_input = error.chain().any(|e| {
+        e.is::<UsageError>()
+            || e.is::<ResultsError>()
+            || e.is::<BaselineNameError>()
+            || matches!(
+                e.downcast_ref::<WorktreeError>(),
+                Some(WorktreeError::UnknownRef { .. } | WorktreeError::NoMergeBase { .. })
+            )
+    });
     ExitCode::from(if bad_input { 2 } else { 1 })
 }

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{baseline, bench, comment, compare, exit};
+use xtask::{baseline, bench, calibrate, comment, compare, exit};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -19,11 +19,14 @@ struct Cli {
 enum Command {
     /// Build the benchmark, run every configuration in fresh processes, summarise, compare
     /// with a baseline and report.
-    Bench(bench::Args),
+    Bench(Box<bench::Args>),
     /// List or show saved baselines.
     Baseline(baseline::Args),
     /// Compare two saved result files.
     Compare(compare::Args),
+    /// Measure the paired gate on this host: false alarms in A/A trials, detection of
+    /// injected slowdowns, minimum detectable effect.
+    Calibrate(Box<calibrate::Args>),
     /// Post or update the benchmark comment on a pull request.
     Comment(comment::CommentArgs),
 }
@@ -34,6 +37,7 @@ fn main() -> ExitCode {
         Command::Bench(args) => args.run().map(exit::Outcome::exit_code),
         Command::Baseline(args) => args.run().map(exit::Outcome::exit_code),
         Command::Compare(args) => args.run().map(exit::Outcome::exit_code),
+        Command::Calibrate(args) => args.run().map(exit::Outcome::exit_code),
         Command::Comment(args) => args.run(),
     };
     result.unwrap_or_else(|err| {

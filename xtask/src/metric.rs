@@ -68,6 +68,40 @@ impl Metric {
         }
     }
 
+    /// The metric's resolution per call: added to both sides of a paired ratio, so that a
+    /// value of zero stays usable and tiny values do not make huge ratios. 1 ns for times
+    /// (below the clocks' per-call granularity); 0.02 voluntary switches per call (one
+    /// switch in 50 calls) for Vcsw, so that spin configurations (~0.0001 switches per
+    /// call) do not turn a handful of extra switches into a +100% "regression", while a
+    /// blocking handoff (~2 per call) moves by 1% only.
+    pub fn resolution(self) -> f64 {
+        match self {
+            Metric::Vcsw => 0.02,
+            _ => 1.0,
+        }
+    }
+
+    /// Short name for the command line (`--gate wall:5`).
+    pub fn cli_name(self) -> &'static str {
+        match self {
+            Metric::Wall => "wall",
+            Metric::CpuTotal => "cpu-total",
+            Metric::CpuLoop => "cpu-loop",
+            Metric::CpuWorker => "cpu-worker",
+            Metric::Vcsw => "vcsw",
+        }
+    }
+
+    /// Parses a command-line name, a label or a result-file key, case-insensitively.
+    pub fn from_name(name: &str) -> Option<Metric> {
+        let name = name.trim().to_ascii_lowercase().replace('_', "-");
+        Metric::ALL.into_iter().find(|m| {
+            name == m.cli_name()
+                || name == m.label().to_ascii_lowercase()
+                || name == m.key().replace('_', "-")
+        })
+    }
+
     /// The metric's value for one measurement (count > 0 is checked at parse time).
     pub fn per_call(self, m: &Measurement) -> f64 {
         let total = match self {
@@ -100,5 +134,16 @@ mod tests {
         assert_eq!(Metric::CpuLoop.per_call(&m), 10_400.0);
         assert_eq!(Metric::CpuWorker.per_call(&m), 10_000.0);
         assert_eq!(Metric::Vcsw.per_call(&m), 500_003.0 / 250_000.0);
+    }
+
+    #[test]
+    fn names_round_trip() {
+        for m in Metric::ALL {
+            assert_eq!(Metric::from_name(m.cli_name()), Some(m));
+            assert_eq!(Metric::from_name(m.label()), Some(m));
+            assert_eq!(Metric::from_name(m.key()), Some(m));
+        }
+        assert_eq!(Metric::from_name("CPU_TOTAL"), Some(Metric::CpuTotal));
+        assert_eq!(Metric::from_name("cycles"), None);
     }
 }

@@ -1,5 +1,16 @@
-//! Flags shared by `bench` and `compare`: the verdict policy and the report files.
+//! Flags shared by `bench`, `compare` and `calibrate`: the verdict policy (gated metrics,
+//! thresholds, alpha) and the report files.
+//!
+//! # Default gate
+//!
+//! Gated by default: `wall` and `cpu-total` per call at `--threshold` (5%), and `vcsw`
+//! (voluntary context switches per call) at 2%. Wall and CPU time of a blocking handoff
+//! move by several percent between runs even when paired; the number of context switches
+//! per call is nearly deterministic (about 2 per blocking round trip), so a 2% change in it
+//! is already a change of behaviour (one extra switch every 25-50 calls). CPU on the loop
+//! and on the worker are reported but do not gate (they are parts of `cpu-total`).
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
@@ -7,25 +18,49 @@ use anyhow::Context as _;
 use crate::comparison::{Comparison, VerdictPolicy};
 use crate::exit::UsageError;
 use crate::fsutil::write_atomically;
+use crate::metric::Metric;
 use crate::report;
 use crate::results::ResultFile;
 
-/// When a change counts, and whether a regression fails the command.
+/// The default threshold of the `vcsw` gate, in percent (see the module docs).
+pub const DEFAULT_VCSW_THRESHOLD_PCT: f64 = 2.0;
+
+/// When a change counts: gated metrics, thresholds, alpha.
 #[derive(Debug, Clone, clap::Args)]
-pub struct GateArgs {
-    /// Noise threshold in percent: a change counts only when its whole interval lies beyond
-    /// it, and is "unchanged" when its whole interval lies within it.
+pub struct PolicyArgs {
+    /// Noise threshold in percent of every metric without its own: a change counts only when
+    /// its whole interval lies beyond it, and is "unchanged" when its whole interval lies
+    /// within it.
     #[arg(long, value_name = "PCT", default_value_t = 5.0)]
     pub threshold: f64,
-    /// Family-wise error rate over all configuration-metric pairs (Holm-corrected).
+    /// A gated metric (`wall`, `cpu-total`, `cpu-loop`, `cpu-worker`, `vcsw`), optionally
+    /// with its own threshold in percent; repeatable, and replaces the default gate
+    /// (`wall`, `cpu-total` at --threshold, `vcsw:2`). Only gated metrics can fail the
+    /// gate; the others are reported.
+    #[arg(long = "gate", value_name = "METRIC[:PCT]")]
+    pub gates: Vec<String>,
+    /// Family-wise error rate over the gated configuration-metric pairs (Holm-corrected).
     #[arg(long, value_name = "A", default_value_t = 0.05)]
     pub alpha: f64,
-    /// Exit with status 3 when any pair is a confirmed regression.
+}
+
+/// The verdict policy, and whether a regression fails the command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct GateArgs {
+    #[command(flatten)]
+    pub policy: PolicyArgs,
+    /// Exit with status 3 when any gated pair is a confirmed regression.
     #[arg(long)]
     pub fail_on_regression: bool,
 }
 
 impl GateArgs {
+    pub fn policy(&self) -> Result<VerdictPolicy, UsageError> {
+        self.policy.policy()
+    }
+}
+
+impl PolicyArgs {
     pub fn policy(&self) -> Result<VerdictPolicy, UsageError> {
         if !(self.threshold.is_finite() && (0.0..100.0).contains(&self.threshold)) {
             return Err(UsageError(format!(
@@ -39,11 +74,95 @@ impl GateArgs {
                 self.alpha
             )));
         }
+        let threshold = self.threshold / 100.0;
+        let gates = if self.gates.is_empty() {
+            BTreeMap::from([
+                (Metric::Wall, threshold),
+                (Metric::CpuTotal, threshold),
+                (Metric::Vcsw, DEFAULT_VCSW_THRESHOLD_PCT / 100.0),
+            ])
+        } else {
+            self.gates
+                .iter()
+                .map(|spec| parse_gate(spec, threshold))
+                .collect::<Result<_, _>>()?
+        };
         Ok(VerdictPolicy {
             alpha: self.alpha,
-            threshold: self.threshold / 100.0,
+            threshold,
+            gates,
         })
     }
+}
+
+/// `METRIC[:PCT]` into a metric and a threshold fraction (`default` without `:PCT`).
+fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
+    let (name, pct) = match spec.split_once(':') {
+        Some((name, pct)) => (name, Some(pct)),
+        None => (spec, None),
+    };
+    let metric = Metric::from_name(name).ok_or_else(|| {
+        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.cli_name()).collect();
+        UsageError(format!(
+            "--gate {spec}: unknown metric {name:?}; one of {}",
+            names.join(", ")
+        ))
+    })?;
+    let threshold = match pct {
+        None => default,
+        Some(pct) => {
+            let value: f64 =
+                pct.trim().trim_end_matches('%').parse().map_err(|_| {
+                    UsageError(format!("--gate {spec}: {pct:?} is not a percentage"))
+                })?;
+            if !(value.is_finite() && (0.0..100.0).contains(&value)) {
+                return Err(UsageError(format!(
+                    "--gate {spec}: the threshold must be a percentage in [0, 100)"
+                )));
+            }
+            value / 100.0
+        }
+    };
+    Ok((metric, threshold))
+}
+
+/// Parses a duration such as `90s`, `10m`, `1h`, `1m30s` or plain seconds (`45`, `2.5`);
+/// used as a clap value parser.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let bad = || format!("{text:?} is not a duration (e.g. 90s, 10m, 1h30m)");
+    let text = text.trim();
+    if let Ok(secs) = text.parse::<f64>() {
+        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad());
+    }
+    let mut total = 0.0;
+    let mut number = String::new();
+    let mut chars = text.chars().peekable();
+    let mut any = false;
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() || c == '.' {
+            number.push(c);
+            continue;
+        }
+        let unit = if c == 'm' && chars.peek() == Some(&'s') {
+            chars.next();
+            0.001
+        } else {
+            match c {
+                'h' => 3600.0,
+                'm' => 60.0,
+                's' => 1.0,
+                _ => return Err(bad()),
+            }
+        };
+        let value: f64 = number.parse().map_err(|_| bad())?;
+        total += value * unit;
+        number.clear();
+        any = true;
+    }
+    if !any || !number.is_empty() {
+        return Err(bad());
+    }
+    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
 }
 
 /// Report files to write besides the terminal table.
@@ -76,8 +195,8 @@ impl OutputArgs {
                 &self.markdown,
                 report::markdown::render(results, comparison),
             ),
-            (&self.bmf, report::bmf::render(results)),
-            (&self.gab, report::gab::render(results)),
+            (&self.bmf, report::bmf::render(results, comparison)),
+            (&self.gab, report::gab::render(results, comparison)),
         ];
         for (path, text) in outputs {
             if let Some(path) = path {
@@ -86,5 +205,63 @@ impl OutputArgs {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn gate(threshold: f64, gates: &[&str]) -> Result<VerdictPolicy, UsageError> {
+        PolicyArgs {
+            threshold,
+            gates: gates.iter().map(|s| (*s).to_owned()).collect(),
+            alpha: 0.05,
+        }
+        .policy()
+    }
+
+    #[test]
+    fn durations() {
+        let s = std::time::Duration::from_secs;
+        assert_eq!(parse_duration("90s"), Ok(s(90)));
+        assert_eq!(parse_duration("10m"), Ok(s(600)));
+        assert_eq!(parse_duration("1h30m"), Ok(s(5400)));
+        assert_eq!(parse_duration("1m30s"), Ok(s(90)));
+        assert_eq!(parse_duration("45"), Ok(s(45)));
+        assert_eq!(
+            parse_duration("250ms"),
+            Ok(std::time::Duration::from_millis(250))
+        );
+        for bad in ["", "m", "10x", "5m3", "-1s", "1..2s"] {
+            assert!(parse_duration(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn default_gate_and_overrides() {
+        let p = gate(5.0, &[]).unwrap();
+        assert_eq!(
+            p.gates,
+            BTreeMap::from([
+                (Metric::Wall, 0.05),
+                (Metric::CpuTotal, 0.05),
+                (Metric::Vcsw, 0.02)
+            ])
+        );
+        assert!(!p.is_gated(Metric::CpuLoop));
+        assert_eq!(p.threshold_of(Metric::CpuLoop), 0.05);
+        let p = gate(3.0, &["wall:1.5", "CpuWorker"]).unwrap();
+        assert_eq!(
+            p.gates,
+            BTreeMap::from([(Metric::Wall, 0.015), (Metric::CpuWorker, 0.03)])
+        );
+        let err = gate(5.0, &["cycles:3"]).unwrap_err().to_string();
+        assert!(
+            err.contains("unknown metric") && err.contains("cpu-total"),
+            "{err}"
+        );
+        assert!(gate(5.0, &["wall:x"]).is_err());
+        assert!(gate(5.0, &["wall:100"]).is_err());
     }
 }

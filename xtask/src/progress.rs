@@ -38,6 +38,14 @@ impl Progress {
         }
     }
 
+    /// Adds `more` steps to the total (a paired run adding blocks).
+    pub fn extend(&mut self, more: u64) {
+        match self {
+            Progress::Bar(bar) => bar.inc_length(more),
+            Progress::Lines { total, .. } => *total += more,
+        }
+    }
+
     /// Marks one step as about to start.
     pub fn start(&self, what: &str) {
         if let Progress::Bar(bar) = self {

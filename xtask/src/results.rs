@@ -50,8 +50,11 @@ pub struct ConfigurationResult {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunFailure {
     pub id: String,
-    /// 0-based run index.
+    /// 0-based run index (the block, in a paired run).
     pub run: u32,
+    /// In a paired run: which build failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub side: Option<crate::paired_record::Side>,
     pub reason: String,
     /// Last lines of the child's stderr.
     pub stderr_tail: String,
@@ -69,6 +72,10 @@ pub struct ResultFile {
     pub configurations: Vec<ConfigurationResult>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<RunFailure>,
+    /// A paired run (`bench --against`): both sides' raw samples by block; `configurations`
+    /// then holds the head's samples, so the file also serves as a baseline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paired: Option<crate::paired_record::PairedRecord>,
 }
 
 /// Why a result file cannot be used. Every case names the file.
@@ -200,6 +207,18 @@ impl ResultFile {
                 .recompute_summary()
                 .map_err(|e| invalid(e.to_string()))?;
         }
+        if let Some(paired) = &file.paired {
+            for (i, sample) in paired.samples.iter().enumerate() {
+                sample
+                    .measurement
+                    .validate()
+                    .map_err(|e| ResultsError::Invalid {
+                        path: path.to_owned(),
+                        id: sample.measurement.id.clone(),
+                        problem: format!("paired sample {i}: {e}"),
+                    })?;
+            }
+        }
         Ok(file)
     }
 }
@@ -259,6 +278,7 @@ pub(crate) mod tests {
                 })
                 .collect(),
             failures: vec![],
+            paired: None,
         }
     }
 

@@ -9,6 +9,13 @@
 //! - `FAKE_BENCH_STATE`: a directory for per-id invocation counters; with it, invocation `k`
 //!   of an id is off by `(k mod 10) * 0.2% - 0.9%`, so ten runs give ten distinct values and
 //!   every ten runs give the same set; without it every run is identical.
+//! - `FAKE_BENCH_NOISE`: a relative standard deviation (e.g. `0.03`): with
+//!   `FAKE_BENCH_STATE`, invocation `k` of an id is also multiplied by `exp(noise * z)`, `z` a
+//!   standard normal drawn from a hash of (`FAKE_BENCH_SEED`, id, `k`): seeded, reproducible
+//!   run-to-run noise.
+//!
+//! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
+//! on the loop (async) side.
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -35,6 +42,7 @@ fn main() -> ExitCode {
     let mut count: u64 = 250_000;
     let mut work = "zero".to_owned();
     let mut in_flight: u64 = 1;
+    let mut inject_ns: u64 = 0;
     let mut only: Vec<String> = Vec::new();
     let mut list = false;
     let mut json = false;
@@ -58,7 +66,12 @@ fn main() -> ExitCode {
             }),
             "--work" => value("--work").map(|v| work = v),
             "--only" => value("--only").map(|v| only.push(v)),
-            "--gap" | "--inject-ns" => value(&arg).map(drop),
+            "--gap" => value(&arg).map(drop),
+            "--inject-ns" => value("--inject-ns").and_then(|v| {
+                v.parse()
+                    .map(|n| inject_ns = n)
+                    .map_err(|e| format!("--inject-ns: {e}"))
+            }),
             "--format" => value("--format").and_then(|v| match v.as_str() {
                 "json" => {
                     json = true;
@@ -93,6 +106,14 @@ fn main() -> ExitCode {
         return usage("the fake only prints --format json");
     }
     let slowdown = env_map("FAKE_BENCH_SLOWDOWN");
+    let noise: f64 = std::env::var("FAKE_BENCH_NOISE")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0.0);
+    let seed: u64 = std::env::var("FAKE_BENCH_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     let failures = env_map("FAKE_BENCH_FAIL");
     for id in selected {
         match failures.get(id).map(String::as_str) {
@@ -111,17 +132,29 @@ fn main() -> ExitCode {
         let invocation = next_invocation(id);
         let jitter = 1.0 + (invocation % 10) as f64 * 0.002 - 0.009;
         let factor: f64 = slowdown.get(id).and_then(|f| f.parse().ok()).unwrap_or(1.0);
+        let z = if noise > 0.0 {
+            standard_normal(seed, id, invocation)
+        } else {
+            0.0
+        };
         let per_call_ns = match id {
             "floor/spin" => 200.0,
             "floor/park" => 14_000.0,
             _ => 16_000.0,
         } * factor
-            * jitter;
-        let wall = (per_call_ns * count as f64) as u64;
+            * jitter
+            * (noise * z).exp();
+        let base_wall = (per_call_ns * count as f64) as u64;
+        let injected = inject_ns * count;
+        let wall = base_wall + injected;
         let (runtime, handoff) = id.split_once('/').unwrap_or((id, ""));
-        let (cpu_loop, cpu_worker, cpu_other) = (wall * 95 / 100, wall * 90 / 100, wall / 20);
+        let (cpu_loop, cpu_worker, cpu_other) = (
+            base_wall * 95 / 100 + injected,
+            base_wall * 90 / 100,
+            base_wall / 20,
+        );
         println!(
-            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":0,\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
+            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
             total = cpu_loop + cpu_worker + cpu_other,
         );
     }
@@ -140,4 +173,24 @@ fn next_invocation(id: &str) -> u64 {
         .unwrap_or(0);
     std::fs::write(&path, (previous + 1).to_string()).expect("fake state dir is writable");
     previous
+}
+
+/// SplitMix64: a well-mixed 64-bit hash step.
+fn splitmix64(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// A standard normal deviate from (seed, id, invocation) by Box-Muller.
+fn standard_normal(seed: u64, id: &str, invocation: u64) -> f64 {
+    let mut h = splitmix64(seed);
+    for b in id.bytes() {
+        h = splitmix64(h ^ u64::from(b));
+    }
+    h = splitmix64(h ^ invocation);
+    let u1 = ((h >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    let u2 = ((splitmix64(h) >> 11) as f64 + 0.5) / (1u64 << 53) as f64;
+    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }

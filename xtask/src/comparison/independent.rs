@@ -139,6 +139,7 @@ mod tests {
     const POLICY: VerdictPolicy = VerdictPolicy {
         alpha: 0.05,
         threshold: 0.05,
+        gates: std::collections::BTreeMap::new(),
     };
     const FAST: IndependentSettings = IndependentSettings {
         resamples: 500,
@@ -160,7 +161,7 @@ mod tests {
             let ci = e.ratio_ci.unwrap();
             prop_assert!(ci.low <= 1.0 && 1.0 <= ci.high);
             prop_assert!(e.p_value > 0.99);
-            let v = crate::comparison::verdict(e.ratio_ci, e.p_value, &POLICY);
+            let v = crate::comparison::verdict(e.ratio_ci, e.p_value, 0.05, 0.05);
             prop_assert!(v == Verdict::Unchanged || v == Verdict::Inconclusive);
         }
 

@@ -5,19 +5,26 @@
 //!
 //! 1. A method turns two sets of samples into one [`ChangeEstimate`] per pair: a ratio
 //!    current/baseline with a 95% interval, and a two-sided p-value. [`independent`] does it
-//!    for separately run result sets (bootstrap + Mann-Whitney); a paired method (base and
-//!    head interleaved, per-block log-ratios) only has to produce the same estimate and call
+//!    for separately run result sets (bootstrap + Mann-Whitney); [`paired`] for base and
+//!    head run interleaved in blocks (paired t on per-block log-ratios). Both call
 //!    [`assemble`].
-//! 2. [`assemble`] adjusts all p-values of the comparison together with Holm's method, so
-//!    the chance of any false "regressed"/"improved" in the whole report stays below alpha.
+//! 2. The policy names the *gated* metrics, each with its own noise threshold: only their
+//!    pairs decide the gate (exit status, annotations); the other metrics are reported.
+//!    [`assemble`] adjusts the p-values of the gated pairs together with Holm's method, so
+//!    the chance of any false "regressed"/"improved" among them stays below alpha; the
+//!    reported-only pairs are adjusted as a family of their own, so adding them to a report
+//!    never weakens the gate.
 //! 3. [`verdict`] then decides each pair from its adjusted p-value and its interval against
-//!    the noise threshold (all metrics are smaller-is-better):
+//!    its metric's noise threshold (all metrics are smaller-is-better):
 //!    - `regressed`: significant and the whole interval above `1 + threshold`;
 //!    - `improved`: significant and the whole interval below `1 - threshold`;
 //!    - `unchanged`: the whole interval within `[1 - threshold, 1 + threshold]`;
 //!    - `inconclusive`: anything else, including an undefined ratio (zero baseline).
 
 pub mod independent;
+pub mod paired;
+
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -27,13 +34,38 @@ use crate::stats::Summary;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::holm::holm_adjust;
 
-/// When a change counts (`--alpha`, `--threshold`).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+/// When a change counts (`--alpha`, `--threshold`, `--gate`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictPolicy {
-    /// Family-wise error rate across all pairs of one comparison.
+    /// Family-wise error rate across the gated pairs of one comparison.
     pub alpha: f64,
-    /// Noise threshold as a fraction (0.05 = 5%).
+    /// Noise threshold, as a fraction (0.05 = 5%), of every metric without its own.
     pub threshold: f64,
+    /// The gated metrics and their noise thresholds (fractions). Empty in files written
+    /// before gating existed: then every metric is gated at `threshold`.
+    #[serde(default)]
+    pub gates: BTreeMap<Metric, f64>,
+}
+
+impl VerdictPolicy {
+    /// Every metric gated at `threshold` (the behaviour before `--gate` existed).
+    pub fn ungated(alpha: f64, threshold: f64) -> Self {
+        VerdictPolicy {
+            alpha,
+            threshold,
+            gates: BTreeMap::new(),
+        }
+    }
+
+    /// Whether the metric's pairs decide the gate.
+    pub fn is_gated(&self, metric: Metric) -> bool {
+        self.gates.is_empty() || self.gates.contains_key(&metric)
+    }
+
+    /// The metric's noise threshold (a fraction).
+    pub fn threshold_of(&self, metric: Metric) -> f64 {
+        self.gates.get(&metric).copied().unwrap_or(self.threshold)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -63,6 +95,14 @@ pub enum Method {
     /// Two independently run result sets: ratio of medians with a seeded percentile
     /// bootstrap interval, Mann-Whitney U p-values.
     Independent { bootstrap_resamples: u32, seed: u64 },
+    /// Base and head run interleaved in blocks (ABBA/BAAB): geometric mean of the per-block
+    /// head/base ratios with a paired-t interval, paired-t p-values.
+    Paired {
+        /// Blocks run (each configuration once per side per block).
+        blocks: u32,
+        /// Blocks that had to run before verdicts were looked at (`--min-blocks`).
+        min_blocks: u32,
+    },
 }
 
 /// What a method says about one pair, before correction.
@@ -96,9 +136,22 @@ pub struct PairComparison {
     pub current: Summary,
     #[serde(flatten)]
     pub estimate: ChangeEstimate,
-    /// Holm-adjusted over every pair of the comparison.
+    /// Holm-adjusted within the pair's family (gated pairs, or reported-only pairs).
     pub p_adjusted: f64,
     pub verdict: Verdict,
+    /// Whether the pair decides the gate (false: reported only).
+    #[serde(default = "yes")]
+    pub gated: bool,
+    /// The noise threshold the verdict used (a fraction).
+    #[serde(default)]
+    pub threshold: f64,
+    /// Paired method: after how many blocks the verdict was reached and then kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settled_after_blocks: Option<u32>,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// A whole comparison, from any method; what every report renders.
@@ -126,10 +179,10 @@ pub struct Tally {
     pub inconclusive: usize,
 }
 
-impl Comparison {
-    pub fn tally(&self) -> Tally {
+impl Tally {
+    fn of<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Self {
         let mut t = Tally::default();
-        for pair in &self.pairs {
+        for pair in pairs {
             match pair.verdict {
                 Verdict::Regressed => t.regressed += 1,
                 Verdict::Improved => t.improved += 1,
@@ -140,8 +193,35 @@ impl Comparison {
         t
     }
 
+    pub fn total(&self) -> usize {
+        self.regressed + self.improved + self.unchanged + self.inconclusive
+    }
+}
+
+impl Comparison {
+    /// Verdicts of every pair, gated or not.
+    pub fn tally(&self) -> Tally {
+        Tally::of(&self.pairs)
+    }
+
+    /// Verdicts of the gated pairs: what the gate decides on.
+    pub fn gate_tally(&self) -> Tally {
+        Tally::of(self.gated())
+    }
+
+    /// Verdicts of the reported-only pairs.
+    pub fn reported_tally(&self) -> Tally {
+        Tally::of(self.pairs.iter().filter(|p| !p.gated))
+    }
+
+    /// The gated pairs.
+    pub fn gated(&self) -> impl Iterator<Item = &PairComparison> {
+        self.pairs.iter().filter(|p| p.gated)
+    }
+
+    /// A confirmed regression of a gated pair: what fails the gate.
     pub fn has_regression(&self) -> bool {
-        self.pairs.iter().any(|p| p.verdict == Verdict::Regressed)
+        self.gated().any(|p| p.verdict == Verdict::Regressed)
     }
 
     pub fn pair(&self, id: &str, metric: Metric) -> Option<&PairComparison> {
@@ -160,21 +240,37 @@ pub struct ComparisonContext {
     pub removed: Vec<String>,
 }
 
-/// Applies Holm's correction across all pairs and decides each verdict.
+/// Applies Holm's correction within the gated and the reported-only pairs and decides
+/// each verdict.
 pub fn assemble(context: ComparisonContext, inputs: Vec<PairInput>) -> Comparison {
-    let p_values: Vec<f64> = inputs.iter().map(|i| i.estimate.p_value).collect();
-    let adjusted = holm_adjust(&p_values);
+    let policy = &context.policy;
+    let mut adjusted = vec![0.0; inputs.len()];
+    for gated in [true, false] {
+        let family: Vec<usize> = (0..inputs.len())
+            .filter(|&i| policy.is_gated(inputs[i].metric) == gated)
+            .collect();
+        let p_values: Vec<f64> = family.iter().map(|&i| inputs[i].estimate.p_value).collect();
+        for (&i, p) in family.iter().zip(holm_adjust(&p_values)) {
+            adjusted[i] = p;
+        }
+    }
     let pairs = inputs
         .into_iter()
         .zip(adjusted)
-        .map(|(input, p_adjusted)| PairComparison {
-            verdict: verdict(input.estimate.ratio_ci, p_adjusted, &context.policy),
-            id: input.id,
-            metric: input.metric,
-            baseline: input.baseline,
-            current: input.current,
-            estimate: input.estimate,
-            p_adjusted,
+        .map(|(input, p_adjusted)| {
+            let threshold = policy.threshold_of(input.metric);
+            PairComparison {
+                verdict: verdict(input.estimate.ratio_ci, p_adjusted, policy.alpha, threshold),
+                gated: policy.is_gated(input.metric),
+                threshold,
+                settled_after_blocks: None,
+                id: input.id,
+                metric: input.metric,
+                baseline: input.baseline,
+                current: input.current,
+                estimate: input.estimate,
+                p_adjusted,
+            }
         })
         .collect();
     Comparison {
@@ -188,18 +284,19 @@ pub fn assemble(context: ComparisonContext, inputs: Vec<PairInput>) -> Compariso
     }
 }
 
-/// The verdict of one pair (see the module docs).
+/// The verdict of one pair with noise threshold `threshold` (see the module docs).
 pub fn verdict(
     ratio_ci: Option<RatioInterval>,
     p_adjusted: f64,
-    policy: &VerdictPolicy,
+    alpha: f64,
+    threshold: f64,
 ) -> Verdict {
     let Some(ci) = ratio_ci else {
         return Verdict::Inconclusive;
     };
-    let significant = p_adjusted <= policy.alpha;
-    let upper_noise = 1.0 + policy.threshold;
-    let lower_noise = 1.0 - policy.threshold;
+    let significant = p_adjusted <= alpha;
+    let upper_noise = 1.0 + threshold;
+    let lower_noise = 1.0 - threshold;
     if significant && ci.low > upper_noise {
         Verdict::Regressed
     } else if significant && ci.high < lower_noise {
@@ -215,14 +312,14 @@ pub fn verdict(
 mod tests {
     use super::*;
 
-    const POLICY: VerdictPolicy = VerdictPolicy {
-        alpha: 0.05,
-        threshold: 0.05,
-    };
-
     fn ci(low: f64, high: f64) -> Option<RatioInterval> {
         Some(RatioInterval { low, high })
     }
+
+    fn verdict(ratio_ci: Option<RatioInterval>, p_adjusted: f64, _: &()) -> Verdict {
+        super::verdict(ratio_ci, p_adjusted, 0.05, 0.05)
+    }
+    const POLICY: () = ();
 
     #[test]
     fn verdict_table() {

@@ -4,9 +4,13 @@
 //! One entry per configuration and metric; `value` is the median, `range` the larger
 //! distance from the median to an end of its 95% interval (the action shows it as `± x`),
 //! `extra` the exact interval and the number of runs.
+//!
+//! With a paired comparison (`bench --against`), one more entry per configuration and
+//! metric, `"<id> <metric> head/base"`, unit `ratio`: the ratio measured in this run.
 
 use serde::Serialize;
 
+use crate::comparison::{Comparison, Method};
 use crate::metric::{Metric, Unit};
 use crate::results::ResultFile;
 
@@ -19,8 +23,8 @@ struct Entry {
     extra: String,
 }
 
-pub fn render(results: &ResultFile) -> String {
-    let entries: Vec<Entry> = results
+pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
+    let mut entries: Vec<Entry> = results
         .configurations
         .iter()
         .flat_map(|config| {
@@ -48,6 +52,26 @@ pub fn render(results: &ResultFile) -> String {
             })
         })
         .collect();
+    if let Some(cmp) = comparison.filter(|c| matches!(c.method, Method::Paired { .. })) {
+        for p in &cmp.pairs {
+            let (Some(ratio), Some(ci)) = (p.estimate.ratio, p.estimate.ratio_ci) else {
+                continue;
+            };
+            entries.push(Entry {
+                name: format!("{} {} head/base", p.id, p.metric.label()),
+                unit: "ratio",
+                value: ratio,
+                range: format!("± {:.4}", (ratio - ci.low).max(ci.high - ratio)),
+                extra: format!(
+                    "paired head/base ratio; 95% interval [{:.4}, {:.4}], Holm p {:.4}, {}",
+                    ci.low,
+                    ci.high,
+                    p.p_adjusted,
+                    p.verdict.as_str()
+                ),
+            });
+        }
+    }
     let mut text = serde_json::to_string_pretty(&entries).expect("JSON serialises");
     text.push('\n');
     text
@@ -61,6 +85,6 @@ mod tests {
     #[test]
     fn snapshot() {
         let (_, current) = fixture();
-        insta::assert_snapshot!(render(&current));
+        insta::assert_snapshot!(render(&current, None));
     }
 }

@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use super::{change, headline, median_with_interval, method_note, p_value, value, worst};
-use crate::comparison::{Comparison, PairComparison, Verdict};
+use crate::comparison::{Comparison, Method, PairComparison, Verdict};
 use crate::metric::Metric;
 use crate::results::ResultFile;
 
@@ -13,7 +13,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     let mut out = String::new();
     match comparison {
         Some(cmp) => {
-            let t = cmp.tally();
+            let t = cmp.gate_tally();
             let title = if t.regressed > 0 {
                 let ids = ids_with(cmp, Verdict::Regressed);
                 format!(
@@ -40,12 +40,20 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 out.push('\n');
             }
             let _ = writeln!(out, "{}\n", headline(cmp));
+            let design = match cmp.method {
+                Method::Paired { blocks, .. } => format!(
+                    "{blocks} paired blocks (each configuration once per side per block) × {} calls",
+                    results.settings.count
+                ),
+                Method::Independent { .. } => format!(
+                    "{} runs × {} calls per configuration",
+                    results.settings.runs, results.settings.count
+                ),
+            };
             let _ = writeln!(
                 out,
-                "Compared with {}; {} runs × {} calls per configuration, commit `{}`.\n",
+                "Compared with {}; {design}, commit `{}`.\n",
                 cmp.baseline_label,
-                results.settings.runs,
-                results.settings.count,
                 results.git.short()
             );
             out.push_str(&overview_table(results, cmp));
@@ -119,8 +127,7 @@ fn code_list(ids: &[String]) -> String {
 
 fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {
     let mut ids: Vec<&str> = cmp
-        .pairs
-        .iter()
+        .gated()
         .filter(|p| p.verdict == verdict)
         .map(|p| p.id.as_str())
         .collect();
@@ -143,7 +150,7 @@ fn overview_table(results: &ResultFile, cmp: &Comparison) -> String {
         "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict |\n|---|---:|---:|---:|---:|---|\n",
     );
     for config in &results.configurations {
-        let pairs: Vec<&PairComparison> = cmp.pairs.iter().filter(|p| p.id == config.id).collect();
+        let pairs: Vec<&PairComparison> = cmp.gated().filter(|p| p.id == config.id).collect();
         let wall = &config.summary[&Metric::Wall];
         let verdict = match worst(pairs.iter().copied()) {
             None => "added".to_owned(),
@@ -172,13 +179,24 @@ fn overview_table(results: &ResultFile, cmp: &Comparison) -> String {
 }
 
 fn pairs_table(cmp: &Comparison) -> String {
+    let paired = matches!(cmp.method, Method::Paired { .. });
     let mut out = String::from(
-        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Verdict |\n|---|---|---:|---:|---:|---:|---|\n",
+        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Gate | Verdict |",
     );
+    out.push_str(if paired {
+        " Blocks |\n|---|---|---:|---:|---:|---:|---|---|---:|\n"
+    } else {
+        "\n|---|---|---:|---:|---:|---:|---|---|\n"
+    });
     for p in &cmp.pairs {
-        let _ = writeln!(
+        let gate = if p.gated {
+            format!("±{}%", p.threshold * 100.0)
+        } else {
+            "reported".to_owned()
+        };
+        let _ = write!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {} |",
+            "| `{}` | {} | {} | {} | {} | {} | {gate} | {} |",
             p.id,
             p.metric.label(),
             value(p.metric, p.baseline.median),
@@ -187,6 +205,16 @@ fn pairs_table(cmp: &Comparison) -> String {
             p_value(p.p_adjusted).trim_start_matches("p="),
             p.verdict.as_str()
         );
+        if paired {
+            let blocks = p
+                .settled_after_blocks
+                .map_or_else(|| "–".to_owned(), |b| b.to_string());
+            let _ = write!(out, " {blocks} |");
+        }
+        out.push('\n');
+    }
+    if paired {
+        out.push_str("\nBlocks: after how many blocks the verdict was reached and then kept.\n");
     }
     out
 }
@@ -216,6 +244,12 @@ fn summary_table(results: &ResultFile) -> String {
 mod tests {
     use super::*;
     use crate::report::tests::{fixture, fixture_comparison, other_host};
+
+    #[test]
+    fn paired_comparison() {
+        let (current, cmp) = crate::report::tests::paired_fixture();
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
+    }
 
     #[test]
     fn with_comparison() {

@@ -3,6 +3,7 @@
 //! Each renderer is snapshot-tested; none of them reads files, the clock or the environment.
 
 pub mod bmf;
+pub mod calibration;
 pub mod gab;
 pub mod json;
 pub mod markdown;
@@ -105,9 +106,9 @@ pub fn worst<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Option<
         .max_by_key(|v| rank(*v))
 }
 
-/// One-line headline of a comparison.
+/// One-line headline of a comparison: the gated pairs decide, the others are counted after.
 pub fn headline(comparison: &Comparison) -> String {
-    let t = comparison.tally();
+    let t = comparison.gate_tally();
     let lead = if t.regressed > 0 {
         "REGRESSED"
     } else if t.improved > 0 {
@@ -115,14 +116,33 @@ pub fn headline(comparison: &Comparison) -> String {
     } else {
         "no confirmed regression"
     };
-    format!(
-        "{lead}: {} regressed, {} improved, {} unchanged, {} inconclusive (of {} configuration-metric pairs)",
+    let mut line = format!(
+        "{lead}: {} regressed, {} improved, {} unchanged, {} inconclusive (of {} gated configuration-metric pairs)",
         t.regressed,
         t.improved,
         t.unchanged,
         t.inconclusive,
-        comparison.pairs.len()
-    )
+        t.total()
+    );
+    let r = comparison.reported_tally();
+    if r.total() > 0 {
+        line.push_str(&format!(
+            "; not gated: {} regressed, {} improved, {} unchanged, {} inconclusive",
+            r.regressed, r.improved, r.unchanged, r.inconclusive
+        ));
+    }
+    line
+}
+
+/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%`.
+pub fn gates(comparison: &Comparison) -> String {
+    let policy = &comparison.policy;
+    crate::metric::Metric::ALL
+        .iter()
+        .filter(|m| policy.is_gated(**m))
+        .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The method in one sentence, for report footers.
@@ -135,13 +155,21 @@ pub fn method_note(comparison: &Comparison) -> String {
             "ratio of medians (current / baseline) with a 95% percentile-bootstrap interval \
              ({bootstrap_resamples} resamples, seed {seed}); p from a two-sided Mann-Whitney U test"
         ),
+        crate::comparison::Method::Paired { blocks, min_blocks } => format!(
+            "paired: base and head ran interleaved in {blocks} blocks (ABBA/BAAB order, at \
+             least {min_blocks}); ratio = geometric mean of the per-block head/base ratios with \
+             a 95% paired-t interval on the log-ratios; p from the two-sided paired t test"
+        ),
     };
+    let t = comparison.gate_tally();
     format!(
-        "{how}, Holm-adjusted over {} pairs. A change counts when adjusted p <= {} and the \
-         whole interval lies beyond the ±{}% noise threshold; unchanged when it lies within it.",
-        comparison.pairs.len(),
+        "{how}, Holm-adjusted over the {} gated pairs (the {} others among themselves). \
+         Gated: {}. A change counts when adjusted p <= {} and the whole interval lies beyond \
+         the metric's noise threshold; unchanged when it lies within it.",
+        t.total(),
+        comparison.pairs.len() - t.total(),
+        gates(comparison),
         comparison.policy.alpha,
-        comparison.policy.threshold * 100.0
     )
 }
 
@@ -205,6 +233,12 @@ pub(crate) mod tests {
         let policy = VerdictPolicy {
             alpha: 0.05,
             threshold: 0.05,
+            gates: [
+                (Metric::Wall, 0.05),
+                (Metric::CpuTotal, 0.05),
+                (Metric::Vcsw, 0.02),
+            ]
+            .into(),
         };
         let settings = IndependentSettings {
             resamples: 1000,
@@ -217,6 +251,38 @@ pub(crate) mod tests {
             policy,
             settings,
         )
+    }
+
+    /// A paired run of two configurations over 8 seeded blocks, one 20% slower in the head,
+    /// and its comparison.
+    pub(crate) fn paired_fixture() -> (ResultFile, Comparison) {
+        use crate::comparison::paired::{compare, tests::context, tests::synthetic};
+        use crate::paired_record::Side;
+        let ids = ["floor/park", "tokio-current/dedicated"];
+        let samples = synthetic(
+            &[
+                ("floor/park", 14_000.0, 1.0),
+                ("tokio-current/dedicated", 16_000.0, 1.2),
+            ],
+            8,
+            0.02,
+            3,
+        );
+        let cmp = compare(&samples, &context(&ids, 4));
+        let mut current = result_file(&[]);
+        current.configurations = ids
+            .iter()
+            .map(|id| {
+                let head = samples
+                    .iter()
+                    .filter(|s| s.side == Side::Head && s.measurement.id == *id)
+                    .map(|s| s.measurement.clone())
+                    .collect();
+                crate::results::ConfigurationResult::from_samples((*id).to_owned(), head).unwrap()
+            })
+            .collect();
+        current.settings.runs = 8;
+        (current, cmp)
     }
 
     /// The fixture compared across different machines.

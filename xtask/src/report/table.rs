@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{change_with_verdict, columns, headline, median_with_interval, method_note, value};
-use crate::comparison::Comparison;
+use crate::comparison::{Comparison, Method};
 use crate::metric::Metric;
 use crate::results::ResultFile;
 use crate::stats::CONFIDENCE;
@@ -12,11 +12,18 @@ use crate::stats::CONFIDENCE;
 pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     let mut out = String::new();
     let s = &results.settings;
+    let design = match &results.paired {
+        Some(p) => format!(
+            "{} paired blocks against base {} (the head's runs shown)",
+            p.blocks,
+            p.base.commit.chars().take(7).collect::<String>()
+        ),
+        None => format!("{} runs", s.runs),
+    };
     let _ = writeln!(
         out,
-        "handoff-bench: {} configurations, {} runs x {} calls, work {}, in-flight {}; {} ({} cores), rev {}",
+        "handoff-bench: {} configurations, {design} x {} calls, work {}, in-flight {}; {} ({} cores), rev {}",
         results.configurations.len(),
-        s.runs,
         s.count,
         s.work,
         s.in_flight,
@@ -95,19 +102,39 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         let _ = writeln!(out, "Toolchain changes: {}", changes.join(", "));
     }
     let _ = writeln!(out, "Compared with {}:", comparison.baseline_label);
-    let mut rows = vec![
-        ["Framework", "Metric", "Baseline", "Current", "Change"]
-            .map(str::to_owned)
-            .to_vec(),
+    let paired = matches!(comparison.method, Method::Paired { .. });
+    let mut header = vec![
+        "Framework",
+        "Metric",
+        "Gate",
+        "Baseline",
+        "Current",
+        "Change",
     ];
+    if paired {
+        header.push("Blocks");
+    }
+    let mut rows = vec![header.into_iter().map(str::to_owned).collect::<Vec<_>>()];
     for pair in &comparison.pairs {
-        rows.push(vec![
+        let mut row = vec![
             pair.id.clone(),
             pair.metric.label().to_owned(),
+            if pair.gated {
+                format!("±{}%", pair.threshold * 100.0)
+            } else {
+                "-".to_owned()
+            },
             value(pair.metric, pair.baseline.median),
             value(pair.metric, pair.current.median),
             change_with_verdict(pair),
-        ]);
+        ];
+        if paired {
+            row.push(
+                pair.settled_after_blocks
+                    .map_or_else(|| "-".to_owned(), |b| b.to_string()),
+            );
+        }
+        rows.push(row);
     }
     out.push_str(&columns(&rows));
     if !comparison.added.is_empty() {
@@ -118,6 +145,12 @@ pub fn render_comparison(comparison: &Comparison) -> String {
             out,
             "Removed (baseline only): {}",
             comparison.removed.join(", ")
+        );
+    }
+    if paired {
+        let _ = writeln!(
+            out,
+            "Blocks: after how many blocks each verdict was reached and then kept. Gate -: reported only."
         );
     }
     let _ = writeln!(out, "{}", method_note(comparison));
@@ -137,6 +170,12 @@ mod tests {
     }
 
     #[test]
+    fn paired_comparison() {
+        let (current, cmp) = crate::report::tests::paired_fixture();
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
+    }
+
+    #[test]
     fn with_comparison() {
         let (baseline, current) = fixture();
         let cmp = fixture_comparison(&baseline, &current);
@@ -149,6 +188,7 @@ mod tests {
         current.failures.push(crate::results::RunFailure {
             id: "smol/to-thread".to_owned(),
             run: 2,
+            side: None,
             reason: "exited with exit status: 101".to_owned(),
             stderr_tail: "thread 'main' panicked".to_owned(),
         });

@@ -8,6 +8,7 @@ pub mod bootstrap;
 pub mod holm;
 pub mod mann_whitney;
 pub mod median_interval;
+pub mod paired_t;
 pub mod quantile;
 pub mod samples;
 pub mod summary;

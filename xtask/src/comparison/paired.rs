@@ -1,0 +1,401 @@
+//! The paired method: base and head run interleaved in blocks; per block, configuration and
+//! metric one log-ratio `ln(head / base)`; a paired t test on those.
+//!
+//! # Why a paired t on log-ratios (and not Wilcoxon signed-rank + Hodges-Lehmann)
+//!
+//! - The unit of analysis is the block, and blocks are expensive (the full suite takes
+//!   10-30 s per block here), so the gate sees 10-40 of them. The exact signed-rank test
+//!   cannot give a p-value below `2 / 2^n`: with `n = 10` blocks that is 0.002, and Holm's
+//!   correction over ~100 gated pairs multiplies the smallest p by ~100, so no change could
+//!   ever be confirmed before ~15 blocks. The t test has no such floor.
+//! - Ratios are what we report; their logs are symmetric (a 2x slowdown and a 2x speed-up
+//!   are +-ln 2), and a mean of ~10+ log-ratios is close to normal even when single runs are
+//!   skewed, since the pairing removes the run-to-run level shifts that make raw timings
+//!   bimodal (spin configurations) or drifting (the host).
+//! - `exp(mean log-ratio)` is the geometric mean of the per-block ratios, and the paired t
+//!   gives its interval; the minimum detectable effect of `calibrate` follows from the same
+//!   model in closed form (`stats::paired_t`).
+//!
+//! The cost: the t test is sensitive to a single wild block. `calibrate` measures the false
+//! alarm rate of exactly this rule on the host, and the noise threshold of the verdict
+//! stops a significant but tiny shift from counting.
+//!
+//! # How it works
+//!
+//! 1. Samples are grouped by configuration and block; a block counts for a configuration
+//!    only when both of its runs succeeded (a failed run drops that block's pair, never
+//!    shifts another run into it).
+//! 2. Per metric, `d = ln((head + r) / (base + r))` with the metric's resolution `r`
+//!    (`Metric::resolution`), then `stats::paired_t`: ratio `exp(mean)`, interval
+//!    `exp(mean ± t se)`, two-sided p.
+//! 3. [`assemble`](super::assemble) applies Holm and the verdicts.
+//! 4. "Settled after": the comparison is recomputed on the first `k` blocks for every `k`
+//!    from `min_blocks` on; a pair settled after `k` blocks when its verdict at `k` and at
+//!    every later `k` equals its final verdict.
+
+use std::collections::BTreeMap;
+
+use crate::comparison::{
+    ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
+};
+use crate::host::FingerprintDiff;
+use crate::measurement::Measurement;
+use crate::metric::Metric;
+use crate::paired_record::{PairedSample, Side};
+use crate::stats::bootstrap::RatioInterval;
+use crate::stats::paired_t::paired_t;
+use crate::stats::{CONFIDENCE, Samples, Summary};
+
+/// What the paired comparison needs besides the samples.
+#[derive(Debug, Clone)]
+pub struct PairedContext {
+    /// The configurations both sides ran, in report order.
+    pub ids: Vec<String>,
+    pub baseline_label: String,
+    pub policy: VerdictPolicy,
+    pub fingerprint: FingerprintDiff,
+    pub added: Vec<String>,
+    pub removed: Vec<String>,
+    /// Verdicts are looked at from this many blocks on.
+    pub min_blocks: u32,
+}
+
+/// One block of one configuration with both runs.
+#[derive(Debug, Clone, Copy)]
+pub struct BlockPair<'a> {
+    pub block: u32,
+    pub base: &'a Measurement,
+    pub head: &'a Measurement,
+}
+
+/// The log-ratio `ln((head + r) / (base + r))` of one metric in one block.
+pub fn log_ratio(metric: Metric, pair: &BlockPair<'_>) -> f64 {
+    let r = metric.resolution();
+    ((metric.per_call(pair.head) + r) / (metric.per_call(pair.base) + r)).ln()
+}
+
+/// The change estimate from a set of log-ratios (see the module docs).
+pub fn estimate(log_ratios: &[f64]) -> ChangeEstimate {
+    match paired_t(log_ratios, CONFIDENCE) {
+        Some(e) => ChangeEstimate {
+            ratio: Some(e.mean.exp()),
+            ratio_ci: Some(RatioInterval {
+                low: e.ci_low.exp(),
+                high: e.ci_high.exp(),
+            }),
+            p_value: e.p_value,
+        },
+        None => ChangeEstimate {
+            ratio: log_ratios.first().map(|d| d.exp()),
+            ratio_ci: None,
+            p_value: 1.0,
+        },
+    }
+}
+
+/// The complete block pairs of one configuration among `samples`, by block.
+pub fn block_pairs<'a>(samples: &'a [PairedSample], id: &str) -> Vec<BlockPair<'a>> {
+    let mut by_block: BTreeMap<u32, [Option<&Measurement>; 2]> = BTreeMap::new();
+    for s in samples.iter().filter(|s| s.measurement.id == id) {
+        let slot = by_block.entry(s.block).or_default();
+        slot[usize::from(s.side == Side::Head)] = Some(&s.measurement);
+    }
+    by_block
+        .into_iter()
+        .filter_map(|(block, [base, head])| {
+            Some(BlockPair {
+                block,
+                base: base?,
+                head: head?,
+            })
+        })
+        .collect()
+}
+
+/// Blocks present among the samples (one more than the highest block index).
+pub fn blocks_in(samples: &[PairedSample]) -> u32 {
+    samples.iter().map(|s| s.block + 1).max().unwrap_or(0)
+}
+
+/// The paired comparison of all samples, with the blocks each verdict took.
+pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison {
+    let blocks = blocks_in(samples);
+    let mut comparison = compare_first(samples, blocks, context);
+    let first_look = context.min_blocks.clamp(1, blocks.max(1));
+    let mut settled: Vec<u32> = vec![blocks; comparison.pairs.len()];
+    // Walk back from the end while each pair keeps its final verdict.
+    let mut still_same: Vec<bool> = vec![true; comparison.pairs.len()];
+    for k in (first_look..blocks).rev() {
+        let earlier = compare_first(samples, k, context);
+        for (i, pair) in comparison.pairs.iter().enumerate() {
+            if !still_same[i] {
+                continue;
+            }
+            let same = earlier
+                .pair(&pair.id, pair.metric)
+                .is_some_and(|e| e.verdict == pair.verdict);
+            if same {
+                settled[i] = k;
+            } else {
+                still_same[i] = false;
+            }
+        }
+        if still_same.iter().all(|s| !s) {
+            break;
+        }
+    }
+    for (pair, k) in comparison.pairs.iter_mut().zip(settled) {
+        pair.settled_after_blocks = Some(k);
+    }
+    comparison
+}
+
+/// The paired comparison of the first `blocks` blocks.
+pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedContext) -> Comparison {
+    let kept: Vec<PairedSample> = samples
+        .iter()
+        .filter(|s| s.block < blocks)
+        .cloned()
+        .collect();
+    let mut inputs = Vec::new();
+    for id in &context.ids {
+        let pairs = block_pairs(&kept, id);
+        if pairs.is_empty() {
+            continue;
+        }
+        for metric in Metric::ALL {
+            let d: Vec<f64> = pairs.iter().map(|p| log_ratio(metric, p)).collect();
+            let summary = |side: Side| {
+                let values = kept
+                    .iter()
+                    .filter(|s| s.side == side && s.measurement.id == *id)
+                    .map(|s| metric.per_call(&s.measurement))
+                    .collect();
+                Samples::new(values).map(|s| Summary::of(&s))
+            };
+            // Both sides have at least one sample (there is a pair), and per-call values
+            // of validated measurements are finite.
+            let (Ok(baseline), Ok(current)) = (summary(Side::Base), summary(Side::Head)) else {
+                continue;
+            };
+            inputs.push(PairInput {
+                id: id.clone(),
+                metric,
+                baseline,
+                current,
+                estimate: estimate(&d),
+            });
+        }
+    }
+    assemble(
+        ComparisonContext {
+            method: Method::Paired {
+                blocks,
+                min_blocks: context.min_blocks,
+            },
+            baseline_label: context.baseline_label.clone(),
+            policy: context.policy.clone(),
+            fingerprint: context.fingerprint.clone(),
+            added: context.added.clone(),
+            removed: context.removed.clone(),
+        },
+        inputs,
+    )
+}
+
+/// Gated pairs that are still inconclusive: what keeps `--max-time` adding blocks.
+pub fn unresolved(comparison: &Comparison) -> usize {
+    comparison.gate_tally().inconclusive
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+    use statrs::distribution::{Binomial, DiscreteCDF, Normal};
+
+    use super::*;
+    use crate::comparison::Verdict;
+    use crate::results::tests::measurement;
+
+    pub(crate) fn policy() -> VerdictPolicy {
+        VerdictPolicy {
+            alpha: 0.05,
+            threshold: 0.05,
+            gates: [
+                (Metric::Wall, 0.05),
+                (Metric::CpuTotal, 0.05),
+                (Metric::Vcsw, 0.02),
+            ]
+            .into(),
+        }
+    }
+
+    pub(crate) fn context(ids: &[&str], min_blocks: u32) -> PairedContext {
+        PairedContext {
+            ids: ids.iter().map(|s| (*s).to_owned()).collect(),
+            baseline_label: "base abc1234".to_owned(),
+            policy: policy(),
+            fingerprint: FingerprintDiff::default(),
+            added: vec![],
+            removed: vec![],
+            min_blocks,
+        }
+    }
+
+    /// Synthetic blocks: per block a shared level (drift), per run log-normal noise `sd`,
+    /// head = base level x `ratio`.
+    pub(crate) fn synthetic(
+        ids: &[(&str, f64, f64)],
+        blocks: u32,
+        sd: f64,
+        seed: u64,
+    ) -> Vec<PairedSample> {
+        use rand::distr::Distribution as _;
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let noise = rand_distr_normal(sd);
+        let drift = rand_distr_normal(0.2);
+        let mut out = Vec::new();
+        for block in 0..blocks {
+            for (i, (id, base_ns, ratio)) in ids.iter().enumerate() {
+                let level = base_ns * drift.sample(&mut rng).exp();
+                for (position, side) in [Side::Base, Side::Head].into_iter().enumerate() {
+                    let r = if side == Side::Head { *ratio } else { 1.0 };
+                    let wall = level * r * noise.sample(&mut rng).exp();
+                    out.push(PairedSample {
+                        block,
+                        side,
+                        position: (2 * i + position) as u32,
+                        measurement: measurement(id, wall),
+                    });
+                }
+            }
+        }
+        out
+    }
+
+    fn rand_distr_normal(sd: f64) -> NormalSampler {
+        NormalSampler((sd > 0.0).then(|| Normal::new(0.0, sd).unwrap()))
+    }
+
+    /// A normal deviate by inverse-CDF sampling (keeps the tests free of rand_distr); always
+    /// 0 for a standard deviation of 0, still drawing so the stream stays aligned.
+    pub(crate) struct NormalSampler(Option<Normal>);
+
+    impl rand::distr::Distribution<f64> for NormalSampler {
+        fn sample<R: rand::Rng + ?Sized>(&self, rng: &mut R) -> f64 {
+            use statrs::distribution::ContinuousCDF as _;
+            let u: f64 = rng.random_range(1e-12..1.0 - 1e-12);
+            self.0.as_ref().map_or(0.0, |n| n.inverse_cdf(u))
+        }
+    }
+
+    #[test]
+    fn a_known_ratio_is_recovered_within_its_interval() {
+        let samples = synthetic(
+            &[
+                ("floor/park", 14_000.0, 1.3),
+                ("smol/dedicated", 16_000.0, 1.0),
+            ],
+            12,
+            0.05,
+            7,
+        );
+        let cmp = compare(&samples, &context(&["floor/park", "smol/dedicated"], 12));
+        let park = cmp.pair("floor/park", Metric::Wall).unwrap();
+        let ci = park.estimate.ratio_ci.unwrap();
+        assert!(ci.low < 1.3 && 1.3 < ci.high, "{ci:?}");
+        assert_eq!(park.verdict, Verdict::Regressed);
+        assert!(park.gated);
+        // Context switches are the same in every run (the fixture's): unchanged, p = 1.
+        let vcsw = cmp.pair("floor/park", Metric::Vcsw).unwrap();
+        assert_eq!(
+            (vcsw.verdict, vcsw.estimate.p_value),
+            (Verdict::Unchanged, 1.0)
+        );
+        let same = cmp.pair("smol/dedicated", Metric::Wall).unwrap();
+        let ci = same.estimate.ratio_ci.unwrap();
+        assert!(ci.low < 1.0 && 1.0 < ci.high, "{ci:?}");
+        assert_ne!(same.verdict, Verdict::Regressed);
+        // CpuLoop is not gated: reported, never failing the gate.
+        assert!(!cmp.pair("floor/park", Metric::CpuLoop).unwrap().gated);
+        assert_eq!(cmp.gate_tally().regressed, 2);
+        assert!(matches!(cmp.method, Method::Paired { blocks: 12, .. }));
+    }
+
+    #[test]
+    fn the_block_drift_cancels_in_the_pairing() {
+        // The drift between blocks (sd 0.2) is four times the run noise (0.05): an unpaired
+        // analysis would see +-20% noise; the paired one resolves a 10% change.
+        let samples = synthetic(&[("floor/park", 14_000.0, 1.10)], 20, 0.02, 11);
+        let cmp = compare(&samples, &context(&["floor/park"], 20));
+        let ci = cmp
+            .pair("floor/park", Metric::Wall)
+            .unwrap()
+            .estimate
+            .ratio_ci
+            .unwrap();
+        assert!(ci.high - ci.low < 0.05, "{ci:?}");
+    }
+
+    #[test]
+    fn a_a_trials_flag_regressions_at_most_at_the_stated_rate() {
+        // 400 seeded A/A trials of one configuration, 10 blocks, 5% run noise, judged on
+        // significance alone (threshold 0, the calibration rule): a regression needs the
+        // one-sided tail, alpha / 2 = 2.5%. Expected 10 of 400; the binomial(400, 0.025)
+        // 99.9% upper bound is 22.
+        let trials = 400;
+        let mut flagged = 0;
+        let mut rule = context(&["floor/park"], 10);
+        rule.policy.threshold = 0.0;
+        rule.policy.gates = [(Metric::Wall, 0.0)].into();
+        for seed in 0..trials {
+            let samples = synthetic(&[("floor/park", 14_000.0, 1.0)], 10, 0.05, 1000 + seed);
+            let cmp = compare_first(&samples, 10, &rule);
+            if cmp.has_regression() {
+                flagged += 1;
+            }
+        }
+        let bound = Binomial::new(0.025, trials).unwrap();
+        let upper = (0..=trials).find(|&k| bound.cdf(k) >= 0.999).unwrap();
+        assert!(flagged <= upper, "{flagged} of {trials} > {upper}");
+        assert!(
+            flagged > 0,
+            "a rate of exactly 0 would mean the test is mis-sized"
+        );
+    }
+
+    #[test]
+    fn a_failed_run_drops_only_its_blocks_pair() {
+        let mut samples = synthetic(&[("floor/park", 14_000.0, 1.0)], 5, 0.01, 3);
+        samples.retain(|s| !(s.block == 2 && s.side == Side::Head));
+        let pairs = block_pairs(&samples, "floor/park");
+        assert_eq!(
+            pairs.iter().map(|p| p.block).collect::<Vec<_>>(),
+            [0, 1, 3, 4]
+        );
+    }
+
+    #[test]
+    fn settled_after_counts_the_blocks_a_verdict_took() {
+        // 30% slower: resolved (regressed) as soon as verdicts are looked at.
+        let samples = synthetic(&[("floor/park", 14_000.0, 1.3)], 8, 0.02, 5);
+        let cmp = compare(&samples, &context(&["floor/park"], 3));
+        let wall = cmp.pair("floor/park", Metric::Wall).unwrap();
+        assert_eq!(wall.verdict, Verdict::Regressed);
+        assert_eq!(wall.settled_after_blocks, Some(3));
+        assert_eq!(unresolved(&cmp), 0);
+    }
+
+    #[test]
+    fn zero_values_are_usable_thanks_to_the_resolution() {
+        let b = measurement("floor/spin", 0.0);
+        let h = measurement("floor/spin", 0.0);
+        let pair = BlockPair {
+            block: 0,
+            base: &b,
+            head: &h,
+        };
+        assert_eq!(log_ratio(Metric::Wall, &pair), 0.0);
+    }
+}

@@ -1,0 +1,75 @@
+//! The raw data of a paired run as stored in result files: every sample of both sides with
+//! its block, side and position, plus what the base was. Enough to recompute the comparison.
+
+use serde::{Deserialize, Serialize};
+
+use crate::measurement::Measurement;
+
+/// Which build a sample comes from. In `calibrate`, `Base` is side A and `Head` side B.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Base,
+    Head,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Base => "base",
+            Side::Head => "head",
+        }
+    }
+
+    pub fn other(self) -> Side {
+        match self {
+            Side::Base => Side::Head,
+            Side::Head => Side::Base,
+        }
+    }
+}
+
+/// One process of a paired run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedSample {
+    /// 0-based block index.
+    pub block: u32,
+    pub side: Side,
+    /// 0-based position of the run in its block's schedule.
+    pub position: u32,
+    pub measurement: Measurement,
+}
+
+/// The base build of `bench --against`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BaseRevision {
+    /// The ref as given on the command line.
+    pub requested: String,
+    /// The commit that was built.
+    pub commit: String,
+    /// True when `commit` is the merge-base of `requested` and HEAD (the default), false
+    /// with `--exact-ref`.
+    pub merge_base: bool,
+}
+
+/// A paired run: what `bench --against` adds to its result file (`"paired"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PairedRecord {
+    pub base: BaseRevision,
+    /// `--min-blocks`.
+    pub min_blocks: u32,
+    /// `--max-time` in seconds, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_time_s: Option<f64>,
+    /// Blocks that ran.
+    pub blocks: u32,
+    /// Why no further block was started.
+    pub stop_reason: String,
+    /// Configurations only the head has / only the base has (not run).
+    #[serde(default)]
+    pub added: Vec<String>,
+    #[serde(default)]
+    pub removed: Vec<String>,
+    /// Every sample of both sides, in the order they ran.
+    pub samples: Vec<PairedSample>,
+}
