@@ -46,16 +46,18 @@ use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
 /// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU
 /// machines, within 3 minutes:
 ///
-/// - `--count 20000`: a blocking round trip costs 12-20 us here, so a blocking
-///   configuration's timed window is 0.25-0.4 s, long against the 4 ms scheduler tick and
-///   clock granularity, short enough for many runs; spin rows take a few ms.
+/// - `--count 10000`: a blocking round trip costs 15-40 us here, so a blocking
+///   configuration's timed window is 0.15-0.4 s, long against the 4 ms scheduler tick and
+///   clock granularity (CPU is read from exact per-thread clocks anyway), short enough for
+///   ten runs of every configuration; spin rows take a few ms. Each process also spends
+///   100 ms warming up (the binary's `WARM_UP`), outside its window.
 /// - `--runs 10`: the statistics need it. With Holm's correction over 34 x 5 = 170 pairs, the
 ///   smallest adjusted p-value is 170 times the raw one; the exact Mann-Whitney p-value for
 ///   completely separated samples is `2 / C(2n, n)`, which is 5.8e-4 for n = 7 (never
 ///   significant after correction), 1.6e-4 for n = 8 and 1.1e-5 for n = 10 (significant even
 ///   with a few overlapping runs). Ten runs also give a 97.9% median interval of ranks (2, 9).
-///   Budget: 34 x 10 processes, about half of them blocking at ~0.3 s plus ~10-20 ms of
-///   process start each, is roughly 1.5-2 minutes.
+///   Budget: 34 x 10 processes at ~0.1 s of warm-up plus up to ~0.4 s of window each:
+///   about 2-2.5 minutes measured on this machine class (20000 calls took 3 minutes).
 ///
 /// Paired mode (`--against`):
 ///
@@ -71,7 +73,7 @@ pub struct Args {
     #[arg(long, default_value_t = 10, conflicts_with = "against")]
     pub runs: u32,
     /// Calls per process, passed to the binary.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 10_000)]
     pub count: u64,
     /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`), passed on.
     #[arg(long, default_value = "zero")]
