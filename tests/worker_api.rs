@@ -10,58 +10,15 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::future::join_all;
+mod common;
+
+use common::ALL;
 use handoff_bench::worker::{
     Builder, CallContext, CallError, CallFuture, CloseError, CloseFuture, Strategy, Worker,
 };
 
-/// The executors every scenario runs on.
-#[derive(Debug, Clone, Copy)]
-enum Exec {
-    TokioCurrent,
-    TokioMulti,
-    AsyncStd,
-    Smol,
-    Futures,
-}
-
-const ALL: [Exec; 5] = [
-    Exec::TokioCurrent,
-    Exec::TokioMulti,
-    Exec::AsyncStd,
-    Exec::Smol,
-    Exec::Futures,
-];
-
 /// A hang fails the test instead of stalling the run.
 const SCENARIO_LIMIT: Duration = Duration::from_secs(60);
-
-impl Exec {
-    fn block_on<Fut>(self, fut: Fut) -> Fut::Output
-    where
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        match self {
-            Self::TokioCurrent => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio current_thread runtime")
-                .block_on(fut),
-            // As a server handler would: from a task spawned on the runtime's workers.
-            Self::TokioMulti => {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("tokio multi_thread runtime");
-                rt.block_on(rt.spawn(fut)).expect("spawned scenario task")
-            }
-            Self::AsyncStd => async_std::task::block_on(fut),
-            Self::Smol => smol::block_on(fut),
-            Self::Futures => futures::executor::block_on(fut),
-        }
-    }
-}
 
 /// Runs `scenario` to completion on every executor, each on a fresh thread with a time limit.
 fn on_all<F, Fut>(scenario: F)

@@ -8,6 +8,9 @@ use std::time::{Duration, Instant};
 
 use futures::FutureExt;
 use futures::stream::{FuturesUnordered, StreamExt};
+mod common;
+
+use common::Exec;
 use handoff_bench::worker::{Builder, CallError, Stats, Strategy, Worker};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -48,42 +51,6 @@ enum Outcome {
 /// The worker's state: how many times each call id ran.
 struct Ledger {
     ran: Vec<u8>,
-}
-
-#[derive(Debug, Clone, Copy)]
-enum Exec {
-    TokioCurrent,
-    TokioMulti,
-    AsyncStd,
-    Smol,
-    Futures,
-}
-
-impl Exec {
-    fn block_on<Fut>(self, fut: Fut) -> Fut::Output
-    where
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        match self {
-            Self::TokioCurrent => tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio current_thread runtime")
-                .block_on(fut),
-            Self::TokioMulti => {
-                let rt = tokio::runtime::Builder::new_multi_thread()
-                    .worker_threads(2)
-                    .enable_all()
-                    .build()
-                    .expect("tokio multi_thread runtime");
-                rt.block_on(rt.spawn(fut)).expect("spawned stress task")
-            }
-            Self::AsyncStd => async_std::task::block_on(fut),
-            Self::Smol => smol::block_on(fut),
-            Self::Futures => futures::executor::block_on(fut),
-        }
-    }
 }
 
 /// One run's setup: executor, worker configuration, seed.
