@@ -202,7 +202,7 @@ pub fn columns(rows: &[Vec<String>]) -> String {
 pub(crate) mod tests {
     use super::*;
     use crate::comparison::independent::{IndependentSettings, compare};
-    use crate::comparison::{Comparison, VerdictPolicy};
+    use crate::comparison::Comparison;
     use crate::host::HostFingerprint;
     use crate::results::ResultFile;
     use crate::results::tests::result_file;
@@ -230,16 +230,7 @@ pub(crate) mod tests {
     }
 
     pub(crate) fn fixture_comparison(baseline: &ResultFile, current: &ResultFile) -> Comparison {
-        let policy = VerdictPolicy {
-            alpha: 0.05,
-            threshold: 0.05,
-            gates: [
-                (Metric::Wall, 0.05),
-                (Metric::CpuTotal, 0.05),
-                (Metric::Vcsw, 0.02),
-            ]
-            .into(),
-        };
+        let policy = crate::comparison::paired::tests::policy();
         let settings = IndependentSettings {
             resamples: 1000,
             seed: 42,
