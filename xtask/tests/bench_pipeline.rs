@@ -1,50 +1,14 @@
 //! End-to-end tests of `cargo xtask bench|compare|baseline`, running the real xtask binary
 //! against the deterministic fake benchmark (`fake-handoff-bench`), in temporary dirs.
 
-use std::path::{Path, PathBuf};
-
 use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
-use tempfile::TempDir;
 
-/// One isolated workspace: its own baselines dir and fake-benchmark state.
-struct Sandbox {
-    dir: TempDir,
-}
+mod sandbox;
+use sandbox::{Sandbox, read_json};
 
 impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("state")).unwrap();
-        Sandbox { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    fn baselines(&self) -> PathBuf {
-        self.path("baselines")
-    }
-
-    /// `xtask ARGS` with the fake benchmark, the sandbox's baselines, no progress bar.
-    fn xtask(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        cmd.args(args)
-            .env(
-                "HANDOFF_BENCH_BIN",
-                env!("CARGO_BIN_EXE_fake-handoff-bench"),
-            )
-            .env("HANDOFF_BENCH_BASELINES_DIR", self.baselines())
-            .env("FAKE_BENCH_STATE", self.path("state"))
-            .env("CI", "true")
-            .env_remove("FAKE_BENCH_SLOWDOWN")
-            .env_remove("FAKE_BENCH_FAIL")
-            .env_remove("FAKE_BENCH_IDS");
-        cmd
-    }
-
     /// `xtask bench` with 10 runs of 1000 calls.
     fn bench(&self, extra: &[&str]) -> Command {
         self.bench_runs("10", extra)
@@ -60,10 +24,6 @@ impl Sandbox {
     fn save_baseline(&self, name: &str) {
         self.bench(&["--save-baseline", name]).assert().success();
     }
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn verdicts(report: &Value) -> Vec<(String, String, String)> {

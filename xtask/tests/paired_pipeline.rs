@@ -11,45 +11,20 @@ use assert_cmd::Command;
 use predicates::prelude::*;
 use serde_json::Value;
 use tempfile::TempDir;
+
+mod sandbox;
+use sandbox::{FAKE, Sandbox, read_json};
 use xtask::comparison::paired::{self, PairedContext};
 use xtask::comparison::{Verdict, VerdictPolicy};
 use xtask::metric::Metric;
 use xtask::paired_record::PairedSample;
 
-const FAKE: &str = env!("CARGO_BIN_EXE_fake-handoff-bench");
-
-struct Sandbox {
-    dir: TempDir,
-}
-
 impl Sandbox {
-    fn new() -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::create_dir(dir.path().join("state")).unwrap();
-        Sandbox { dir }
-    }
-
-    fn path(&self, name: &str) -> PathBuf {
-        self.dir.path().join(name)
-    }
-
-    /// `xtask ARGS` with the fake as head, seeded noise, no GitHub variables.
-    fn xtask(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
-        cmd.args(args)
-            .env("HANDOFF_BENCH_BIN", FAKE)
-            .env("HANDOFF_BENCH_BASELINES_DIR", self.path("baselines"))
-            .env("FAKE_BENCH_STATE", self.path("state"))
-            .env("FAKE_BENCH_NOISE", "0.01")
-            .env("FAKE_BENCH_SEED", "7")
-            .env("CI", "true")
-            .env_remove("FAKE_BENCH_SLOWDOWN")
-            .env_remove("FAKE_BENCH_FAIL")
-            .env_remove("FAKE_BENCH_IDS")
-            .env_remove("HANDOFF_BENCH_BASE_BIN")
-            .env_remove("HANDOFF_BENCH_WORKSPACE")
-            .env_remove("GITHUB_STEP_SUMMARY")
-            .env_remove("GITHUB_ACTIONS");
+    /// `xtask ARGS` as the sandbox runs it, with the fake's seeded noise.
+    fn noisy_xtask(&self, args: &[&str]) -> Command {
+        let mut cmd = self.xtask(args);
+        cmd.env("FAKE_BENCH_NOISE", "0.01")
+            .env("FAKE_BENCH_SEED", "7");
         cmd
     }
 
@@ -65,10 +40,6 @@ impl Sandbox {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
     }
-}
-
-fn read_json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
 }
 
 fn verdict(report: &Value, id: &str, metric: &str) -> String {
@@ -93,7 +64,7 @@ fn a_slower_head_regresses_ids_on_one_side_only_are_listed_and_github_gets_told(
     let (out, summary) = (sb.path("out.json"), sb.path("summary.md"));
     std::fs::write(&summary, "# earlier step\n").unwrap();
     let assert = sb
-        .xtask(&[
+        .noisy_xtask(&[
             "bench",
             "--against",
             "main",
@@ -165,7 +136,7 @@ fn a_slower_head_regresses_ids_on_one_side_only_are_listed_and_github_gets_told(
 fn the_paired_comparison_can_be_recomputed_from_the_result_file() {
     let sb = Sandbox::new();
     let out = sb.path("out.json");
-    sb.xtask(&[
+    sb.noisy_xtask(&[
         "bench",
         "--against",
         "main",
@@ -228,7 +199,7 @@ fn the_paired_comparison_can_be_recomputed_from_the_result_file() {
 fn only_applies_to_both_sides_and_an_unknown_metric_is_bad_usage() {
     let sb = Sandbox::new();
     let base = sb.base_wrapper(&[("FAKE_BENCH_IDS", "floor/park,floor/spin,gone/x")]);
-    sb.xtask(&[
+    sb.noisy_xtask(&[
         "bench",
         "--against",
         "main",
@@ -245,19 +216,19 @@ fn only_applies_to_both_sides_and_an_unknown_metric_is_bad_usage() {
     .success()
     .stdout(predicate::str::contains("Added").not())
     .stdout(predicate::str::contains("Removed").not());
-    sb.xtask(&["bench", "--against", "main", "--gate", "cycles"])
+    sb.noisy_xtask(&["bench", "--against", "main", "--gate", "cycles"])
         .env("HANDOFF_BENCH_BASE_BIN", FAKE)
         .assert()
         .code(2)
         .stderr(predicate::str::contains("unknown metric"));
-    sb.xtask(&["bench", "--against", "main", "--max-time", "soon"])
+    sb.noisy_xtask(&["bench", "--against", "main", "--max-time", "soon"])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("not a duration"));
-    sb.xtask(&["bench", "--against", "main", "--baseline", "x"])
+    sb.noisy_xtask(&["bench", "--against", "main", "--baseline", "x"])
         .assert()
         .code(2);
-    sb.xtask(&["bench", "--against", "main", "--min-blocks", "1"])
+    sb.noisy_xtask(&["bench", "--against", "main", "--min-blocks", "1"])
         .env("HANDOFF_BENCH_BASE_BIN", FAKE)
         .assert()
         .code(2)
@@ -267,7 +238,7 @@ fn only_applies_to_both_sides_and_an_unknown_metric_is_bad_usage() {
 #[test]
 fn the_independent_bench_writes_the_job_summary_and_annotations_too() {
     let sb = Sandbox::new();
-    sb.xtask(&[
+    sb.noisy_xtask(&[
         "bench",
         "--runs",
         "10",
@@ -280,7 +251,7 @@ fn the_independent_bench_writes_the_job_summary_and_annotations_too() {
     .assert()
     .success();
     let summary = sb.path("summary.md");
-    sb.xtask(&[
+    sb.noisy_xtask(&[
         "bench",
         "--runs",
         "10",
@@ -304,7 +275,7 @@ fn the_independent_bench_writes_the_job_summary_and_annotations_too() {
         "{md}"
     );
     // Outside Actions: no summary, no workflow commands.
-    sb.xtask(&[
+    sb.noisy_xtask(&[
         "bench",
         "--runs",
         "10",
@@ -324,7 +295,7 @@ fn the_independent_bench_writes_the_job_summary_and_annotations_too() {
 fn calibrate_on_the_seeded_fake_gives_exact_figures() {
     let sb = Sandbox::new();
     let out = sb.path("calibration.json");
-    sb.xtask(&[
+    sb.noisy_xtask(&[
         "calibrate",
         "--trials",
         "10",

@@ -201,8 +201,8 @@ pub fn columns(rows: &[Vec<String>]) -> String {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::comparison::independent::{IndependentSettings, compare};
     use crate::comparison::Comparison;
+    use crate::comparison::independent::{IndependentSettings, compare};
     use crate::host::HostFingerprint;
     use crate::results::ResultFile;
     use crate::results::tests::result_file;

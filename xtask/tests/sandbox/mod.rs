@@ -1,0 +1,64 @@
+//! Shared by the xtask end-to-end tests: an isolated sandbox (its own baselines directory
+//! and fake-benchmark state) and the real `xtask` binary pointed at the deterministic fake
+//! benchmark.
+// Each test binary compiles its own copy of this module and uses only part of it.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use serde_json::Value;
+use tempfile::TempDir;
+
+/// The deterministic stand-in for `handoff-bench` (Contract 1).
+pub const FAKE: &str = env!("CARGO_BIN_EXE_fake-handoff-bench");
+
+/// One isolated workspace: its own baselines dir and fake-benchmark state.
+pub struct Sandbox {
+    dir: TempDir,
+}
+
+impl Sandbox {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir(dir.path().join("state")).unwrap();
+        Sandbox { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    pub fn baselines(&self) -> PathBuf {
+        self.path("baselines")
+    }
+
+    /// `xtask ARGS` with the fake benchmark, the sandbox's baselines and state, no progress
+    /// bar, and none of the variables a test sets on purpose inherited from outside.
+    pub fn xtask(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+        cmd.args(args)
+            .env("HANDOFF_BENCH_BIN", FAKE)
+            .env("HANDOFF_BENCH_BASELINES_DIR", self.baselines())
+            .env("FAKE_BENCH_STATE", self.path("state"))
+            .env("CI", "true");
+        for variable in [
+            "FAKE_BENCH_SLOWDOWN",
+            "FAKE_BENCH_FAIL",
+            "FAKE_BENCH_IDS",
+            "FAKE_BENCH_NOISE",
+            "FAKE_BENCH_SEED",
+            "HANDOFF_BENCH_BASE_BIN",
+            "HANDOFF_BENCH_WORKSPACE",
+            "GITHUB_STEP_SUMMARY",
+            "GITHUB_ACTIONS",
+        ] {
+            cmd.env_remove(variable);
+        }
+        cmd
+    }
+}
+
+pub fn read_json(path: &Path) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
