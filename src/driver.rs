@@ -10,7 +10,7 @@ use crate::measure::{self, Role, Usage, Window};
 use crate::runtime::Runtime;
 use crate::work::{self, spin_for};
 
-/// How long calls run before the window opens. A fresh process starts with its threads
+/// How long back-to-back calls run before the window opens. A fresh process starts with its threads
 /// wherever the scheduler first put them: on a 2-core machine it often places the caller
 /// beside a spinning worker on one core, and separates them only after some milliseconds
 /// of load balancing. An application runs long; the window should see that steady state.
@@ -30,8 +30,8 @@ pub struct Shape {
     pub inject: Duration,
 }
 
-/// Warms `handoff` up with `in_flight` checked calls, then makes `shape.count` calls inside
-/// a timed window and returns what the window cost. The handoff is dropped (shut down)
+/// Warms `handoff` up with `in_flight` checked calls and [`WARM_UP`] of back-to-back calls,
+/// then makes `shape.count` calls inside a timed window and returns what the window cost. The handoff is dropped (shut down)
 /// after the window closes.
 pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> Usage {
     measure::register(Role::Loop);
@@ -43,37 +43,44 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
         answers.iter().all(|&answer| answer == 7),
         "warm-up answered {answers:?}"
     );
-    // Then calls in the run's own shape for a while, so the window sees the steady state.
+    // Then back-to-back calls (no gap, no injected work), `in_flight` of them outstanding,
+    // for `WARM_UP`, so the threads settle where the scheduler keeps them. A steady flow,
+    // not rounds that drain to zero: the window must inherit the placement the run's own
+    // traffic leads to. No call is issued after the deadline, so a slow call cannot stretch
+    // the warm-up by more than the calls already outstanding.
     let settle = Shape {
         count: u64::MAX,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
         ..shape
     };
-    let until = Instant::now() + WARM_UP;
-    let mut settled = 0;
-    while Instant::now() < until {
-        let batch = Shape {
-            count: 64 * shape.in_flight,
-            ..settle
-        };
-        settled += if shape.in_flight == 1 {
-            sequential(runtime, &handoff, batch).await
-        } else {
-            concurrent(runtime, &handoff, batch).await
-        };
-    }
-    let _ = settled;
+    calls(runtime, &handoff, settle, Some(Instant::now() + WARM_UP)).await;
     let window = Window::start();
-    let answered = if shape.in_flight == 1 {
-        sequential(runtime, &handoff, shape).await
-    } else {
-        concurrent(runtime, &handoff, shape).await
-    };
+    let answered = calls(runtime, &handoff, shape, None).await;
     let usage = window.finish();
     assert_eq!(answered, shape.count, "every call answered exactly once");
     drop(handoff);
     usage
+}
+
+/// Makes `shape.count` calls, one at a time or `shape.in_flight` at once, issuing none
+/// after `stop`; returns how many were answered.
+async fn calls<H: Handoff>(
+    runtime: Runtime,
+    handoff: &H,
+    shape: Shape,
+    stop: Option<Instant>,
+) -> u64 {
+    if shape.in_flight == 1 {
+        sequential(runtime, handoff, shape, stop).await
+    } else {
+        concurrent(runtime, handoff, shape, stop).await
+    }
+}
+
+/// Whether another call may be issued: `stop` (the warm-up's deadline) has not passed.
+fn may_issue(stop: Option<Instant>) -> bool {
+    stop.is_none_or(|stop| Instant::now() < stop)
 }
 
 /// What precedes every call: waiting for its arrival time, then the injected work.
@@ -107,18 +114,31 @@ impl Arrivals {
     }
 }
 
-async fn sequential<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> u64 {
+async fn sequential<H: Handoff>(
+    runtime: Runtime,
+    handoff: &H,
+    shape: Shape,
+    stop: Option<Instant>,
+) -> u64 {
     let arrivals = Arrivals::new(runtime, shape);
-    for input in 0..shape.count {
+    let mut answered = 0;
+    while answered < shape.count && may_issue(stop) {
+        let input = answered;
         arrivals.before_call(input).await;
         let answer = handoff.call(input).await;
         measure::register(Role::Loop);
         assert_eq!(answer, work::answer(input), "call {input} answered wrongly");
+        answered += 1;
     }
-    shape.count
+    answered
 }
 
-async fn concurrent<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> u64 {
+async fn concurrent<H: Handoff>(
+    runtime: Runtime,
+    handoff: &H,
+    shape: Shape,
+    stop: Option<Instant>,
+) -> u64 {
     let call = |input: u64| {
         let answer = handoff.call(input);
         async move { (input, answer.await) }
@@ -127,7 +147,7 @@ async fn concurrent<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> 
     let mut outstanding = FuturesUnordered::new();
     let mut next = 0;
     let mut answered = 0;
-    while next < shape.count.min(shape.in_flight) {
+    while next < shape.count.min(shape.in_flight) && may_issue(stop) {
         arrivals.before_call(next).await;
         outstanding.push(call(next));
         next += 1;
@@ -136,7 +156,7 @@ async fn concurrent<H: Handoff>(runtime: Runtime, handoff: &H, shape: Shape) -> 
         measure::register(Role::Loop);
         assert_eq!(answer, work::answer(input), "call {input} answered wrongly");
         answered += 1;
-        if next < shape.count {
+        if next < shape.count && may_issue(stop) {
             arrivals.before_call(next).await;
             outstanding.push(call(next));
             next += 1;

@@ -121,29 +121,30 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         other: partner.thread().clone(),
     };
 
-    // Warm-up outside the window, as on the async side: a checked call, then calls in the
-    // run's own shape for `driver::WARM_UP`.
+    // Warm-up outside the window, as on the async side: a checked call, then a steady flow
+    // of back-to-back calls with the run's in-flight count for `driver::WARM_UP`.
     let one = Shape {
         count: 1,
         in_flight: 1,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
     };
-    issue_calls(&counters, &side, 0, one);
-    let batch = Shape {
-        count: 1024,
+    issue_calls(&counters, &side, 0, one, None);
+    let settle = Shape {
+        count: u64::MAX,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
         ..shape
     };
-    let mut next = 1;
-    let until = Instant::now() + driver::WARM_UP;
-    while Instant::now() < until {
-        issue_calls(&counters, &side, next, batch);
-        next += batch.count;
-    }
+    let next = issue_calls(
+        &counters,
+        &side,
+        1,
+        settle,
+        Some(Instant::now() + driver::WARM_UP),
+    );
     let window = Window::start();
-    issue_calls(&counters, &side, next, shape);
+    issue_calls(&counters, &side, next, shape, None);
     let usage = window.finish();
 
     counters.stop.store(true, Ordering::Release);
@@ -157,10 +158,17 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
     usage
 }
 
-/// Caller side: issues `shape.count` calls numbered from `first`, and returns when all of
-/// them have completed and their answers have been checked.
-fn issue_calls(counters: &Counters, side: &Side, first: u64, shape: Shape) {
-    let end = first + shape.count;
+/// Caller side: issues `shape.count` calls numbered from `first` (none after `stop`), and
+/// returns when all issued calls have completed and their answers have been checked, with
+/// the number of the next call.
+fn issue_calls(
+    counters: &Counters,
+    side: &Side,
+    first: u64,
+    shape: Shape,
+    stop: Option<Instant>,
+) -> u64 {
+    let mut end = first.saturating_add(shape.count);
     let start = Instant::now();
     let mut checked = first;
     let mut check_completed = |completed: u64| {
@@ -175,6 +183,10 @@ fn issue_calls(counters: &Counters, side: &Side, first: u64, shape: Shape) {
         checked = checked.max(completed);
     };
     for (index, call) in (first..end).enumerate() {
+        if stop.is_some_and(|stop| Instant::now() >= stop) {
+            end = call;
+            break;
+        }
         if !shape.gap.is_zero() {
             // Arrivals keep to a fixed schedule however long each call took.
             let due = start + shape.gap * u32::try_from(index).unwrap_or(u32::MAX);
@@ -196,7 +208,7 @@ fn issue_calls(counters: &Counters, side: &Side, first: u64, shape: Shape) {
         let completed = counters.completed.load(Ordering::Acquire);
         check_completed(completed);
         if completed == end {
-            break;
+            return end;
         }
         side.wait();
     }

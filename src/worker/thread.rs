@@ -184,9 +184,10 @@ fn wait<T>(
     }
     counters.park();
     // crossbeam's `recv` itself spins and yields briefly before it sleeps, so a call that
-    // arrives soon after the budget ran out is caught without a real park. Tell the policy
-    // what happened rather than what it planned: a quick return is a (late) catch, and
-    // counting it as a park would talk the policy out of spinning under bursty traffic.
+    // arrives soon after the budget ran out is often caught without a real park. Tell the
+    // policy what happened rather than what it planned: a return within SPIN_WORTH counts
+    // as a (late) catch, with budget + wait as its gap (an upper bound, which may include a
+    // short park and its wake-up); only a longer wait counts as a park.
     let since_empty = Instant::now();
     let msg = rx.recv();
     let waited = since_empty.elapsed();
