@@ -23,8 +23,9 @@ pub enum Strategy {
     ///
     /// - the **gap**: time from "the queue became empty" to "the next call arrived", observed
     ///   whenever a call arrives during a spin, or when the worker's blocking receive
-    ///   returns within `SPIN_WORTH` (then counted as budget + wait, an upper bound that may
-    ///   include a short real park and its wake-up); each observation is clamped to
+    ///   returns within `SPIN_WORTH` (a late catch: crossbeam's own short spin caught it;
+    ///   the gap may then include a short real park and its wake-up); each observation is
+    ///   clamped to
     ///   2 x `SPIN_WORTH`, so one stray long gap cannot flip the mode (three in a row can);
     /// - the **hit rate**: the share of idle periods in which the next call came within
     ///   that reach (a catch counts 1, a park counts 0).
@@ -108,6 +109,22 @@ impl Policy {
     pub(crate) fn parked(&mut self) {
         if let Self::Adaptive(a) = self {
             a.parked();
+        }
+    }
+
+    /// The spin budget ran out and the worker's blocking receive returned after
+    /// `receiving` (`since_empty` after the queue became empty).
+    ///
+    /// crossbeam's `recv` itself spins and yields briefly before it sleeps, so a call that
+    /// arrives soon after the budget ran out is often caught without a real park. The
+    /// policy hears what happened rather than what it planned: a receive that returned
+    /// within `SPIN_WORTH` is a (late) catch with `since_empty` as its gap (which may include
+    /// a short park and its wake-up); only a longer wait counts as a park.
+    pub(crate) fn received_after_spin(&mut self, since_empty: Duration, receiving: Duration) {
+        if receiving <= SPIN_WORTH {
+            self.caught(since_empty);
+        } else {
+            self.parked();
         }
     }
 }
@@ -283,6 +300,43 @@ mod tests {
         let budgets = feed(&mut a, 10_000, 45_000);
         let spins = budgets[1000..].iter().filter(|&&b| b > 0).count();
         assert!(spins <= 9000 / 64 + 1, "{spins} spins for 45 us gaps");
+    }
+
+    #[test]
+    fn a_quick_return_from_the_blocking_receive_is_a_late_catch_not_a_park() {
+        let mut policy = Policy::Adaptive(Adaptive::new());
+        for _ in 0..100 {
+            policy.spin_budget();
+            // The 50 us budget ran out; crossbeam's own spin caught the call 2 us later.
+            policy.received_after_spin(Duration::from_micros(52), Duration::from_micros(2));
+        }
+        let Policy::Adaptive(a) = &policy else {
+            unreachable!()
+        };
+        assert!(
+            a.hit_rate > ONE * 9 / 10,
+            "late catches lowered the hit rate: {a:?}"
+        );
+        // The gap it learns is the real one, measured from when the queue became empty
+        // (the integer average settles a hair low), and at 52 us calls are not back-to-back.
+        assert!((51_990..=52_000).contains(&a.gap_ns), "{a:?}");
+        assert!(!a.spinning());
+    }
+
+    #[test]
+    fn a_long_blocking_receive_is_a_park() {
+        let mut policy = Policy::Adaptive(Adaptive::new());
+        for _ in 0..3 {
+            policy.spin_budget();
+            policy.received_after_spin(Duration::from_millis(2), Duration::from_millis(2));
+        }
+        let Policy::Adaptive(a) = &mut policy else {
+            unreachable!()
+        };
+        assert!(
+            !a.spinning(),
+            "three real parks in a row keep it spinning: {a:?}"
+        );
     }
 
     #[test]

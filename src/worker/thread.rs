@@ -31,7 +31,7 @@ use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 use super::error::{CallError, panic_message};
 use super::job::JobRef;
 use super::stats::Counters;
-use super::strategy::{Policy, SPIN_WORTH};
+use super::strategy::Policy;
 
 /// What travels on the queue.
 pub(crate) enum Msg<T> {
@@ -163,13 +163,13 @@ fn wait<T>(
     counters: &Counters,
 ) -> Result<Msg<T>, RecvError> {
     let budget = policy.spin_budget();
+    let empty_since = Instant::now();
     if !budget.is_zero() {
-        let start = Instant::now();
         loop {
             for _ in 0..SPINS_PER_CLOCK_READ {
                 match rx.try_recv() {
                     Ok(msg) => {
-                        policy.caught(start.elapsed());
+                        policy.caught(empty_since.elapsed());
                         counters.spin_hit();
                         return Ok(msg);
                     }
@@ -177,24 +177,14 @@ fn wait<T>(
                     Err(TryRecvError::Disconnected) => return Err(RecvError),
                 }
             }
-            if start.elapsed() >= budget {
+            if empty_since.elapsed() >= budget {
                 break;
             }
         }
     }
     counters.park();
-    // crossbeam's `recv` itself spins and yields briefly before it sleeps, so a call that
-    // arrives soon after the budget ran out is often caught without a real park. Tell the
-    // policy what happened rather than what it planned: a return within SPIN_WORTH counts
-    // as a (late) catch, with budget + wait as its gap (an upper bound, which may include a
-    // short park and its wake-up); only a longer wait counts as a park.
-    let since_empty = Instant::now();
+    let receiving_since = Instant::now();
     let msg = rx.recv();
-    let waited = since_empty.elapsed();
-    if waited <= SPIN_WORTH {
-        policy.caught(waited + budget);
-    } else {
-        policy.parked();
-    }
+    policy.received_after_spin(empty_since.elapsed(), receiving_since.elapsed());
     msg
 }
