@@ -33,6 +33,11 @@ pub struct Cli {
     /// Calibration aid: busy work on the async side before each call, nanoseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub inject_ns: u64,
+    /// Pin threads for repeatable numbers: those that poll futures to one CPU, all others
+    /// (workers, pools) to another. For the regression gate; off by default, because real
+    /// applications are not pinned.
+    #[arg(long)]
+    pub pin: bool,
     /// Run only configurations whose id matches (`*` and `?` wildcards); repeatable.
     #[arg(long, value_name = "GLOB")]
     pub only: Vec<String>,
@@ -105,6 +110,7 @@ impl TryFrom<Cli> for Config {
                 in_flight: cli.in_flight,
                 gap: Duration::from_micros(cli.gap),
                 inject: Duration::from_nanos(cli.inject_ns),
+                pin: cli.pin,
             },
             format: cli.format,
             list: cli.list,

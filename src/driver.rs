@@ -7,6 +7,7 @@ use futures::stream::FuturesUnordered;
 
 use crate::handoff::Handoff;
 use crate::measure::{self, Role, Usage, Window};
+use crate::pinning;
 use crate::runtime::Runtime;
 use crate::work::{self, spin_for};
 
@@ -28,6 +29,9 @@ pub struct Shape {
     pub gap: Duration,
     /// Busy work on the async side before each call (a calibration aid).
     pub inject: Duration,
+    /// Pin threads by role after the first warm-up calls ([`crate::pinning`]), so every
+    /// process measures the same placement.
+    pub pin: bool,
 }
 
 /// Warms `handoff` up with `in_flight` checked calls and [`WARM_UP`] of back-to-back calls,
@@ -43,6 +47,9 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
         answers.iter().all(|&answer| answer == 7),
         "warm-up answered {answers:?}"
     );
+    // Every thread the run needs exists now (pools have grown to `in_flight`), and the
+    // settle phase below lets the threads warm up where they are pinned.
+    pinning::pin_if(shape.pin);
     // Then back-to-back calls (no gap, no injected work), `in_flight` of them outstanding,
     // for `WARM_UP`, so the threads settle where the scheduler keeps them. A steady flow,
     // not rounds that drain to zero: the window must inherit the placement the run's own

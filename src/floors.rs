@@ -128,8 +128,10 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         in_flight: 1,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
+        pin: false,
     };
     issue_calls(&counters, &side, 0, one, None);
+    crate::pinning::pin_if(shape.pin);
     let settle = Shape {
         count: u64::MAX,
         gap: Duration::ZERO,

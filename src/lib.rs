@@ -11,6 +11,7 @@ pub mod floors;
 pub mod handoff;
 pub mod measure;
 pub mod measurement;
+pub mod pinning;
 pub mod platform;
 pub mod runtime;
 pub mod suite;

@@ -250,6 +250,21 @@ impl Usage {
     }
 }
 
+/// Every live thread of the process with its role in the current epoch: the role it
+/// registered, else the one its name implies (as the window attributes it).
+pub fn live_roles() -> Vec<(Tid, Role)> {
+    let registry = lock_registry();
+    platform::live_threads()
+        .into_iter()
+        .map(|tid| {
+            let registered = registry.as_ref().and_then(|r| r.roles.get(&tid).copied());
+            let role = registered
+                .unwrap_or_else(|| role_by_name(&platform::thread_name(tid).unwrap_or_default()));
+            (tid, role)
+        })
+        .collect()
+}
+
 /// The role of a thread that never registered, from its name. Runtime threads that poll
 /// futures without ever polling the benchmark's own task are still loop threads: async-std's
 /// `spawn_blocking` runs a helper task on its executor threads (`async-std/runtime`, which

@@ -31,6 +31,8 @@ pub struct Measurement {
     pub gap_us: u64,
     /// Busy work injected on the async side before each call, nanoseconds.
     pub inject_ns: u64,
+    /// Whether the threads were pinned by role (`--pin` on a machine with two CPUs or more).
+    pub pinned: bool,
     /// Wall time of the window.
     pub wall_ns: u64,
     /// CPU time of all threads (user + system): the sum of the three roles.
@@ -77,6 +79,7 @@ impl Measurement {
             work: work.to_string(),
             gap_us: u64::try_from(shape.gap.as_micros()).unwrap_or(u64::MAX),
             inject_ns: nanos(shape.inject),
+            pinned: shape.pin && crate::pinning::Placement::detect().is_some(),
             wall_ns: nanos(usage.wall),
             cpu_total_ns: nanos(usage.cpu_total()),
             cpu_loop_ns: nanos(usage.loop_threads.cpu),

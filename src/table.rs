@@ -93,6 +93,7 @@ mod tests {
             work: "zero".to_owned(),
             gap_us: 0,
             inject_ns: 0,
+            pinned: false,
             wall_ns,
             cpu_total_ns: 3_000_000_000,
             cpu_loop_ns: 1_000_000_000,

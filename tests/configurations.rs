@@ -187,3 +187,20 @@ fn every_configuration_reports_a_consistent_line_sequentially() {
 fn every_configuration_reports_a_consistent_line_with_eight_in_flight() {
     run_all(8, "spin:1000");
 }
+
+#[test]
+fn every_configuration_runs_pinned_and_says_so() {
+    let two_cpus = handoff_bench::pinning::Placement::detect().is_some();
+    let lines = run_every_configuration(&["--count", "20", "--in-flight", "2", "--pin"]);
+    for line in &lines {
+        // The binary checks every answer; a pinned run must still answer every call.
+        assert_eq!(field(line, "count"), 20);
+        assert_eq!(line["pinned"], Value::Bool(two_cpus), "{line}");
+    }
+    let unpinned = run_every_configuration(&["--count", "1", "--only", "floor/*"]);
+    assert!(
+        unpinned
+            .iter()
+            .all(|line| line["pinned"] == Value::Bool(false))
+    );
+}
