@@ -124,9 +124,25 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
         ))
         .into());
     }
+    // Both sides must be measured alike: pinned only if both binaries can pin.
+    let pin = config.settings.pin
+        && [&base.program, &head_program]
+            .iter()
+            .all(|program| runner::supports_flag(program, runner::PIN_FLAG));
+    if config.settings.pin && !pin {
+        eprintln!(
+            "warning: the base binary has no {} flag; running both sides unpinned",
+            runner::PIN_FLAG
+        );
+    }
+    let args: Vec<String> = config
+        .pass_through_args()
+        .into_iter()
+        .filter(|arg| pin || arg != runner::PIN_FLAG)
+        .collect();
     let command = |program: PathBuf| BenchCommand {
         program,
-        args: config.pass_through_args(),
+        args: args.clone(),
         timeout: config.timeout,
     };
     let mut executor = ProcessExecutor::new(command(base.program.clone()), command(head_program));
@@ -185,6 +201,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
         .context("summarising the head's samples")?;
     let mut settings = config.settings.clone();
     settings.runs = outcome.blocks;
+    settings.pin = pin;
     let results = ResultFile {
         schema: RESULTS_SCHEMA,
         kind: RESULTS_KIND.to_owned(),

@@ -40,7 +40,7 @@ use crate::report;
 use crate::results::{
     ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, RunFailure, Settings,
 };
-use crate::runner::{self, BenchCommand, ChildFailure};
+use crate::runner::{self, BenchCommand, ChildFailure, PIN_FLAG};
 use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
 
 /// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU
@@ -92,6 +92,11 @@ pub struct Args {
     /// when given. `cargo xtask calibrate` uses it on one side.
     #[arg(long, value_name = "N")]
     pub inject_ns: Option<u64>,
+    /// Do not pass `--pin` to the benchmark. By default its threads are pinned by role (loop
+    /// threads on one CPU, all others on another), which removes the largest source of
+    /// run-to-run variation on small machines: whether a process's threads share a CPU.
+    #[arg(long)]
+    pub no_pin: bool,
     /// Compare with `baselines/NAME.json` (default: `reference` when that file exists).
     #[arg(long, value_name = "NAME", conflicts_with_all = ["no_baseline", "against"])]
     pub baseline: Option<String>,
@@ -212,6 +217,7 @@ impl TryFrom<Args> for Config {
                 only: args.only,
                 gap_us: args.gap,
                 inject_ns: args.inject_ns,
+                pin: !args.no_pin,
             },
             baseline: name(args.baseline)?,
             use_default_baseline: !args.no_baseline,
@@ -278,6 +284,22 @@ impl Config {
             failures,
             paired: None,
         };
+        if let Some((label, file)) = &baseline
+            && file.settings.pin != self.settings.pin
+        {
+            let pinned = |pin: bool| if pin { "pinned" } else { "unpinned" };
+            eprintln!(
+                "WARNING: the {label} ran {}, this run {} ({}): wall times differ by placement, \
+                 not only by code; re-record the baseline with the same setting.",
+                pinned(file.settings.pin),
+                pinned(self.settings.pin),
+                if self.settings.pin {
+                    "the default"
+                } else {
+                    "--no-pin"
+                },
+            );
+        }
         let comparison = baseline.map(|(label, file)| {
             independent::compare(
                 &file,
@@ -399,6 +421,9 @@ impl Config {
         }
         if let Some(inject) = s.inject_ns {
             args.extend(["--inject-ns".to_owned(), inject.to_string()]);
+        }
+        if s.pin {
+            args.push(PIN_FLAG.to_owned());
         }
         args
     }

@@ -103,6 +103,9 @@ pub struct Args {
     /// Calls kept in flight at once, passed on (injection maps to wall time 1:1 only at 1).
     #[arg(long, default_value_t = 1)]
     pub in_flight: u64,
+    /// Do not pass `--pin` to the benchmark (as `bench --no-pin`; calibrate what you gate).
+    #[arg(long)]
+    pub no_pin: bool,
     /// Pilot runs per configuration (their median wall time per call sizes the injection).
     #[arg(long, default_value_t = 3)]
     pub pilot_runs: u32,
@@ -247,6 +250,8 @@ pub struct CalibrationSettings {
     pub count: u64,
     pub work: String,
     pub in_flight: u64,
+    /// Threads pinned by role (`--pin`, unless `--no-pin`).
+    pub pin: bool,
     pub effects_pct: Vec<f64>,
     pub policy: VerdictPolicy,
 }
@@ -456,16 +461,20 @@ impl Args {
             ))
             .into());
         }
+        let mut args = vec![
+            "--count".to_owned(),
+            self.count.to_string(),
+            "--work".to_owned(),
+            self.work.clone(),
+            "--in-flight".to_owned(),
+            self.in_flight.to_string(),
+        ];
+        if !self.no_pin {
+            args.push(runner::PIN_FLAG.to_owned());
+        }
         let command = BenchCommand {
             program,
-            args: vec![
-                "--count".to_owned(),
-                self.count.to_string(),
-                "--work".to_owned(),
-                self.work.clone(),
-                "--in-flight".to_owned(),
-                self.in_flight.to_string(),
-            ],
+            args,
             timeout: Duration::from_secs_f64(self.timeout),
         };
         let (pilot, pilot_seconds) = self.pilot(&command, &ids)?;
@@ -567,6 +576,7 @@ impl Args {
                 count: self.count,
                 work: self.work.clone(),
                 in_flight: self.in_flight,
+                pin: !self.no_pin,
                 effects_pct: self.effects.clone(),
                 policy,
             },
@@ -719,6 +729,7 @@ pub(crate) mod tests {
                 count: 5000,
                 work: "zero".to_owned(),
                 in_flight: 1,
+                pin: true,
                 effects_pct: vec![5.0],
                 policy: crate::comparison::paired::tests::policy(),
             },

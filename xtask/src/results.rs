@@ -36,6 +36,9 @@ pub struct Settings {
     pub gap_us: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inject_ns: Option<u64>,
+    /// Threads pinned by role (the binary's `--pin`); absent in files from before it.
+    #[serde(default)]
+    pub pin: bool,
 }
 
 /// One configuration: its raw samples in run order and their summary per metric.
@@ -269,6 +272,7 @@ pub(crate) mod tests {
                 only: vec![],
                 gap_us: None,
                 inject_ns: None,
+                pin: true,
             },
             configurations: configs
                 .iter()

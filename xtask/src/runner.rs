@@ -77,6 +77,23 @@ impl ChildFailure {
 }
 
 /// The configuration ids of the binary, filtered by `only` globs (all when empty).
+/// The benchmark's flag that pins threads by role (binaries from before it lack it).
+pub const PIN_FLAG: &str = "--pin";
+
+/// Whether `program --help` lists `flag` (so an older base binary is not handed a flag it
+/// would reject).
+pub fn supports_flag(program: &Path, flag: &str) -> bool {
+    Command::new(program)
+        .arg("--help")
+        .stdin(Stdio::null())
+        .output()
+        .is_ok_and(|output| {
+            String::from_utf8_lossy(&output.stdout)
+                .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
+                .any(|word| word == flag)
+        })
+}
+
 pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> {
     use anyhow::Context as _;
     let output = Command::new(program)

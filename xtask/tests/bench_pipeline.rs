@@ -308,3 +308,38 @@ fn baseline_list_and_show() {
         .stdout(predicate::str::contains("floor/park"));
     sb.xtask(&["baseline", "show", "broken"]).assert().code(2);
 }
+
+#[test]
+fn runs_are_pinned_unless_no_pin_and_a_baseline_of_the_other_kind_is_flagged() {
+    let sb = Sandbox::new();
+    sb.save_baseline("reference");
+    let stored = read_json(&sb.baselines().join("reference.json"));
+    assert_eq!(stored["settings"]["pin"], true);
+    let pinned = |report: &Value| -> Vec<bool> {
+        report["configurations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|c| c["samples"].as_array().unwrap().clone())
+            .map(|s| s["pinned"].as_bool().unwrap())
+            .collect()
+    };
+    assert!(pinned(&stored).iter().all(|&p| p));
+
+    let out = sb.path("unpinned.json");
+    sb.bench_runs("3", &["--no-pin", "--json"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "WARNING: the baseline reference ran pinned, this run unpinned (--no-pin)",
+        ));
+    let report = read_json(&out);
+    assert_eq!(report["settings"]["pin"], false);
+    assert!(pinned(&report).iter().all(|&p| !p));
+    // The same setting as the baseline: no warning.
+    sb.bench_runs("3", &[])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ran pinned").not());
+}

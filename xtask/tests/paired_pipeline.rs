@@ -503,3 +503,58 @@ fn a_base_that_does_not_build_exits_1_with_cargo_s_error() {
         .code(2)
         .stderr(predicate::str::contains("no-such-ref"));
 }
+
+/// Every sample's `pinned` field, base and head, from a paired result file.
+fn pinned_flags(report: &Value) -> Vec<bool> {
+    report["paired"]["samples"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["measurement"]["pinned"].as_bool().unwrap())
+        .collect()
+}
+
+#[test]
+fn both_sides_are_pinned_or_neither_is() {
+    let sb = Sandbox::new();
+    let paired = |base: &Path, name: &str| {
+        let out = sb.path(name);
+        let assert = sb
+            .noisy_xtask(&[
+                "bench",
+                "--against",
+                "main",
+                "--min-blocks",
+                "2",
+                "--count",
+                "100",
+                "--json",
+            ])
+            .arg(&out)
+            .env("HANDOFF_BENCH_BASE_BIN", base)
+            .assert()
+            .success();
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        (read_json(&out), stderr)
+    };
+
+    // Both binaries know --pin: every run of both sides is pinned, and the file says so.
+    let (report, stderr) = paired(Path::new(FAKE), "both.json");
+    assert_eq!(report["settings"]["pin"], true);
+    let flags = pinned_flags(&report);
+    assert_eq!(flags.len(), 2 * 2 * 3);
+    assert!(flags.iter().all(|&p| p), "{flags:?}");
+    assert!(!stderr.contains("unpinned"), "{stderr}");
+
+    // A base from before --pin: neither side is pinned, with a warning, and no run fails.
+    let old_base = sb.base_wrapper(&[("FAKE_BENCH_NO_PIN", "1")]);
+    let (report, stderr) = paired(&old_base, "old.json");
+    assert_eq!(report["settings"]["pin"], false);
+    let flags = pinned_flags(&report);
+    assert_eq!(flags.len(), 2 * 2 * 3);
+    assert!(flags.iter().all(|&p| !p), "{flags:?}");
+    assert!(
+        stderr.contains("the base binary has no --pin flag; running both sides unpinned"),
+        "{stderr}"
+    );
+}

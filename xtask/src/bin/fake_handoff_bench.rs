@@ -13,6 +13,8 @@
 //!   `FAKE_BENCH_STATE`, invocation `k` of an id is also multiplied by `exp(noise * z)`, `z` a
 //!   standard normal drawn from a hash of (`FAKE_BENCH_SEED`, id, `k`): seeded, reproducible
 //!   run-to-run noise.
+//! - `FAKE_BENCH_NO_PIN`: set, the fake plays a binary from before `--pin`: `--help` does
+//!   not list it and passing it is a usage error.
 //!
 //! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
 //! on the loop (async) side.
@@ -46,12 +48,26 @@ fn main() -> ExitCode {
     let mut only: Vec<String> = Vec::new();
     let mut list = false;
     let mut json = false;
+    let mut pinned = false;
+    let knows_pin = std::env::var_os("FAKE_BENCH_NO_PIN").is_none();
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let parsed: Result<(), String> = match arg.as_str() {
             "--list" => {
                 list = true;
+                Ok(())
+            }
+            "--help" => {
+                println!(
+                    "Usage: handoff-bench [--count N] [--work SPEC] [--in-flight N] [--gap US] \
+                     [--inject-ns N]{} [--only GLOB] [--format FORMAT] [--list]",
+                    if knows_pin { " [--pin]" } else { "" }
+                );
+                return ExitCode::SUCCESS;
+            }
+            "--pin" if knows_pin => {
+                pinned = true;
                 Ok(())
             }
             "--count" => value("--count").and_then(|v| {
@@ -154,7 +170,7 @@ fn main() -> ExitCode {
             base_wall / 20,
         );
         println!(
-            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
+            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},\"pinned\":{pinned},\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
             total = cpu_loop + cpu_worker + cpu_other,
         );
     }

@@ -73,13 +73,14 @@ pub fn render(c: &Calibration) -> String {
     let s = &c.settings;
     let _ = writeln!(
         out,
-        "handoff-bench calibration: {} configurations, {} trials of each kind, {} blocks x {} calls per trial, work {}, in-flight {}; {} ({} cores), rev {}; {:.0} s",
+        "handoff-bench calibration: {} configurations, {} trials of each kind, {} blocks x {} calls per trial, work {}, in-flight {}, {}; {} ({} cores), rev {}; {:.0} s",
         s.ids.len(),
         s.trials,
         s.blocks,
         s.count,
         s.work,
         s.in_flight,
+        super::pinning(s.pin),
         c.host.cpu_model,
         c.host.cores,
         c.git.short(),

@@ -99,13 +99,14 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     let h = &results.host;
     let _ = writeln!(
         out,
-        "- host: {} ({} cores), kernel {}, {}\n- settings: work `{}`, in-flight {}, created {}",
+        "- host: {} ({} cores), kernel {}, {}\n- settings: work `{}`, in-flight {}, {}, created {}",
         h.cpu_model,
         h.cores,
         h.kernel,
         h.rustc,
         results.settings.work,
         results.settings.in_flight,
+        super::pinning(results.settings.pin),
         results.created
     );
     out.push_str("\n</details>\n");

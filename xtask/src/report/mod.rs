@@ -55,6 +55,15 @@ pub fn median_with_interval(metric: Metric, s: &Summary) -> String {
 }
 
 /// A ratio as a signed percent change, `+3.1%`.
+/// How the benchmark's threads were placed, for report headers.
+pub fn pinning(pin: bool) -> &'static str {
+    if pin {
+        "threads pinned by role"
+    } else {
+        "threads unpinned"
+    }
+}
+
 pub fn percent(ratio: f64) -> String {
     let pct = (ratio - 1.0) * 100.0;
     // Avoid "-0.0%".

@@ -22,11 +22,12 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     };
     let _ = writeln!(
         out,
-        "handoff-bench: {} configurations, {design} x {} calls, work {}, in-flight {}; {} ({} cores), rev {}",
+        "handoff-bench: {} configurations, {design} x {} calls, work {}, in-flight {}, {}; {} ({} cores), rev {}",
         results.configurations.len(),
         s.count,
         s.work,
         s.in_flight,
+        super::pinning(s.pin),
         results.host.cpu_model,
         results.host.cores,
         results.git.short()
