@@ -62,6 +62,9 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
         ..shape
     };
     calls(runtime, &handoff, settle, Some(Instant::now() + WARM_UP)).await;
+    // Again: threads started during the settle phase that never register a role (runtime
+    // helpers) would otherwise stay wherever their parent ran.
+    pinning::pin_if(shape.pin);
     let window = Window::start();
     let answered = calls(runtime, &handoff, shape, None).await;
     let usage = window.finish();

@@ -145,6 +145,7 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         settle,
         Some(Instant::now() + driver::WARM_UP),
     );
+    crate::pinning::pin_if(shape.pin);
     let window = Window::start();
     issue_calls(&counters, &side, next, shape, None);
     let usage = window.finish();

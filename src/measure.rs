@@ -126,7 +126,8 @@ pub fn begin_epoch() {
 }
 
 /// Declares the calling thread's role for the current epoch. The first role a thread
-/// declares in an epoch sticks.
+/// declares in an epoch sticks; while `--pin` is in force the thread also pins itself to
+/// that role's CPU ([`crate::pinning`]).
 #[inline]
 pub fn register(role: Role) {
     if REGISTERED_IN.with(Cell::get) != EPOCH.load(Ordering::Relaxed) {
@@ -144,11 +145,13 @@ fn register_slow(role: Role) {
     // then always name the same epoch.
     let epoch = EPOCH.load(Ordering::Relaxed);
     REGISTERED_IN.with(|cell| cell.set(epoch));
-    registry
+    let role = *registry
         .get_or_insert_with(Registry::default)
         .roles
         .entry(tid)
         .or_insert(role);
+    drop(registry);
+    crate::pinning::on_register(role);
 }
 
 /// Counters of every live thread, and the process clocks, at one moment.
@@ -241,6 +244,8 @@ pub struct ThreadUsage {
     pub role: Role,
     /// Its CPU time and context switches in the window.
     pub usage: RoleUsage,
+    /// The CPUs it was allowed to run on when the window closed (empty if it has exited).
+    pub cpus: Vec<usize>,
 }
 
 impl Usage {
@@ -362,6 +367,11 @@ impl Window {
             }
             usage.per_thread.push(ThreadUsage {
                 tid,
+                cpus: if name.is_empty() {
+                    Vec::new()
+                } else {
+                    platform::thread_cpus(tid)
+                },
                 name,
                 role,
                 usage: share,

@@ -79,7 +79,7 @@ impl Measurement {
             work: work.to_string(),
             gap_us: u64::try_from(shape.gap.as_micros()).unwrap_or(u64::MAX),
             inject_ns: nanos(shape.inject),
-            pinned: shape.pin && crate::pinning::Placement::detect().is_some(),
+            pinned: shape.pin && crate::pinning::pinned(),
             wall_ns: nanos(usage.wall),
             cpu_total_ns: nanos(usage.cpu_total()),
             cpu_loop_ns: nanos(usage.loop_threads.cpu),

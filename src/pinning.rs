@@ -6,13 +6,27 @@
 //! largest source of run-to-run variation here, and pairing base and head binaries cannot
 //! cancel it, because each process draws its own. Pinning removes the draw: every process
 //! measures the same, two-CPU placement. The price is realism for thread pools, whose
-//! threads then share one CPU; the regression gate wants repeatability, a user reading
-//! the table wants the unpinned default.
+//! threads then never share the caller's CPU; the regression gate wants repeatability, a
+//! user reading the table wants the unpinned default.
+//!
+//! # How it works
+//!
+//! 1. [`release`] starts every configuration: pinning is off, and the calling thread gets
+//!    the machine's CPUs back, so threads it starts do not inherit an earlier
+//!    configuration's narrowed mask.
+//! 2. [`pin_if`] (after the first warm-up calls, and again just before the window) turns
+//!    pinning on and pins every live thread by the role it has now.
+//! 3. While it is on, every thread that registers a role ([`measure::register`]) pins
+//!    itself: threads a pool starts later (they would otherwise inherit the CPU of the
+//!    thread that started them, often the caller's) take their role's CPU with their first
+//!    call.
+//! 4. [`pinned`] says whether every pinning so far succeeded; the JSON line reports it.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::measure::{self, Role};
-use crate::platform;
+use crate::platform::{self, Tid};
 
 /// Where pinned threads go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,14 +37,23 @@ pub struct Placement {
     pub other_cpu: usize,
 }
 
+/// Pinning is on (step 2 until the next step 1).
+static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// A pinning failed since the last [`release`].
+static FAILED: AtomicBool = AtomicBool::new(false);
+
+/// The CPUs this process was allowed to use when it first asked. Read once: pinning
+/// narrows threads' masks, which later runs in the same process must not mistake for the
+/// machine's.
+fn allowed_cpus() -> &'static [usize] {
+    static ALLOWED: OnceLock<Vec<usize>> = OnceLock::new();
+    ALLOWED.get_or_init(|| platform::thread_cpus(0))
+}
+
 impl Placement {
-    /// The first two CPUs this process was allowed to use when it first asked, or `None`
-    /// with fewer than two (nothing to separate). Read once: pinning narrows the calling
-    /// thread's own mask, which later runs in the same process must not mistake for the
-    /// machine's.
+    /// The first two allowed CPUs, or `None` with fewer than two (nothing to separate).
     pub fn detect() -> Option<Self> {
-        static ALLOWED: OnceLock<Vec<usize>> = OnceLock::new();
-        match ALLOWED.get_or_init(|| platform::thread_cpus(0)).as_slice() {
+        match allowed_cpus() {
             [loop_cpu, other_cpu, ..] => Some(Self {
                 loop_cpu: *loop_cpu,
                 other_cpu: *other_cpu,
@@ -48,24 +71,49 @@ impl Placement {
     }
 }
 
-/// With `pin`, pins every live thread by its role ([`pin_live_threads`]) when the machine
-/// has two CPUs to separate them on; returns whether it did.
-pub fn pin_if(pin: bool) -> bool {
-    match Placement::detect() {
-        Some(placement) if pin => {
-            pin_live_threads(placement);
-            true
-        }
-        _ => false,
+/// Step 1: pinning off, the calling thread free to run on every allowed CPU again.
+pub fn release() {
+    ACTIVE.store(false, Ordering::Relaxed);
+    FAILED.store(false, Ordering::Relaxed);
+    let allowed = allowed_cpus();
+    if !allowed.is_empty() {
+        // Best effort: a thread that cannot widen its mask keeps running where it was.
+        let _ = platform::set_thread_cpus(0, allowed);
     }
 }
 
-/// Pins every live thread of the process by its current role; threads started later
-/// inherit the CPU of the thread that starts them. Returns how many threads were pinned
-/// (a thread that exits meanwhile is skipped).
-pub fn pin_live_threads(placement: Placement) -> usize {
-    measure::live_roles()
-        .into_iter()
-        .filter(|&(tid, role)| platform::pin_thread(tid, placement.cpu_for(role)).is_ok())
-        .count()
+/// Step 2: with `pin`, and two CPUs to separate threads on, turns pinning on and pins
+/// every live thread by its current role. Idempotent. Returns [`pinned`].
+pub fn pin_if(pin: bool) -> bool {
+    let Some(placement) = Placement::detect().filter(|_| pin) else {
+        return false;
+    };
+    ACTIVE.store(true, Ordering::Relaxed);
+    for (tid, role) in measure::live_roles() {
+        pin_thread(tid, placement.cpu_for(role));
+    }
+    pinned()
+}
+
+/// Step 3, called by [`measure::register`] the first time a thread registers in an epoch.
+pub(crate) fn on_register(role: Role) {
+    if ACTIVE.load(Ordering::Relaxed)
+        && let Some(placement) = Placement::detect()
+    {
+        pin_thread(0, placement.cpu_for(role));
+    }
+}
+
+/// Step 4: pinning is on and every pinning since [`release`] took effect.
+pub fn pinned() -> bool {
+    ACTIVE.load(Ordering::Relaxed) && !FAILED.load(Ordering::Relaxed)
+}
+
+/// Pins `tid` (0: the calling thread); a thread that has exited meanwhile is no failure.
+fn pin_thread(tid: Tid, cpu: usize) {
+    match platform::set_thread_cpus(tid, &[cpu]) {
+        Ok(()) => {}
+        Err(error) if error.raw_os_error() == Some(libc::ESRCH) => {}
+        Err(_) => FAILED.store(true, Ordering::Relaxed),
+    }
 }

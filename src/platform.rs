@@ -99,20 +99,22 @@ pub fn thread_name(tid: Tid) -> Option<String> {
     Some(comm.trim_end().to_owned())
 }
 
-/// Restricts thread `tid` of this process to run on CPU `cpu` only.
+/// Restricts thread `tid` of this process (0: the calling thread) to the CPUs `cpus`.
 ///
 /// # Errors
 ///
-/// If the CPU does not exist or is not allowed to this process (`EINVAL`), or the thread
-/// is gone (`ESRCH`).
-pub fn pin_thread(tid: Tid, cpu: usize) -> std::io::Result<()> {
-    if cpu >= libc::CPU_SETSIZE as usize {
-        return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
-    }
+/// If a CPU is out of range or none of them is allowed to this process (`EINVAL`), or the
+/// thread is gone (`ESRCH`).
+pub fn set_thread_cpus(tid: Tid, cpus: &[usize]) -> std::io::Result<()> {
     // SAFETY: an all-zero `cpu_set_t` is the empty set, a valid value of this plain bit array.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-    // SAFETY: `cpu` is below CPU_SETSIZE (checked above), so CPU_SET stays inside `set`.
-    unsafe { libc::CPU_SET(cpu, &mut set) };
+    for &cpu in cpus {
+        if cpu >= libc::CPU_SETSIZE as usize {
+            return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        // SAFETY: `cpu` is below CPU_SETSIZE (checked above), so CPU_SET stays inside `set`.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
     // SAFETY: `set` is a valid cpu_set_t of the size passed; the kernel only reads it.
     let rc = unsafe { libc::sched_setaffinity(tid, std::mem::size_of_val(&set), &set) };
     if rc == 0 {
@@ -125,7 +127,7 @@ pub fn pin_thread(tid: Tid, cpu: usize) -> std::io::Result<()> {
 /// The CPUs thread `tid` of this process may run on (0: the calling thread), in order;
 /// empty if the thread is gone.
 pub fn thread_cpus(tid: Tid) -> Vec<usize> {
-    // SAFETY: as in `pin_thread`, the all-zero set is valid.
+    // SAFETY: as in `set_thread_cpus`, the all-zero set is valid.
     let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
     // SAFETY: `set` is a valid, writable cpu_set_t of the size passed.
     let rc = unsafe { libc::sched_getaffinity(tid, std::mem::size_of_val(&set), &mut set) };

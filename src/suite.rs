@@ -9,6 +9,7 @@ use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
 use crate::measure::{self, Usage};
 use crate::measurement::Measurement;
+use crate::pinning;
 use crate::runtime::Runtime;
 use crate::work::Work;
 use crate::worker::Strategy;
@@ -112,6 +113,8 @@ impl Configuration {
 
     /// Runs this configuration once: start-up, warm-up, the timed window, shutdown.
     pub fn run(self, work: Work, shape: Shape) -> Measurement {
+        // No thread of this configuration inherits an earlier one's pinned mask.
+        pinning::release();
         measure::begin_epoch();
         let usage = match self {
             Configuration::Floor(floor) => floors::run(floor, work, shape),
@@ -120,10 +123,11 @@ impl Configuration {
         if std::env::var_os("HANDOFF_BENCH_DEBUG_THREADS").is_some() {
             for thread in &usage.per_thread {
                 eprintln!(
-                    "{self}: thread {} {:?} {:?}: cpu {:?}, {} voluntary / {} involuntary switches",
+                    "{self}: thread {} {:?} {:?} on cpus {:?}: cpu {:?}, {} voluntary / {} involuntary switches",
                     thread.tid,
                     thread.name,
                     thread.role,
+                    thread.cpus,
                     thread.usage.cpu,
                     thread.usage.voluntary_switches,
                     thread.usage.involuntary_switches
