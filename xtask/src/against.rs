@@ -29,7 +29,9 @@ use crate::metric::Metric;
 use crate::paired_record::{BaseRevision, PairedRecord, Side};
 use crate::paired_run::{Event, ProcessExecutor, run_session};
 use crate::progress::Progress;
-use crate::results::{ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile};
+use crate::results::{
+    ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, confirm_pinned,
+};
 use crate::runner::{self, BenchCommand};
 use crate::sequential::{MonotonicClock, StopRule};
 use crate::worktree;
@@ -125,13 +127,16 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
         .into());
     }
     // Both sides must be measured alike: pinned only if both binaries can pin.
-    let pin = config.settings.pin
-        && [&base.program, &head_program]
-            .iter()
-            .all(|program| runner::supports_flag(program, runner::PIN_FLAG));
+    let cannot_pin: Vec<String> = [("base", &base.program), ("head", &head_program)]
+        .into_iter()
+        .filter(|(_, program)| !runner::supports_flag(program, runner::PIN_FLAG))
+        .map(|(side, program)| format!("the {side} binary {}", program.display()))
+        .collect();
+    let pin = config.settings.pin && cannot_pin.is_empty();
     if config.settings.pin && !pin {
         eprintln!(
-            "warning: the base binary has no {} flag; running both sides unpinned",
+            "warning: {} has no {} flag; running both sides unpinned",
+            cannot_pin.join(" and "),
             runner::PIN_FLAG
         );
     }
@@ -201,7 +206,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
         .context("summarising the head's samples")?;
     let mut settings = config.settings.clone();
     settings.runs = outcome.blocks;
-    settings.pin = pin;
+    settings.pin = confirm_pinned(pin, outcome.samples.iter().map(|s| &s.measurement));
     let results = ResultFile {
         schema: RESULTS_SCHEMA,
         kind: RESULTS_KIND.to_owned(),

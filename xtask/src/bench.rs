@@ -39,6 +39,7 @@ use crate::progress::Progress;
 use crate::report;
 use crate::results::{
     ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, RunFailure, Settings,
+    confirm_pinned, pin_mismatch,
 };
 use crate::runner::{self, BenchCommand, ChildFailure, PIN_FLAG};
 use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
@@ -266,6 +267,8 @@ impl Config {
         };
         let (samples, failures) = self.run_all(&command, &ids)?;
 
+        let mut settings = self.settings.clone();
+        settings.pin = confirm_pinned(settings.pin, samples.iter().flatten());
         let configurations = ids
             .iter()
             .zip(samples)
@@ -279,26 +282,15 @@ impl Config {
             created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             host: HostFingerprint::detect(&root),
             git: GitRevision::detect(&root),
-            settings: self.settings.clone(),
+            settings,
             configurations,
             failures,
             paired: None,
         };
         if let Some((label, file)) = &baseline
-            && file.settings.pin != self.settings.pin
+            && let Some(warning) = pin_mismatch(label, file.settings.pin, results.settings.pin)
         {
-            let pinned = |pin: bool| if pin { "pinned" } else { "unpinned" };
-            eprintln!(
-                "WARNING: the {label} ran {}, this run {} ({}): wall times differ by placement, \
-                 not only by code; re-record the baseline with the same setting.",
-                pinned(file.settings.pin),
-                pinned(self.settings.pin),
-                if self.settings.pin {
-                    "the default"
-                } else {
-                    "--no-pin"
-                },
-            );
+            eprintln!("{warning}");
         }
         let comparison = baseline.map(|(label, file)| {
             independent::compare(

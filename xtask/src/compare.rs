@@ -8,7 +8,7 @@ use crate::comparison::independent::{self, IndependentSettings};
 use crate::exit::Outcome;
 use crate::options::{GateArgs, OutputArgs};
 use crate::report;
-use crate::results::ResultFile;
+use crate::results::{ResultFile, pin_mismatch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -27,10 +27,14 @@ impl Args {
         let policy = self.gate.policy()?;
         let old = ResultFile::load(&self.old).context("cannot use the old result file")?;
         let new = ResultFile::load(&self.new).context("cannot use the new result file")?;
+        let old_label = self.old.display().to_string();
+        if let Some(warning) = pin_mismatch(&old_label, old.settings.pin, new.settings.pin) {
+            eprintln!("{warning}");
+        }
         let comparison = independent::compare(
             &old,
             &new,
-            self.old.display().to_string(),
+            old_label,
             policy,
             IndependentSettings::default(),
         );

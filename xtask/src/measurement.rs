@@ -66,6 +66,12 @@ impl Measurement {
         Ok(())
     }
 
+    /// Whether the binary reports its threads pinned by role (`"pinned": true`; binaries
+    /// from before `--pin` report nothing, which counts as unpinned).
+    pub fn pinned(&self) -> bool {
+        self.extra.get("pinned").and_then(Value::as_bool) == Some(true)
+    }
+
     /// Voluntary context switches of the whole process: loop + worker + `vcsw_other` when the
     /// binary reports it (it is optional in Contract 1).
     pub fn vcsw_total(&self) -> u64 {

@@ -115,6 +115,44 @@ pub enum ResultsError {
     },
 }
 
+/// Whether a run asked to pin (`requested`) really was: every sample reports its threads
+/// pinned. Prints a warning when it asked and some run was not (a machine with one CPU).
+pub fn confirm_pinned<'a>(
+    requested: bool,
+    samples: impl IntoIterator<Item = &'a Measurement>,
+) -> bool {
+    if !requested {
+        return false;
+    }
+    let (mut total, mut unpinned) = (0usize, 0usize);
+    for sample in samples {
+        total += 1;
+        if !sample.pinned() {
+            unpinned += 1;
+        }
+    }
+    if unpinned > 0 {
+        eprintln!(
+            "warning: {unpinned} of {total} runs report their threads not pinned \
+             (fewer than two CPUs, or the binary predates --pin); the result is marked unpinned"
+        );
+    }
+    unpinned == 0
+}
+
+/// The warning for comparing runs of different pinning, if they differ.
+pub fn pin_mismatch(baseline_label: &str, baseline_pin: bool, current_pin: bool) -> Option<String> {
+    let pinned = |pin: bool| if pin { "pinned" } else { "unpinned" };
+    (baseline_pin != current_pin).then(|| {
+        format!(
+            "WARNING: {baseline_label} ran {}, this run {}: wall times differ by thread \
+             placement, not only by code; compare runs with the same setting (`--no-pin` or not).",
+            pinned(baseline_pin),
+            pinned(current_pin),
+        )
+    })
+}
+
 impl ConfigurationResult {
     /// Summarises the samples of one configuration (at least one sample).
     pub fn from_samples(id: String, samples: Vec<Measurement>) -> Result<Self, SamplesError> {
@@ -284,6 +322,36 @@ pub(crate) mod tests {
             failures: vec![],
             paired: None,
         }
+    }
+
+    #[test]
+    fn a_run_counts_as_pinned_only_when_asked_and_every_sample_says_so() {
+        let with = |pinned: Option<bool>| {
+            let mut m = measurement("floor/park", 1000.0);
+            if let Some(p) = pinned {
+                m.extra.insert("pinned".to_owned(), serde_json::json!(p));
+            }
+            m
+        };
+        let all = [with(Some(true)), with(Some(true))];
+        assert!(confirm_pinned(true, &all));
+        assert!(!confirm_pinned(false, &all));
+        assert!(!confirm_pinned(
+            true,
+            &[with(Some(true)), with(Some(false))]
+        ));
+        // A binary from before --pin reports nothing.
+        assert!(!confirm_pinned(true, &[with(Some(true)), with(None)]));
+    }
+
+    #[test]
+    fn only_runs_of_different_pinning_get_a_warning() {
+        assert_eq!(pin_mismatch("baseline x", true, true), None);
+        let warning = pin_mismatch("baseline x", false, true).unwrap();
+        assert!(
+            warning.starts_with("WARNING: baseline x ran unpinned, this run pinned"),
+            "{warning}"
+        );
     }
 
     #[test]

@@ -76,7 +76,6 @@ impl ChildFailure {
     }
 }
 
-/// The configuration ids of the binary, filtered by `only` globs (all when empty).
 /// The benchmark's flag that pins threads by role (binaries from before it lack it).
 pub const PIN_FLAG: &str = "--pin";
 
@@ -94,6 +93,7 @@ pub fn supports_flag(program: &Path, flag: &str) -> bool {
         })
 }
 
+/// The configuration ids of the binary, filtered by `only` globs (all when empty).
 pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> {
     use anyhow::Context as _;
     let output = Command::new(program)

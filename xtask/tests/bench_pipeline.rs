@@ -332,11 +332,18 @@ fn runs_are_pinned_unless_no_pin_and_a_baseline_of_the_other_kind_is_flagged() {
         .assert()
         .success()
         .stderr(predicate::str::contains(
-            "WARNING: the baseline reference ran pinned, this run unpinned (--no-pin)",
+            "WARNING: baseline reference ran pinned, this run unpinned",
         ));
     let report = read_json(&out);
     assert_eq!(report["settings"]["pin"], false);
     assert!(pinned(&report).iter().all(|&p| !p));
+    // `compare` warns as well.
+    sb.xtask(&["compare"])
+        .arg(sb.baselines().join("reference.json"))
+        .arg(&out)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("ran pinned, this run unpinned"));
     // The same setting as the baseline: no warning.
     sb.bench_runs("3", &[])
         .assert()

@@ -510,7 +510,8 @@ fn pinned_flags(report: &Value) -> Vec<bool> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|s| s["measurement"]["pinned"].as_bool().unwrap())
+        // A binary from before --pin reports no field: unpinned.
+        .map(|s| s["measurement"]["pinned"].as_bool().unwrap_or(false))
         .collect()
 }
 
@@ -554,7 +555,10 @@ fn both_sides_are_pinned_or_neither_is() {
     assert_eq!(flags.len(), 2 * 2 * 3);
     assert!(flags.iter().all(|&p| !p), "{flags:?}");
     assert!(
-        stderr.contains("the base binary has no --pin flag; running both sides unpinned"),
+        stderr.contains(&format!(
+            "the base binary {} has no --pin flag; running both sides unpinned",
+            old_base.display()
+        )),
         "{stderr}"
     );
 }

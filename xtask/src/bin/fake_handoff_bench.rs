@@ -14,7 +14,7 @@
 //!   standard normal drawn from a hash of (`FAKE_BENCH_SEED`, id, `k`): seeded, reproducible
 //!   run-to-run noise.
 //! - `FAKE_BENCH_NO_PIN`: set, the fake plays a binary from before `--pin`: `--help` does
-//!   not list it and passing it is a usage error.
+//!   not list it, passing it is a usage error, and its JSON has no `pinned` field.
 //!
 //! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
 //! on the loop (async) side.
@@ -170,8 +170,13 @@ fn main() -> ExitCode {
             base_wall / 20,
         );
         println!(
-            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},\"pinned\":{pinned},\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
+            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},{pinned_field}\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
             total = cpu_loop + cpu_worker + cpu_other,
+            pinned_field = if knows_pin {
+                format!("\"pinned\":{pinned},")
+            } else {
+                String::new()
+            },
         );
     }
     ExitCode::SUCCESS

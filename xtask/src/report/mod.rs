@@ -54,7 +54,6 @@ pub fn median_with_interval(metric: Metric, s: &Summary) -> String {
     )
 }
 
-/// A ratio as a signed percent change, `+3.1%`.
 /// How the benchmark's threads were placed, for report headers.
 pub fn pinning(pin: bool) -> &'static str {
     if pin {
@@ -64,6 +63,7 @@ pub fn pinning(pin: bool) -> &'static str {
     }
 }
 
+/// A ratio as a signed percent change, `+3.1%`.
 pub fn percent(ratio: f64) -> String {
     let pct = (ratio - 1.0) * 100.0;
     // Avoid "-0.0%".
