@@ -255,19 +255,17 @@ impl Usage {
     }
 }
 
-/// Every live thread of the process with its role in the current epoch: the role it
-/// registered, else the one its name implies (as the window attributes it).
-pub fn live_roles() -> Vec<(Tid, Role)> {
+/// Calls `f` with every live thread of the process and its role in the current epoch (the
+/// role it registered, else the one its name implies, as the window attributes it), under
+/// the registry's lock: no thread registers meanwhile. `f` must not register.
+pub fn for_each_live_role(mut f: impl FnMut(Tid, Role)) {
     let registry = lock_registry();
-    platform::live_threads()
-        .into_iter()
-        .map(|tid| {
-            let registered = registry.as_ref().and_then(|r| r.roles.get(&tid).copied());
-            let role = registered
-                .unwrap_or_else(|| role_by_name(&platform::thread_name(tid).unwrap_or_default()));
-            (tid, role)
-        })
-        .collect()
+    for tid in platform::live_threads() {
+        let registered = registry.as_ref().and_then(|r| r.roles.get(&tid).copied());
+        let role = registered
+            .unwrap_or_else(|| role_by_name(&platform::thread_name(tid).unwrap_or_default()));
+        f(tid, role);
+    }
 }
 
 /// The role of a thread that never registered, from its name. Runtime threads that poll

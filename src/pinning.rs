@@ -17,9 +17,9 @@
 //! 2. [`pin_if`] (after the first warm-up calls, and again just before the window) turns
 //!    pinning on and pins every live thread by the role it has now.
 //! 3. While it is on, every thread that registers a role ([`measure::register`]) pins
-//!    itself: threads a pool starts later (they would otherwise inherit the CPU of the
-//!    thread that started them, often the caller's) take their role's CPU with their first
-//!    call.
+//!    itself, and every thread a tokio runtime starts goes to the other CPU first
+//!    ([`on_thread_start`]): threads a pool starts later would otherwise inherit the CPU
+//!    of the thread that started them, often the caller's.
 //! 4. [`pinned`] says whether every pinning so far succeeded; the JSON line reports it.
 
 use std::sync::OnceLock;
@@ -89,10 +89,17 @@ pub fn pin_if(pin: bool) -> bool {
         return false;
     };
     ACTIVE.store(true, Ordering::Relaxed);
-    for (tid, role) in measure::live_roles() {
-        pin_thread(tid, placement.cpu_for(role));
-    }
+    // Under the registry's lock, so a thread that registers meanwhile (and pins itself)
+    // is not pinned again by the role its name implied a moment earlier.
+    measure::for_each_live_role(|tid, role| pin_thread(tid, placement.cpu_for(role)));
     pinned()
+}
+
+/// Step 3 for threads a runtime starts (its thread-start hook): while pinning is on, a new
+/// thread goes to the CPU of [`Role::Other`] until it registers a role. Without it, a pool
+/// thread that never runs a call would stay on the CPU it inherited, often the caller's.
+pub fn on_thread_start() {
+    on_register(Role::Other);
 }
 
 /// Step 3, called by [`measure::register`] the first time a thread registers in an epoch.

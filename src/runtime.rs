@@ -4,6 +4,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::measure::{self, Role};
+use crate::pinning;
 
 /// An async runtime, configured the way the benchmark runs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -51,6 +52,9 @@ impl Runtime {
                 // Only threads that poll tasks park through the scheduler (blocking-pool
                 // threads do not), so this marks exactly the loop threads.
                 .on_thread_park(|| measure::register(Role::Loop))
+                // tokio starts blocking-pool threads that may never run a call (another
+                // pool thread takes it): with `--pin` they must not stay on the loop CPU.
+                .on_thread_start(pinning::on_thread_start)
                 .build()
                 .expect("building a tokio current_thread runtime")
                 .block_on(task),
@@ -59,6 +63,7 @@ impl Runtime {
                     .worker_threads(2)
                     .enable_all()
                     .on_thread_park(|| measure::register(Role::Loop))
+                    .on_thread_start(pinning::on_thread_start)
                     .build()
                     .expect("building a tokio multi_thread runtime");
                 let handler = runtime.spawn(task);

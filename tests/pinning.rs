@@ -105,7 +105,7 @@ fn with_pin_every_thread_that_worked_in_the_window_ran_on_its_role_s_cpu() {
     // process: a later configuration must not inherit an earlier one's pinning.
     let output = Command::new(env!("CARGO_BIN_EXE_handoff-bench"))
         .args(["--pin", "--only", "*/to-thread", "--only", "floor/park"])
-        .args(["--in-flight", "4", "--count", "400", "--format", "json"])
+        .args(["--in-flight", "4", "--count", "3000", "--format", "json"])
         .env("HANDOFF_BENCH_DEBUG_THREADS", "1")
         .output()
         .unwrap();
