@@ -591,9 +591,7 @@ impl Args {
         };
         print!("{}", report::calibration::render(&calibration));
         if let Some(path) = &self.json {
-            let mut text = serde_json::to_string_pretty(&calibration).expect("serialises");
-            text.push('\n');
-            write_atomically(path, &text)
+            write_atomically(path, &report::pretty_json(&calibration))
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
         if failed {

@@ -186,9 +186,7 @@ impl ResultFile {
 
     /// Serialises as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).expect("result files serialise");
-        text.push('\n');
-        text
+        crate::report::pretty_json(self)
     }
 
     /// Reads, checks and re-summarises a result file.

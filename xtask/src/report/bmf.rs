@@ -50,9 +50,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
         }
         root.insert(config.id.clone(), Value::Object(measures));
     }
-    let mut text = serde_json::to_string_pretty(&Value::Object(root)).expect("JSON serialises");
-    text.push('\n');
-    text
+    super::pretty_json(&Value::Object(root))
 }
 
 #[cfg(test)]

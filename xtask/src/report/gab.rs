@@ -72,9 +72,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
             });
         }
     }
-    let mut text = serde_json::to_string_pretty(&entries).expect("JSON serialises");
-    text.push('\n');
-    text
+    super::pretty_json(&entries)
 }
 
 #[cfg(test)]

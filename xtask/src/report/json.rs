@@ -17,13 +17,10 @@ struct WithComparison<'a> {
 }
 
 pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
-    let mut text = serde_json::to_string_pretty(&WithComparison {
+    super::pretty_json(&WithComparison {
         results,
         comparison,
     })
-    .expect("results serialise");
-    text.push('\n');
-    text
 }
 
 #[cfg(test)]
