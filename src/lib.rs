@@ -13,6 +13,7 @@ pub mod measure;
 pub mod measurement;
 pub mod pinning;
 pub mod platform;
+pub mod roles;
 pub mod runtime;
 pub mod suite;
 pub mod table;

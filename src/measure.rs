@@ -1,4 +1,5 @@
-//! Per-thread CPU and context-switch accounting, attributed to thread roles.
+//! Per-thread CPU and context-switch accounting over a timed window, attributed to thread
+//! roles.
 //!
 //! # How it works
 //!
@@ -7,12 +8,11 @@
 //!    a call on a worker thread calls [`register`]`(Role::Worker)`. After the first call per
 //!    thread and epoch this is one thread-local read and one relaxed atomic load, so it can
 //!    sit on the hot path. Threads nobody registers (reactor, timer and other helper
-//!    threads the runtimes start) are [`Role::Other`].
+//!    threads the runtimes start) are [`Role::Other`]. The registry itself, and the exit
+//!    hook that keeps the share of a registered thread that exits inside a window, live in
+//!    `roles`, below this module and `pinning`.
 //! 3. A snapshot reads every live thread's exact CPU clock and context switches. A thread
-//!    that ever registered (in any epoch) records its final counters and the time from a
-//!    thread-local destructor as it exits, so its share is not lost when it exits inside
-//!    the timed window, and an exit before the window is not charged to it. A thread that
-//!    never registered and exits inside the window loses its share of it: the runtimes'
+//!    that never registered and exits inside the window loses its share of it: the runtimes'
 //!    helper threads (reactor, timer) live for the whole process, and the `cpu_process`
 //!    cross-check below (checked in the tests) would show such a loss.
 //! 4. [`Window::finish`] subtracts the start snapshot from the end snapshot thread by thread
@@ -20,138 +20,22 @@
 //!    construction; `cpu_process` is the kernel's own process clock over the same window, an
 //!    independent cross-check (it can lag by a tick for threads running on another core).
 
-use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::platform::{self, ContextSwitches, Tid};
-
-/// What a thread does for the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Polls futures: runtime threads; for the floors, the calling thread.
-    Loop,
-    /// Executes the synchronous calls: the dedicated thread or blocking-pool threads.
-    Worker,
-    /// Every other thread of the process.
-    Other,
-}
-
-/// One thread's counters at one moment.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-struct ThreadCounters {
-    cpu: Duration,
-    switches: ContextSwitches,
-}
-
-impl ThreadCounters {
-    fn read(tid: Tid) -> Option<Self> {
-        Some(Self {
-            cpu: platform::thread_cpu_time(tid)?,
-            switches: platform::thread_context_switches(tid)?,
-        })
-    }
-
-    fn read_current() -> Self {
-        let tid = platform::current_tid();
-        Self {
-            cpu: platform::thread_cpu_time(tid).unwrap_or_default(),
-            switches: platform::current_thread_context_switches(),
-        }
-    }
-}
-
-/// Roles of the current epoch and the exits seen since it began.
-#[derive(Debug, Default)]
-struct Registry {
-    /// The role each live thread declared in this epoch.
-    roles: HashMap<Tid, Role>,
-    /// Final counters of threads that exited since the epoch began, by their exit hook.
-    exits: HashMap<Tid, Exit>,
-}
-
-/// A thread's last reading, taken by itself on its way out.
-#[derive(Debug, Clone, Copy)]
-struct Exit {
-    at: Instant,
-    counters: ThreadCounters,
-    /// Its role in this epoch, if it declared one.
-    role: Option<Role>,
-}
-
-/// The current epoch, bumped (under the registry lock) by [`begin_epoch`]; 0 means "never
-/// registered" in the thread-local below.
-static EPOCH: AtomicU64 = AtomicU64::new(1);
-static REGISTRY: Mutex<Option<Registry>> = Mutex::new(None);
-
-fn lock_registry() -> std::sync::MutexGuard<'static, Option<Registry>> {
-    REGISTRY
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-thread_local! {
-    /// The epoch in which this thread last registered.
-    static REGISTERED_IN: Cell<u64> = const { Cell::new(0) };
-    /// Records this thread's final counters when it exits.
-    static EXIT_HOOK: ExitHook = const { ExitHook };
-}
-
-/// Installed on every thread that ever registers, in any epoch: pool threads left over
-/// from an earlier configuration may exit inside a later window, and their share of it
-/// must not vanish with them.
-struct ExitHook;
-
-impl Drop for ExitHook {
-    fn drop(&mut self) {
-        let tid = platform::current_tid();
-        let counters = ThreadCounters::read_current();
-        let at = Instant::now();
-        let mut registry = lock_registry();
-        let registry = registry.get_or_insert_with(Registry::default);
-        // The role leaves with the thread, so a later thread reusing the tid starts afresh.
-        let role = registry.roles.remove(&tid);
-        registry.exits.insert(tid, Exit { at, counters, role });
-    }
-}
-
-/// Starts a new measurement epoch: every role registered and every exit seen before is
-/// forgotten.
-pub fn begin_epoch() {
-    let mut registry = lock_registry();
-    EPOCH.fetch_add(1, Ordering::Relaxed);
-    *registry = Some(Registry::default());
-}
+use crate::pinning;
+use crate::platform::{self, Tid};
+use crate::roles::{self, Roster, ThreadCounters};
+pub use crate::roles::{Role, begin_epoch};
 
 /// Declares the calling thread's role for the current epoch. The first role a thread
 /// declares in an epoch sticks; while `--pin` is in force the thread also pins itself to
-/// that role's CPU ([`crate::pinning`]).
+/// that role's CPU ([`pinning`]).
 #[inline]
 pub fn register(role: Role) {
-    if REGISTERED_IN.with(Cell::get) != EPOCH.load(Ordering::Relaxed) {
-        register_slow(role);
+    if let Some(role) = roles::register(role) {
+        pinning::on_register(role);
     }
-}
-
-#[cold]
-fn register_slow(role: Role) {
-    // Touch the exit hook so its destructor runs when this thread exits.
-    EXIT_HOOK.with(|_| {});
-    let tid = platform::current_tid();
-    let mut registry = lock_registry();
-    // Read under the lock that `begin_epoch` bumps it under: the role and the thread-local
-    // then always name the same epoch.
-    let epoch = EPOCH.load(Ordering::Relaxed);
-    REGISTERED_IN.with(|cell| cell.set(epoch));
-    let role = *registry
-        .get_or_insert_with(Registry::default)
-        .roles
-        .entry(tid)
-        .or_insert(role);
-    drop(registry);
-    crate::pinning::on_register(role);
 }
 
 /// Counters of every live thread, and the process clocks, at one moment.
@@ -255,37 +139,6 @@ impl Usage {
     }
 }
 
-/// Calls `f` with every live thread of the process and its role in the current epoch (the
-/// role it registered, else the one its name implies, as the window attributes it), under
-/// the registry's lock: no thread registers meanwhile. `f` must not register.
-pub fn for_each_live_role(mut f: impl FnMut(Tid, Role)) {
-    let registry = lock_registry();
-    for tid in platform::live_threads() {
-        let registered = registry.as_ref().and_then(|r| r.roles.get(&tid).copied());
-        let role = registered
-            .unwrap_or_else(|| role_by_name(&platform::thread_name(tid).unwrap_or_default()));
-        f(tid, role);
-    }
-}
-
-/// The role of a thread that never registered, from its name. Runtime threads that poll
-/// futures without ever polling the benchmark's own task are still loop threads: async-std's
-/// `spawn_blocking` runs a helper task on its executor threads (`async-std/runtime`, which
-/// the kernel truncates to 15 bytes) that awaits the pool thread. The rule applies in every
-/// configuration's window; once started (by an async-std configuration), those threads
-/// stay idle in the others. Everything else is [`Role::Other`].
-fn role_by_name(name: &str) -> Role {
-    const LOOP_THREAD_PREFIXES: [&str; 1] = ["async-std/runti"];
-    if LOOP_THREAD_PREFIXES
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-    {
-        Role::Loop
-    } else {
-        Role::Other
-    }
-}
-
 /// A timed window: a start snapshot waiting for its end.
 #[derive(Debug)]
 pub struct Window {
@@ -303,9 +156,7 @@ impl Window {
     /// Closes the window now and attributes what it cost.
     pub fn finish(self) -> Usage {
         let end = Snapshot::take_end();
-        let registry = lock_registry();
-        let empty = Registry::default();
-        let registry = registry.as_ref().unwrap_or(&empty);
+        let roster = Roster::lock();
         let mut usage = Usage {
             wall: end.wall.duration_since(self.start.wall),
             loop_threads: RoleUsage::default(),
@@ -319,63 +170,64 @@ impl Window {
         // before the window opened is none of its business).
         let alive = end.threads.iter().map(|(tid, last)| {
             let name = platform::thread_name(*tid).unwrap_or_default();
-            let role = registry
-                .roles
-                .get(tid)
-                .copied()
-                .unwrap_or_else(|| role_by_name(&name));
-            (*tid, *last, role, name)
+            let role = roster.role_of(*tid, &name);
+            Share {
+                tid: *tid,
+                last: *last,
+                role,
+                name,
+            }
         });
-        let exited = registry
-            .exits
-            .iter()
-            .filter(|(tid, exit)| exit.at >= self.start.wall && !end.threads.contains_key(tid))
-            .map(|(tid, exit)| {
-                (
-                    *tid,
-                    exit.counters,
-                    exit.role.unwrap_or(Role::Other),
-                    String::new(),
-                )
+        let exited = roster
+            .exited_since(self.start.wall, |tid| end.threads.contains_key(&tid))
+            .into_iter()
+            .map(|exit| Share {
+                tid: exit.tid,
+                last: exit.counters,
+                role: exit.role,
+                name: String::new(),
             });
-        for (tid, last, role, name) in alive.chain(exited) {
-            let first = self.start.threads.get(&tid).copied().unwrap_or_default();
-            let delta = ThreadCounters {
-                cpu: last.cpu.saturating_sub(first.cpu),
-                switches: ContextSwitches {
-                    voluntary: last
-                        .switches
-                        .voluntary
-                        .saturating_sub(first.switches.voluntary),
-                    involuntary: last
-                        .switches
-                        .involuntary
-                        .saturating_sub(first.switches.involuntary),
-                },
-            };
+        for share in alive.chain(exited) {
+            let first = self
+                .start
+                .threads
+                .get(&share.tid)
+                .copied()
+                .unwrap_or_default();
+            let delta = share.last.since(first);
             if delta == ThreadCounters::default() {
                 continue;
             }
-            let mut share = RoleUsage::default();
-            share.add(&delta);
-            match role {
+            let mut thread_usage = RoleUsage::default();
+            thread_usage.add(&delta);
+            match share.role {
                 Role::Loop => usage.loop_threads.add(&delta),
                 Role::Worker => usage.worker_threads.add(&delta),
                 Role::Other => usage.other_threads.add(&delta),
             }
             usage.per_thread.push(ThreadUsage {
-                tid,
-                cpus: if name.is_empty() {
+                tid: share.tid,
+                cpus: if share.name.is_empty() {
                     Vec::new()
                 } else {
-                    platform::thread_cpus(tid)
+                    platform::thread_cpus(share.tid)
                 },
-                name,
-                role,
-                usage: share,
+                name: share.name,
+                role: share.role,
+                usage: thread_usage,
             });
         }
         usage.threads = usage.per_thread.len();
         usage
     }
+}
+
+/// One thread's last reading in a window, and whom it is charged to.
+#[derive(Debug)]
+struct Share {
+    tid: Tid,
+    last: ThreadCounters,
+    role: Role,
+    /// Empty for a thread that has exited.
+    name: String,
 }

@@ -4,7 +4,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::driver::Shape;
 use crate::measure::Usage;
-use crate::suite::Configuration;
 use crate::work::Work;
 
 /// The version of the JSON line format.
@@ -62,18 +61,28 @@ pub struct Measurement {
     pub threads: u64,
 }
 
+/// The two parts of a configuration id, `runtime/handoff` (the caller's names: this module
+/// sits below the configurations it describes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdParts<'a> {
+    /// The runtime part (`floor` for the floors).
+    pub runtime: &'a str,
+    /// The handoff part.
+    pub handoff: &'a str,
+}
+
 fn nanos(duration: std::time::Duration) -> u64 {
     u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }
 
 impl Measurement {
-    /// The JSON line for `configuration` run with `shape` and `work`.
-    pub fn new(configuration: Configuration, work: Work, shape: Shape, usage: &Usage) -> Self {
+    /// The JSON line for the configuration named `id` run with `shape` and `work`.
+    pub fn new(id: IdParts<'_>, work: Work, shape: Shape, usage: &Usage) -> Self {
         Self {
             schema: SCHEMA,
-            id: configuration.id(),
-            runtime: configuration.runtime_name().to_owned(),
-            handoff: configuration.handoff_name().to_owned(),
+            id: format!("{}/{}", id.runtime, id.handoff),
+            runtime: id.runtime.to_owned(),
+            handoff: id.handoff.to_owned(),
             count: shape.count,
             in_flight: shape.in_flight,
             work: work.to_string(),

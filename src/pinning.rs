@@ -16,7 +16,7 @@
 //!    configuration's narrowed mask.
 //! 2. [`pin_if`] (after the first warm-up calls, and again just before the window) turns
 //!    pinning on and pins every live thread by the role it has now.
-//! 3. While it is on, every thread that registers a role ([`measure::register`]) pins
+//! 3. While it is on, every thread that registers a role (`measure::register`) pins
 //!    itself, and every thread a tokio runtime starts goes to the other CPU first
 //!    ([`on_thread_start`]): threads a pool starts later would otherwise inherit the CPU
 //!    of the thread that started them, often the caller's.
@@ -25,8 +25,8 @@
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::measure::{self, Role};
 use crate::platform::{self, Tid};
+use crate::roles::{self, Role};
 
 /// Where pinned threads go.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,7 +91,7 @@ pub fn pin_if(pin: bool) -> bool {
     ACTIVE.store(true, Ordering::Relaxed);
     // Under the registry's lock, so a thread that registers meanwhile (and pins itself)
     // is not pinned again by the role its name implied a moment earlier.
-    measure::for_each_live_role(|tid, role| pin_thread(tid, placement.cpu_for(role)));
+    roles::for_each_live_role(|tid, role| pin_thread(tid, placement.cpu_for(role)));
     pinned()
 }
 
@@ -102,7 +102,7 @@ pub fn on_thread_start() {
     on_register(Role::Other);
 }
 
-/// Step 3, called by [`measure::register`] the first time a thread registers in an epoch.
+/// Step 3, called by `measure::register` the first time a thread registers in an epoch.
 pub(crate) fn on_register(role: Role) {
     if ACTIVE.load(Ordering::Relaxed)
         && let Some(placement) = Placement::detect()

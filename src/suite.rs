@@ -8,7 +8,7 @@ use crate::handoff::dedicated::{Dedicated, SPIN_FOR};
 use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
 use crate::measure::{self, Usage};
-use crate::measurement::Measurement;
+use crate::measurement::{IdParts, Measurement};
 use crate::pinning;
 use crate::runtime::Runtime;
 use crate::work::Work;
@@ -134,7 +134,11 @@ impl Configuration {
                 );
             }
         }
-        Measurement::new(self, work, shape, &usage)
+        let id = IdParts {
+            runtime: self.runtime_name(),
+            handoff: self.handoff_name(),
+        };
+        Measurement::new(id, work, shape, &usage)
     }
 }
 
