@@ -48,6 +48,23 @@ pub fn process_cpu_time() -> Duration {
     read_clock(libc::CLOCK_PROCESS_CPUTIME_ID).unwrap_or_default()
 }
 
+/// The kernel's scheduler tick (`1/HZ`), read as the resolution of `CLOCK_MONOTONIC_COARSE`,
+/// a clock that advances once a tick. It bounds how far `CLOCK_PROCESS_CPUTIME_ID` can lag:
+/// a thread running on another core has its CPU time folded into the process clock at
+/// least once a tick, so the process clock misses at most one tick per such thread.
+/// `None` if the kernel does not answer (it always does on Linux).
+pub fn scheduler_tick() -> Option<Duration> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec and the clock id a constant the kernel
+    // knows; a failure only makes the call return -1.
+    let rc = unsafe { libc::clock_getres(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
+    let tick = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    (rc == 0 && !tick.is_zero()).then_some(tick)
+}
+
 /// Context switches of the calling thread so far.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ContextSwitches {
@@ -176,6 +193,14 @@ mod tests {
         let from_rusage = current_thread_context_switches();
         // Same kernel counters, read twice; they may only have grown in between.
         assert!(from_rusage.voluntary >= from_proc.voluntary);
+    }
+
+    #[test]
+    fn the_tick_is_one_of_the_kernel_s_hz_choices() {
+        // Linux offers HZ = 100, 250, 300 or 1000 (kernel/Kconfig.hz).
+        let tick = scheduler_tick().expect("the coarse clock has a resolution");
+        let hz = (Duration::from_secs(1).as_nanos() as f64 / tick.as_nanos() as f64).round();
+        assert!([100.0, 250.0, 300.0, 1000.0].contains(&hz), "tick {tick:?}");
     }
 
     #[test]

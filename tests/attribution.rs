@@ -33,8 +33,15 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
+/// One scheduler tick per thread: how far the process clock may lag the threads' exact
+/// clocks ([`platform::scheduler_tick`]).
+fn ticks_per_thread(threads: usize) -> Duration {
+    let tick = platform::scheduler_tick().expect("the kernel's tick");
+    tick * u32::try_from(threads).expect("a few threads")
+}
+
 #[test]
-fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
+fn known_burns_land_on_their_roles_and_the_process_clock_agrees() {
     let _guard = exclusive();
     measure::begin_epoch();
     measure::register(Role::Loop);
@@ -88,6 +95,23 @@ fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
     worker.join().unwrap();
     idle.join().unwrap();
 
+    // First the independent check: the kernel's process clock counts every thread of the
+    // process, exited ones included, so a share lost by the attribution (or counted twice)
+    // shows as a difference. That clock can lag by up to one tick per thread running on
+    // another core at either end of the window; the reader's own tick covers the moments
+    // between reading the process clock and the threads' clocks.
+    let tolerance = ticks_per_thread(usage.threads);
+    let process = usage.cpu_process;
+    let threads = usage.cpu_total();
+    assert!(
+        process.abs_diff(threads) <= tolerance,
+        "sum of {} threads {} ms vs process clock {} ms (tolerance {} ms)",
+        usage.threads,
+        ms(threads),
+        ms(process),
+        ms(tolerance)
+    );
+
     // Two 50 ms workers (one of them exited), one 50 ms helper. The upper tolerance covers
     // reading clocks and spawning threads, not scheduling noise: CPU clocks do not count
     // time a thread spends preempted.
@@ -117,20 +141,6 @@ fn known_burns_land_on_their_roles_and_roles_sum_to_the_total() {
     assert!(
         idle_cpu.unwrap_or_default() < Duration::from_millis(1),
         "idle thread got {idle_cpu:?}"
-    );
-
-    // The roles add up to the total, and the total agrees with the kernel's own process
-    // clock: at the end of the window every other thread is idle, so that clock is exact.
-    let total = usage.cpu_total();
-    assert_eq!(
-        total,
-        usage.loop_threads.cpu + usage.worker_threads.cpu + usage.other_threads.cpu
-    );
-    let process_ms = ms(usage.cpu_process);
-    let total_ms = ms(total);
-    assert!(
-        (process_ms - total_ms).abs() <= 0.02 * process_ms,
-        "sum of threads {total_ms} ms vs process clock {process_ms} ms"
     );
 }
 
