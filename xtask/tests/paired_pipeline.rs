@@ -351,26 +351,35 @@ fn calibrate_on_the_seeded_fake_gives_exact_figures() {
 
 // --- a real worktree: two commits of a tiny crate, both built --------------------------------
 
+/// The tiny benchmark both commits build: it runs the fake benchmark (so its lines are the
+/// fake's, serialized from a serde struct and tested against the golden fixture), with
+/// `floor/park` slowed down by the factor that replaces `@SLOWDOWN@`, and seeded noise that
+/// differs in every run. A tiny crate that serialized lines itself would compile serde (and
+/// its derive) for both commits in every test run.
 const TINY_MAIN: &str = r#"
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let ids = ["floor/park", "floor/spin"];
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
-    if args.iter().any(|a| a == "--list") {
-        for id in ids { println!("{id}"); }
-        return;
-    }
-    let count: u64 = value("--count").and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let only = value("--only").unwrap_or_default();
-    // Noise from the process id: a few tenths of a percent, different in every run.
-    let noise = 1.0 + (std::process::id() % 13) as f64 * 0.0005;
-    for id in ids.iter().filter(|id| only.is_empty() || **id == only) {
-        let per_call = if *id == "floor/park" { PARK_NS } else { 200.0 } * noise;
-        let wall = (per_call * count as f64) as u64;
-        println!("{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"floor\",\"handoff\":\"x\",\"count\":{count},\"in_flight\":1,\"work\":\"zero\",\"wall_ns\":{wall},\"cpu_total_ns\":{wall},\"cpu_loop_ns\":{wall},\"cpu_worker_ns\":0,\"cpu_other_ns\":0,\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"ivcsw_loop\":0,\"ivcsw_worker\":0}}");
-    }
+    // Invocation counters of the fake, per build (base and head sit in their own target/).
+    let state = std::env::current_exe().unwrap().with_file_name("fake-state");
+    std::fs::create_dir_all(&state).unwrap();
+    let status = std::process::Command::new("@FAKE@")
+        .args(std::env::args_os().skip(1))
+        .env("FAKE_BENCH_IDS", "floor/park,floor/spin")
+        .env("FAKE_BENCH_SLOWDOWN", "floor/park=@SLOWDOWN@")
+        .env("FAKE_BENCH_STATE", &state)
+        .env("FAKE_BENCH_NOISE", "0.002")
+        .env("FAKE_BENCH_SEED", std::process::id().to_string())
+        .status()
+        .unwrap();
+    std::process::exit(status.code().unwrap_or(1));
 }
 "#;
+
+/// [`TINY_MAIN`] with `floor/park` `slowdown` times the fake's 14 us per call.
+fn tiny_main(slowdown: f64) -> String {
+    TINY_MAIN
+        .replace("@FAKE@", FAKE)
+        .replace("@SLOWDOWN@", &slowdown.to_string())
+}
 
 fn git(dir: &Path, args: &[&str]) {
     let out = StdCommand::new("git")
@@ -386,9 +395,9 @@ fn git(dir: &Path, args: &[&str]) {
     );
 }
 
-/// A repository: `main` with the tiny benchmark at `park_ns` per call, then a branch
-/// `feature` (checked out) with `head_park_ns`.
-fn tiny_repo(main_source: &str, head_park_ns: f64) -> TempDir {
+/// A repository: `main` with `main_source`, then a branch `feature` (checked out) with the
+/// tiny benchmark at `head_slowdown`.
+fn tiny_repo(main_source: &str, head_slowdown: f64) -> TempDir {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path();
     std::fs::create_dir(p.join("src")).unwrap();
@@ -405,8 +414,7 @@ fn tiny_repo(main_source: &str, head_park_ns: f64) -> TempDir {
     git(p, &["add", "."]);
     git(p, &["commit", "-qm", "base"]);
     git(p, &["checkout", "-qb", "feature"]);
-    let head = TINY_MAIN.replace("PARK_NS", &format!("{head_park_ns:.1}"));
-    std::fs::write(p.join("src/main.rs"), head).unwrap();
+    std::fs::write(p.join("src/main.rs"), tiny_main(head_slowdown)).unwrap();
     git(p, &["commit", "-qam", "head"]);
     dir
 }
@@ -426,7 +434,7 @@ fn worktree_xtask(repo: &Path, args: &[&str]) -> Command {
 
 #[test]
 fn a_real_base_worktree_is_built_and_a_30_percent_slower_head_regresses() {
-    let repo = tiny_repo(&TINY_MAIN.replace("PARK_NS", "14000.0"), 18200.0);
+    let repo = tiny_repo(&tiny_main(1.0), 1.3);
     let p = repo.path();
     let out = p.join("out.json");
     worktree_xtask(
@@ -489,7 +497,7 @@ fn a_real_base_worktree_is_built_and_a_30_percent_slower_head_regresses() {
 
 #[test]
 fn a_base_that_does_not_build_exits_1_with_cargo_s_error() {
-    let repo = tiny_repo("fn main() { let x: u32 = \"not a number\"; }\n", 14000.0);
+    let repo = tiny_repo("fn main() { let x: u32 = \"not a number\"; }\n", 1.0);
     worktree_xtask(
         repo.path(),
         &["bench", "--against", "main", "--count", "100"],

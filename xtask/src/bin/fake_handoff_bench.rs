@@ -18,11 +18,47 @@
 //!
 //! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
 //! on the loop (async) side.
+//!
+//! Its lines are serialized from [`Line`], whose fields are tested against the golden
+//! fixture captured from the real binary (`tests/fixtures/json-line/`, by
+//! `xtask/tests/json_line.rs`).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 
+use serde::Serialize;
+
 const DEFAULT_IDS: &str = "floor/park,floor/spin,tokio-current/dedicated";
+
+/// One JSON line, field for field in the real binary's order (Contract 1).
+#[derive(Debug, Serialize)]
+struct Line<'a> {
+    schema: u32,
+    id: &'a str,
+    runtime: &'a str,
+    handoff: &'a str,
+    count: u64,
+    in_flight: u64,
+    work: &'a str,
+    gap_us: u64,
+    inject_ns: u64,
+    /// Absent when the fake plays a binary from before `--pin`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pinned: Option<bool>,
+    wall_ns: u64,
+    cpu_total_ns: u64,
+    cpu_loop_ns: u64,
+    cpu_worker_ns: u64,
+    cpu_other_ns: u64,
+    cpu_process_ns: u64,
+    vcsw_loop: u64,
+    vcsw_worker: u64,
+    vcsw_other: u64,
+    ivcsw_loop: u64,
+    ivcsw_worker: u64,
+    ivcsw_other: u64,
+    threads: u64,
+}
 
 fn env_map(name: &str) -> HashMap<String, String> {
     std::env::var(name)
@@ -138,7 +174,9 @@ fn main() -> ExitCode {
                 return ExitCode::from(101);
             }
             Some("badjson") => {
-                println!("{{\"schema\":1,\"id\":\"{id}\",\"wall_ns\":");
+                // The start of a line, cut short: what a child killed mid-write leaves.
+                let start = serde_json::json!({ "schema": 1, "id": id }).to_string();
+                println!("{}", start.trim_end_matches('}'));
                 return ExitCode::SUCCESS;
             }
             Some("hang") => std::thread::sleep(std::time::Duration::from_secs(60)),
@@ -169,14 +207,35 @@ fn main() -> ExitCode {
             base_wall * 90 / 100,
             base_wall / 20,
         );
+        let cpu_total = cpu_loop + cpu_worker + cpu_other;
+        let line = Line {
+            schema: 1,
+            id,
+            runtime,
+            handoff,
+            count,
+            in_flight,
+            work: &work,
+            gap_us: 0,
+            inject_ns,
+            pinned: knows_pin.then_some(pinned),
+            wall_ns: wall,
+            cpu_total_ns: cpu_total,
+            cpu_loop_ns: cpu_loop,
+            cpu_worker_ns: cpu_worker,
+            cpu_other_ns: cpu_other,
+            cpu_process_ns: cpu_total,
+            vcsw_loop: count,
+            vcsw_worker: count,
+            vcsw_other: 0,
+            ivcsw_loop: 1,
+            ivcsw_worker: 1,
+            ivcsw_other: 0,
+            threads: 3,
+        };
         println!(
-            "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},{pinned_field}\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
-            total = cpu_loop + cpu_worker + cpu_other,
-            pinned_field = if knows_pin {
-                format!("\"pinned\":{pinned},")
-            } else {
-                String::new()
-            },
+            "{}",
+            serde_json::to_string(&line).expect("a line serializes")
         );
     }
     ExitCode::SUCCESS
