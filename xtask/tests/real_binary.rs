@@ -1,0 +1,90 @@
+//! The real `handoff-bench` binary, built by cargo, feeds the xtask's parser: every line it
+//! prints for a few configurations (floors included) is a `Measurement` the xtask accepts.
+//!
+//! The binary belongs to another package of the workspace, so this test cannot name it with
+//! `CARGO_BIN_EXE_*` (or `assert_cmd`'s `cargo_bin`, which looks in this package's target
+//! directory only). It runs `$CARGO build --release --bin handoff-bench` itself, as
+//! `cargo xtask bench` does, and takes the executable's path from cargo's JSON messages:
+//! the build is always of this checkout (never a stale binary left under `target/`), and
+//! the path is wherever cargo put it (`CARGO_TARGET_DIR`, `build.target-dir`). The release
+//! build is the one the xtask measures, and it is shared with `cargo xtask bench`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+use xtask::measurement::Measurement;
+
+/// The configurations run: both floors, the seed's dedicated worker, a runtime's own pool.
+const IDS: [&str; 4] = [
+    "tokio-current/dedicated",
+    "smol/to-thread",
+    "floor/spin",
+    "floor/park",
+];
+const COUNT: u64 = 200;
+
+/// Builds the release benchmark binary of this workspace and returns its path.
+fn build_handoff_bench() -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .args(["build", "--release", "--bin", "handoff-bench"])
+        .arg("--message-format=json-render-diagnostics")
+        .current_dir(workspace)
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("cargo runs");
+    assert!(output.status.success(), "cargo build: {}", output.status);
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|message| {
+            message["reason"] == "compiler-artifact" && message["target"]["name"] == "handoff-bench"
+        })
+        .find_map(|message| message["executable"].as_str().map(PathBuf::from))
+        .expect("cargo reports the handoff-bench executable")
+}
+
+#[test]
+fn every_line_of_the_real_binary_parses_as_a_measurement() {
+    let bench = build_handoff_bench();
+    let count = COUNT.to_string();
+    let mut cmd = Command::new(&bench);
+    cmd.args(["--format", "json", "--count", &count]);
+    for id in IDS {
+        cmd.args(["--only", id]);
+    }
+    let output = cmd.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}: {}\n{}",
+        bench.display(),
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let measurements: Vec<Measurement> = stdout
+        .lines()
+        .map(|line| {
+            Measurement::parse_line(line)
+                .unwrap_or_else(|e| panic!("the xtask cannot read {line}: {e}"))
+        })
+        .collect();
+    let ids: BTreeSet<&str> = measurements.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        BTreeSet::from(IDS),
+        "one line per configuration asked for"
+    );
+    assert_eq!(measurements.len(), IDS.len());
+    for m in &measurements {
+        assert_eq!(m.count, COUNT, "{}", m.id);
+        assert_eq!(m.id, format!("{}/{}", m.runtime, m.handoff));
+        assert!(!m.pinned(), "{}: not asked to pin", m.id);
+        assert!(m.wall_ns > 0, "{}: a window that took no time", m.id);
+    }
+}
