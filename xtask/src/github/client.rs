@@ -1,5 +1,34 @@
 //! The HTTP door to the GitHub REST API: octocrab's client, one request at a time, with
 //! status and headers handled here (retry, errors) rather than hidden behind typed models.
+//!
+//! # What of octocrab is used, and why not the rest
+//!
+//! Octocrab builds and sends each request: its base-URI layer (a GitHub Enterprise base
+//! with a path), its auth layer (the token goes to the API host only), rustls and its
+//! connect and read timeouts. Its retry is not built (the workspace does not enable its
+//! `retry` feature) and its pagination is not used, because each would break a rule the
+//! tests hold this client to (`xtask/tests/comment_cli.rs`, `github/tests.rs`); octocrab
+//! 0.54 read for this:
+//!
+//! - Retry (`service::middleware::retry::RetryConfig`, a tower retry layer under the
+//!   client). Its default, `Simple(3)`, retries a 5xx, a 429 or a transport error at once
+//!   and never reads `Retry-After`. `HandleRateLimits` does wait `Retry-After` (or until
+//!   `x-ratelimit-reset`) on a 403/429, but retries a 5xx at once, without back-off. Both
+//!   resend every request whatever its method: a `POST` whose answer was a 500 or was lost
+//!   after GitHub created the comment would create a second one. Here a `POST` is resent
+//!   only when GitHub refused it ([`Repeat::OnlyIfRefused`]); otherwise the sticky logic
+//!   lists the comments again before it creates one (never two comments). Its waits sleep on tokio's timer inside
+//!   the layer: uncapped (a `Retry-After: 3600` would hold the job an hour instead of
+//!   failing against `--max-retry-wait`), silent (no "retrying in" note in the log) and
+//!   real in tests (no [`Sleeper`] to record them). So [`Client::send`] retries, by the
+//!   rules in [`super::retry`].
+//! - Pagination (`Page`, `get_page`, `all_pages`): `all_pages` follows `next` to whatever
+//!   host it names and for as many pages as it names; `Page` parses only the first `Link`
+//!   header, splits it at every comma and prints an `INFO` line to stderr for a `rel` it does
+//!   not know; and a page fetched through `Octocrab::get` would fail as an
+//!   `octocrab::Error` outside [`Client::send`]'s retry. So the sticky comment's listing
+//!   follows `Link: rel="next"` itself ([`super::pagination`]), on the API host only and
+//!   for at most `sticky::MAX_PAGES` pages.
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
@@ -7,7 +36,6 @@ use std::time::{Duration, SystemTime};
 use http::header::ACCEPT;
 use http::{HeaderMap, Method, StatusCode, Uri};
 use octocrab::Octocrab;
-use octocrab::service::middleware::retry::RetryConfig;
 use serde_json::Value;
 
 use super::error::{ApiError, Operation, github_message};
@@ -103,8 +131,8 @@ pub struct Client {
 
 impl Client {
     /// A client for `base`, authenticating with `token` (sent as `Authorization: Bearer`
-    /// only to `base`'s host). Octocrab's own retry layer is turned off: [`Client::send`]
-    /// retries, because it needs the `Retry-After` headers that octocrab's retry hides.
+    /// only to `base`'s host). Octocrab has no retry layer here (see the module docs):
+    /// [`Client::send`] retries.
     pub fn new(
         base: ApiBase,
         token: &Token,
@@ -114,7 +142,6 @@ impl Client {
         let octo = Octocrab::builder()
             .base_uri(base.0.clone())?
             .personal_token(token.expose().to_owned())
-            .add_retry_config(RetryConfig::None)
             .set_connect_timeout(Some(Duration::from_secs(15)))
             .set_read_timeout(Some(Duration::from_secs(60)))
             .build()?;

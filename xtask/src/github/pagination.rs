@@ -1,4 +1,10 @@
 //! The `Link` response header: finding the `rel="next"` page.
+//!
+//! Ours rather than octocrab's `Page`, whose parser is private to it, reads only the first
+//! `Link` header, splits at every comma (a URL may hold one) and prints to stderr for an
+//! unknown `rel`; and whose `all_pages` would follow a link to any host, without end (the
+//! reasons in full: [`super::client`]). Every `Link` header is read, each `<url>` whole, and
+//! a `rel` may name several relations (`rel="next last"`).
 
 use http::HeaderMap;
 use http::header::LINK;

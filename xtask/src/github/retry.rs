@@ -1,5 +1,8 @@
 //! When to retry a GitHub API answer, and how long to wait first.
 //!
+//! Ours rather than octocrab's retry layer, which cannot tell a `POST` from a `GET`, retries a
+//! 5xx at once and sleeps uncapped and unrecorded (the reasons in full: [`super::client`]).
+//!
 //! # How it works
 //!
 //! 1. Each answer is classified by [`classify`] from its status, headers and body:
