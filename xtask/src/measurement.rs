@@ -2,6 +2,8 @@
 //!
 //! Required fields are typed; every other field (present or future: `gap_us`, `vcsw_other`,
 //! `threads`, ...) is kept verbatim in `extra`, so a stored sample round-trips unchanged.
+//! The golden line both sides test against: `tests/fixtures/json-line/` (here by
+//! `xtask/tests/json_line.rs` and `xtask/tests/real_binary.rs`).
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
