@@ -106,6 +106,7 @@ struct ExitHook;
 
 impl Drop for ExitHook {
     fn drop(&mut self) {
+        crate::counters::on_thread_exit();
         let tid = platform::current_tid();
         let counters = ThreadCounters::read_current();
         let at = Instant::now();
@@ -157,6 +158,8 @@ fn register_slow(role: Role) {
 /// Counters of every live thread, and the process clocks, at one moment.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// The callgrind window this snapshot opened or closed ([`crate::counters`]), if counting.
+    counting: Option<u64>,
     wall: Instant,
     process_cpu: Duration,
     threads: HashMap<Tid, ThreadCounters>,
@@ -168,7 +171,9 @@ impl Snapshot {
     fn take_start() -> Self {
         let process_cpu = platform::process_cpu_time();
         let threads = Self::read_threads();
+        let counting = crate::counters::open();
         Self {
+            counting,
             wall: Instant::now(),
             process_cpu,
             threads,
@@ -177,10 +182,14 @@ impl Snapshot {
 
     /// Reads the wall clock, then every live thread: what reading costs happens after the
     /// window it closes.
-    fn take_end() -> Self {
+    fn take_end(counting: Option<u64>) -> Self {
         let wall = Instant::now();
+        if let Some(window) = counting {
+            crate::counters::close_caller(window);
+        }
         let threads = Self::read_threads();
         Self {
+            counting,
             wall,
             process_cpu: platform::process_cpu_time(),
             threads,
@@ -231,6 +240,8 @@ pub struct Usage {
     pub threads: usize,
     /// Each of those threads' share, for diagnosis.
     pub per_thread: Vec<ThreadUsage>,
+    /// Instructions per role, when running under callgrind ([`crate::counters`]).
+    pub instructions: Option<crate::counters::RoleInstructions>,
 }
 
 /// One thread's share of a window.
@@ -302,7 +313,11 @@ impl Window {
 
     /// Closes the window now and attributes what it cost.
     pub fn finish(self) -> Usage {
-        let end = Snapshot::take_end();
+        let end = Snapshot::take_end(self.start.counting);
+        let instructions = self
+            .start
+            .counting
+            .and_then(crate::counters::close_and_read);
         let registry = lock_registry();
         let empty = Registry::default();
         let registry = registry.as_ref().unwrap_or(&empty);
@@ -314,6 +329,7 @@ impl Window {
             cpu_process: end.process_cpu.saturating_sub(self.start.process_cpu),
             threads: 0,
             per_thread: Vec::new(),
+            instructions: None,
         };
         // Threads alive at the end, then threads that exited inside the window (an exit
         // before the window opened is none of its business).
@@ -376,6 +392,18 @@ impl Window {
             });
         }
         usage.threads = usage.per_thread.len();
+        usage.instructions = instructions.map(|counts| {
+            crate::counters::RoleInstructions::attribute(counts, |tid| {
+                registry
+                    .roles
+                    .get(&tid)
+                    .copied()
+                    .or_else(|| registry.exits.get(&tid).and_then(|exit| exit.role))
+                    .unwrap_or_else(|| {
+                        role_by_name(&platform::thread_name(tid).unwrap_or_default())
+                    })
+            })
+        });
         usage
     }
 }

@@ -162,6 +162,9 @@ fn wait<T>(
     policy: &mut Policy,
     counters: &Counters,
 ) -> Result<Msg<T>, RecvError> {
+    // Under valgrind the wait is not counted: how long it spins, and whether it parks,
+    // depends on scheduling, not on the code ([`crate::counters`]).
+    let _waiting = crate::counters::waiting();
     let budget = policy.spin_budget();
     let empty_since = Instant::now();
     if !budget.is_zero() {
