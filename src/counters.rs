@@ -133,6 +133,20 @@ impl Drop for Waiting {
     }
 }
 
+/// One turn of a spin-wait: the CPU's spin hint, or, while counting, a `sched_yield`.
+/// Valgrind runs one thread at a time, so a thread spinning for another's store only burns
+/// its whole time slice (a spinning row then took minutes); yielding hands the lock of
+/// valgrind's scheduler to the thread it waits for. Only ever inside a [`waiting`] guard,
+/// so it changes the time a wait takes, never what is counted.
+#[inline]
+pub fn spin_hint() {
+    if active() {
+        std::thread::yield_now();
+    } else {
+        std::hint::spin_loop();
+    }
+}
+
 fn toggle_collect() {
     platform::valgrind_client_request(0, TOGGLE_COLLECT, [0; 5]);
 }

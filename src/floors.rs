@@ -93,7 +93,7 @@ impl Side {
                 return value;
             }
             match self.floor {
-                Floor::Spin => std::hint::spin_loop(),
+                Floor::Spin => crate::counters::spin_hint(),
                 Floor::Park => thread::park(),
             }
         }

@@ -24,8 +24,11 @@ fn under_callgrind(args: &[&str]) -> Option<Vec<Value>> {
          HANDOFF_BENCH_SKIP_VALGRIND_TESTS=1 to skip these tests)"
     );
     let dumps = tempfile::tempdir().unwrap();
-    let output = Command::new("setarch")
-        .args(["-R", "valgrind", "--tool=callgrind", "--fair-sched=yes"])
+    // As the xtask runs it: one CPU, real-time FIFO priority, no address randomisation
+    // (README, "Instruction counts under valgrind").
+    let output = Command::new("chrt")
+        .args(["-f", "1", "taskset", "-c", "0", "setarch", "-R"])
+        .args(["valgrind", "--tool=callgrind", "--fair-sched=yes"])
         .args(["--separate-threads=yes", "--dump-line=no"])
         .arg(format!(
             "--callgrind-out-file={}",

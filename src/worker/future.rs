@@ -85,7 +85,7 @@ impl<R> CallFuture<R> {
                 if let Some(value) = unsafe { reply.slot().try_take() } {
                     return Some(value);
                 }
-                std::hint::spin_loop();
+                crate::counters::spin_hint();
             }
             if start.elapsed() >= budget {
                 return None;

@@ -176,7 +176,7 @@ fn wait<T>(
                         counters.spin_hit();
                         return Ok(msg);
                     }
-                    Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                    Err(TryRecvError::Empty) => crate::counters::spin_hint(),
                     Err(TryRecvError::Disconnected) => return Err(RecvError),
                 }
             }
