@@ -21,7 +21,7 @@ pub struct Cli {
     /// Calls per configuration inside the timed window.
     #[arg(long, default_value_t = 250_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
-    /// What each call does on the worker: zero, yield, spin:NS or sleep:US.
+    /// What each call does on the worker: zero, yield, spin:NS, sleep:US or loops:N.
     #[arg(long, default_value = "zero", value_name = "SPEC")]
     pub work: Work,
     /// Calls kept outstanding at once (1: strictly sequential, as in the seed).
@@ -33,6 +33,10 @@ pub struct Cli {
     /// Calibration aid: busy work on the async side before each call, nanoseconds.
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub inject_ns: u64,
+    /// Calibration aid for instruction counts: N iterations of black-boxed arithmetic on the
+    /// async side before each call (the deterministic counterpart of --inject-ns).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub inject_loops: u64,
     /// Pin threads for repeatable numbers: those that poll futures to one CPU, all others
     /// (workers, pools) to another. For the regression gate; off by default, because real
     /// applications are not pinned.
@@ -110,6 +114,7 @@ impl TryFrom<Cli> for Config {
                 in_flight: cli.in_flight,
                 gap: Duration::from_micros(cli.gap),
                 inject: Duration::from_nanos(cli.inject_ns),
+                inject_loops: cli.inject_loops,
                 pin: cli.pin,
             },
             format: cli.format,

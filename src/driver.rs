@@ -17,6 +17,38 @@ use crate::work::{self, spin_for};
 /// of load balancing. An application runs long; the window should see that steady state.
 pub const WARM_UP: Duration = Duration::from_millis(100);
 
+/// Under valgrind the warm-up is this many calls instead: valgrind runs the process 30-50
+/// times slower and one thread at a time, so a warm-up by time would make a different
+/// number of calls (and instructions) in every run, and there is no placement to settle.
+pub const WARM_UP_CALLS_UNDER_VALGRIND: u64 = 1_000;
+
+/// How the warm-up's steady flow ends: after [`WARM_UP`], or (counting instructions) after
+/// [`WARM_UP_CALLS_UNDER_VALGRIND`] calls.
+#[derive(Debug, Clone, Copy)]
+pub struct Settle {
+    /// Calls it may make.
+    pub calls: u64,
+    /// No call is issued after this.
+    pub until: Option<Instant>,
+}
+
+impl Settle {
+    /// The settle phase starting now.
+    pub fn starting_now() -> Self {
+        if crate::counters::active() {
+            Self {
+                calls: WARM_UP_CALLS_UNDER_VALGRIND,
+                until: None,
+            }
+        } else {
+            Self {
+                calls: u64::MAX,
+                until: Some(Instant::now() + WARM_UP),
+            }
+        }
+    }
+}
+
 /// How the async side makes its calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Shape {
@@ -29,12 +61,16 @@ pub struct Shape {
     pub gap: Duration,
     /// Busy work on the async side before each call (a calibration aid).
     pub inject: Duration,
+    /// Iterations of [`work::busy_loops`] on the async side before each call (the
+    /// calibration aid for instruction counts).
+    pub inject_loops: u64,
     /// Pin threads by role after the first warm-up calls ([`crate::pinning`]), so every
     /// process measures the same placement.
     pub pin: bool,
 }
 
-/// Warms `handoff` up with `in_flight` checked calls and [`WARM_UP`] of back-to-back calls,
+/// Warms `handoff` up with `in_flight` checked calls and [`WARM_UP`] of back-to-back calls
+/// ([`Settle`]),
 /// then makes `shape.count` calls inside a timed window and returns what the window cost. The handoff is dropped (shut down)
 /// after the window closes.
 pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> Usage {
@@ -55,13 +91,15 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
     // not rounds that drain to zero: the window must inherit the placement the run's own
     // traffic leads to. No call is issued after the deadline, so a slow call cannot stretch
     // the warm-up by more than the calls already outstanding.
+    let phase = Settle::starting_now();
     let settle = Shape {
-        count: u64::MAX,
+        count: phase.calls,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
+        inject_loops: 0,
         ..shape
     };
-    calls(runtime, &handoff, settle, Some(Instant::now() + WARM_UP)).await;
+    calls(runtime, &handoff, settle, phase.until).await;
     // Again: threads started during the settle phase that never register a role (runtime
     // helpers) would otherwise stay wherever their parent ran.
     pinning::pin_if(shape.pin);
@@ -121,6 +159,7 @@ impl Arrivals {
             }
         }
         spin_for(self.shape.inject);
+        work::busy_loops(self.shape.inject_loops);
     }
 }
 

@@ -79,10 +79,23 @@ struct Side {
 }
 
 impl Side {
-    fn wait(&self) {
-        match self.floor {
-            Floor::Spin => std::hint::spin_loop(),
-            Floor::Park => thread::park(),
+    /// Waits (spinning or parked) until `ready` answers, and returns its answer. Under
+    /// valgrind the waiting is not counted ([`crate::counters::waiting`]): how many times the
+    /// loop turns depends on scheduling. Checking once before counting is switched off keeps
+    /// a call that is already there on the counted path.
+    fn wait_until<T>(&self, mut ready: impl FnMut() -> Option<T>) -> T {
+        if let Some(value) = ready() {
+            return value;
+        }
+        let _waiting = crate::counters::waiting();
+        loop {
+            if let Some(value) = ready() {
+                return value;
+            }
+            match self.floor {
+                Floor::Spin => crate::counters::spin_hint(),
+                Floor::Park => thread::park(),
+            }
         }
     }
 
@@ -128,23 +141,20 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         in_flight: 1,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
+        inject_loops: 0,
         pin: false,
     };
     issue_calls(&counters, &side, 0, one, None);
     crate::pinning::pin_if(shape.pin);
+    let phase = driver::Settle::starting_now();
     let settle = Shape {
-        count: u64::MAX,
+        count: phase.calls,
         gap: Duration::ZERO,
         inject: Duration::ZERO,
+        inject_loops: 0,
         ..shape
     };
-    let next = issue_calls(
-        &counters,
-        &side,
-        1,
-        settle,
-        Some(Instant::now() + driver::WARM_UP),
-    );
+    let next = issue_calls(&counters, &side, 1, settle, phase.until);
     crate::pinning::pin_if(shape.pin);
     let window = Window::start();
     issue_calls(&counters, &side, next, shape, None);
@@ -196,25 +206,19 @@ fn issue_calls(
             thread::sleep(due.saturating_duration_since(Instant::now()));
         }
         spin_for(shape.inject);
-        loop {
+        work::busy_loops(shape.inject_loops);
+        // Wait for a free slot: until `call - completed < in_flight`.
+        let completed = side.wait_until(|| {
             let completed = counters.completed.load(Ordering::Acquire);
-            check_completed(completed);
-            if call - completed < shape.in_flight {
-                break;
-            }
-            side.wait();
-        }
+            (call - completed < shape.in_flight).then_some(completed)
+        });
+        check_completed(completed);
         counters.requested.store(call + 1, Ordering::Release);
         side.notify();
     }
-    loop {
-        let completed = counters.completed.load(Ordering::Acquire);
-        check_completed(completed);
-        if completed == end {
-            return end;
-        }
-        side.wait();
-    }
+    side.wait_until(|| (counters.completed.load(Ordering::Acquire) == end).then_some(()));
+    check_completed(end);
+    end
 }
 
 /// Partner side: runs calls until told to stop; returns how many it ran.
@@ -222,15 +226,19 @@ fn serve(counters: &Counters, side: &Side, work: Work) -> u64 {
     measure::register(Role::Worker);
     let mut done = 0;
     loop {
-        if done < counters.requested.load(Ordering::Acquire) {
-            counters.slot(done).store(work.run(done), Ordering::Relaxed);
-            done += 1;
-            counters.completed.store(done, Ordering::Release);
-            side.notify();
-        } else if counters.stop.load(Ordering::Acquire) {
+        let more = side.wait_until(|| {
+            if done < counters.requested.load(Ordering::Acquire) {
+                Some(true)
+            } else {
+                counters.stop.load(Ordering::Acquire).then_some(false)
+            }
+        });
+        if !more {
             return done;
-        } else {
-            side.wait();
         }
+        counters.slot(done).store(work.run(done), Ordering::Relaxed);
+        done += 1;
+        counters.completed.store(done, Ordering::Release);
+        side.notify();
     }
 }

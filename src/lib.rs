@@ -6,6 +6,7 @@
 //! [`measurement::Measurement`] -> [`table`] or a JSON line.
 
 pub mod cli;
+pub mod counters;
 pub mod driver;
 pub mod floors;
 pub mod handoff;

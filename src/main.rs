@@ -19,6 +19,11 @@ fn main() -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    // Under valgrind, instructions are counted per thread role ([`handoff_bench::counters`]).
+    if let Err(error) = handoff_bench::counters::init() {
+        eprintln!("error: setting up instruction counting under valgrind: {error}");
+        return ExitCode::FAILURE;
+    }
     let mut stdout = std::io::stdout().lock();
     if config.list {
         for configuration in &config.configurations {

@@ -41,6 +41,8 @@ pub fn register(role: Role) {
 /// Counters of every live thread, and the process clocks, at one moment.
 #[derive(Debug, Clone)]
 pub struct Snapshot {
+    /// The callgrind window this snapshot opened or closed ([`crate::counters`]), if counting.
+    counting: Option<u64>,
     wall: Instant,
     process_cpu: Duration,
     threads: HashMap<Tid, ThreadCounters>,
@@ -52,7 +54,9 @@ impl Snapshot {
     fn take_start() -> Self {
         let process_cpu = platform::process_cpu_time();
         let threads = Self::read_threads();
+        let counting = crate::counters::open();
         Self {
+            counting,
             wall: Instant::now(),
             process_cpu,
             threads,
@@ -61,10 +65,14 @@ impl Snapshot {
 
     /// Reads the wall clock, then every live thread: what reading costs happens after the
     /// window it closes.
-    fn take_end() -> Self {
+    fn take_end(counting: Option<u64>) -> Self {
         let wall = Instant::now();
+        if let Some(window) = counting {
+            crate::counters::close_caller(window);
+        }
         let threads = Self::read_threads();
         Self {
+            counting,
             wall,
             process_cpu: platform::process_cpu_time(),
             threads,
@@ -115,6 +123,8 @@ pub struct Usage {
     pub threads: usize,
     /// Each of those threads' share, for diagnosis.
     pub per_thread: Vec<ThreadUsage>,
+    /// Instructions per role, when running under callgrind ([`crate::counters`]).
+    pub instructions: Option<RoleInstructions>,
 }
 
 /// One thread's share of a window.
@@ -155,7 +165,11 @@ impl Window {
 
     /// Closes the window now and attributes what it cost.
     pub fn finish(self) -> Usage {
-        let end = Snapshot::take_end();
+        let end = Snapshot::take_end(self.start.counting);
+        let instructions = self
+            .start
+            .counting
+            .and_then(crate::counters::close_and_read);
         let roster = Roster::lock();
         let mut usage = Usage {
             wall: end.wall.duration_since(self.start.wall),
@@ -165,6 +179,7 @@ impl Window {
             cpu_process: end.process_cpu.saturating_sub(self.start.process_cpu),
             threads: 0,
             per_thread: Vec::new(),
+            instructions: None,
         };
         // Threads alive at the end, then threads that exited inside the window (an exit
         // before the window opened is none of its business).
@@ -218,7 +233,40 @@ impl Window {
             });
         }
         usage.threads = usage.per_thread.len();
+        usage.instructions = instructions
+            .map(|counts| RoleInstructions::attribute(counts, |tid| roster.role_of_any(tid)));
         usage
+    }
+}
+
+/// Instructions executed inside the window per role, waiting excluded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RoleInstructions {
+    /// Loop threads.
+    pub loop_threads: u64,
+    /// Worker threads.
+    pub worker_threads: u64,
+    /// Every other thread.
+    pub other_threads: u64,
+}
+
+impl RoleInstructions {
+    /// Sums each thread's count into the role `role_of` gives it.
+    pub fn attribute(counts: HashMap<Tid, u64>, mut role_of: impl FnMut(Tid) -> Role) -> Self {
+        let mut per_role = Self::default();
+        for (tid, count) in counts {
+            match role_of(tid) {
+                Role::Loop => per_role.loop_threads += count,
+                Role::Worker => per_role.worker_threads += count,
+                Role::Other => per_role.other_threads += count,
+            }
+        }
+        per_role
+    }
+
+    /// All roles.
+    pub fn total(&self) -> u64 {
+        self.loop_threads + self.worker_threads + self.other_threads
     }
 }
 
@@ -230,4 +278,27 @@ struct Share {
     role: Role,
     /// Empty for a thread that has exited.
     name: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn threads_are_summed_by_the_role_they_are_given() {
+        let counts = HashMap::from([(1, 100), (2, 20), (3, 3), (4, 4000)]);
+        let roles = HashMap::from([(1, Role::Loop), (2, Role::Worker), (4, Role::Worker)]);
+        let per_role = RoleInstructions::attribute(counts, |tid| {
+            roles.get(&tid).copied().unwrap_or(Role::Other)
+        });
+        assert_eq!(
+            per_role,
+            RoleInstructions {
+                loop_threads: 100,
+                worker_threads: 4020,
+                other_threads: 3
+            }
+        );
+        assert_eq!(per_role.total(), 4123);
+    }
 }

@@ -59,6 +59,24 @@ pub struct Measurement {
     pub ivcsw_other: u64,
     /// Threads that ran during the window.
     pub threads: u64,
+    /// Iterations of busy arithmetic injected on the async side before each call
+    /// (`--inject-loops`); absent when zero, so lines of earlier versions read the same.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub inject_loops: u64,
+    /// Instructions executed by loop threads inside the window, waiting excluded; only when
+    /// run under callgrind ([`crate::counters`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_loop: Option<u64>,
+    /// The same for worker threads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_worker: Option<u64>,
+    /// The same for every other thread.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instructions_other: Option<u64>,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// The two parts of a configuration id, `runtime/handoff` (the caller's names: this module
@@ -102,6 +120,10 @@ impl Measurement {
             ivcsw_worker: usage.worker_threads.involuntary_switches,
             ivcsw_other: usage.other_threads.involuntary_switches,
             threads: usage.threads as u64,
+            inject_loops: shape.inject_loops,
+            instructions_loop: usage.instructions.map(|i| i.loop_threads),
+            instructions_worker: usage.instructions.map(|i| i.worker_threads),
+            instructions_other: usage.instructions.map(|i| i.other_threads),
         }
     }
 

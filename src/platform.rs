@@ -167,6 +167,80 @@ pub fn live_threads() -> Vec<Tid> {
         .collect()
 }
 
+/// Valgrind's client-request mechanism: the magic instruction sequence of `valgrind.h`
+/// (`VALGRIND_DO_CLIENT_REQUEST_EXPR` for amd64), which a real CPU executes as a no-op
+/// (four rotations of `rdi` by 128 bits in all, then `xchg rbx, rbx`) and valgrind's
+/// translator recognises: it reads the request from the array `rax` points at and leaves
+/// its answer in `rdx`, which holds `default` on a real CPU.
+///
+/// Written here rather than taken from a crate on purpose: crabgrind 0.1 needs valgrind's
+/// headers and a C compiler at build time, and crabgrind 0.2+ and valgrind-requests need
+/// libclang (bindgen) too; the benchmark must build on a machine without any of them, and
+/// the sequence is one documented, stable ABI (unchanged since valgrind 3.x on amd64).
+#[cfg(target_arch = "x86_64")]
+pub fn valgrind_client_request(default: usize, request: usize, args: [usize; 5]) -> usize {
+    let block: [usize; 6] = [request, args[0], args[1], args[2], args[3], args[4]];
+    let result: usize;
+    // SAFETY: the sequence only rotates `rdi` back to its own value (declared clobbered)
+    // and exchanges `rbx` with itself; on a real CPU nothing else happens. Under valgrind
+    // the request reads `block`, which lives until the asm returns, and the pointers inside
+    // it (a C string for `DUMP_STATS_AT`) are the caller's, valid for the call.
+    unsafe {
+        std::arch::asm!(
+            "rol rdi, 3",
+            "rol rdi, 13",
+            "rol rdi, 61",
+            "rol rdi, 51",
+            "xchg rbx, rbx",
+            inout("rdx") default => result,
+            in("rax") block.as_ptr(),
+            inout("rdi") 0usize => _,
+            options(nostack),
+        );
+    }
+    result
+}
+
+/// Other architectures: never under valgrind, as far as this crate can tell.
+#[cfg(not(target_arch = "x86_64"))]
+pub fn valgrind_client_request(default: usize, _request: usize, _args: [usize; 5]) -> usize {
+    default
+}
+
+/// The signal [`signal_thread`] sends: a real-time signal no runtime or library of this
+/// process uses (glibc keeps the first two for itself below `SIGRTMIN`).
+pub fn counter_signal() -> libc::c_int {
+    libc::SIGRTMIN() + 4
+}
+
+/// Installs `handler` for [`counter_signal`], with `SA_RESTART` so interrupted system calls
+/// resume (those that cannot, like `epoll_wait`, return `EINTR`, which every runtime here
+/// retries).
+pub fn install_counter_signal_handler(handler: extern "C" fn(libc::c_int)) -> std::io::Result<()> {
+    // SAFETY: a zeroed sigaction is a valid "no flags, empty mask" value; we then set the
+    // handler and flags; sigaction only reads it.
+    let rc = unsafe {
+        let mut action: libc::sigaction = std::mem::zeroed();
+        action.sa_sigaction = handler as usize;
+        action.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut action.sa_mask);
+        libc::sigaction(counter_signal(), &action, std::ptr::null_mut())
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+/// Sends [`counter_signal`] to thread `tid` of this process; `false` if it no longer
+/// exists.
+pub fn signal_thread(tid: Tid) -> bool {
+    // SAFETY: tgkill takes plain integers; a wrong tid only makes it fail with ESRCH.
+    let rc = unsafe { libc::syscall(libc::SYS_tgkill, libc::getpid(), tid, counter_signal()) };
+    rc == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

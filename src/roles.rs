@@ -133,6 +133,8 @@ struct ExitHook;
 
 impl Drop for ExitHook {
     fn drop(&mut self) {
+        // Under callgrind, a thread leaving inside the window dumps its own counts.
+        crate::counters::on_thread_exit();
         let tid = platform::current_tid();
         let counters = ThreadCounters::read_current();
         let at = Instant::now();
@@ -198,6 +200,19 @@ impl Roster {
     /// epoch, else the one its name implies.
     pub(crate) fn role_of(&self, tid: Tid, name: &str) -> Role {
         self.registered(tid).unwrap_or_else(|| role_by_name(name))
+    }
+
+    /// The role of thread `tid`, live or exited in this epoch: the one it registered, else the
+    /// one its name implies (an exited thread that never registered is [`Role::Other`]).
+    pub(crate) fn role_of_any(&self, tid: Tid) -> Role {
+        self.registered(tid)
+            .or_else(|| {
+                self.guard
+                    .as_ref()
+                    .and_then(|registry| registry.exits.get(&tid))
+                    .map(|exit| exit.role.unwrap_or(Role::Other))
+            })
+            .unwrap_or_else(|| role_by_name(&platform::thread_name(tid).unwrap_or_default()))
     }
 
     /// The role thread `tid` registered in this epoch, if it did.

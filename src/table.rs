@@ -107,6 +107,10 @@ mod tests {
             ivcsw_worker: count / 10,
             ivcsw_other: 0,
             threads: 2,
+            inject_loops: 0,
+            instructions_loop: None,
+            instructions_worker: None,
+            instructions_other: None,
         }
     }
 

@@ -15,6 +15,9 @@ pub enum Work {
     Spin(Duration),
     /// Sleep for this long.
     Sleep(Duration),
+    /// This many iterations of [`busy_loops`]: work whose instruction count is known and
+    /// does not depend on time (the counterpart of `spin:NS` for instruction counts).
+    Loops(u64),
 }
 
 impl Work {
@@ -27,6 +30,7 @@ impl Work {
             Work::Yield => std::thread::yield_now(),
             Work::Spin(duration) => spin_for(duration),
             Work::Sleep(duration) => std::thread::sleep(duration),
+            Work::Loops(iterations) => busy_loops(iterations),
         }
         answer(input)
     }
@@ -49,6 +53,22 @@ pub fn spin_for(duration: Duration) {
     }
 }
 
+/// Runs `iterations` rounds of arithmetic the optimiser cannot remove or fold: the same
+/// instructions every run, whatever the machine's speed (`--work loops:N`,
+/// `--inject-loops N`).
+#[inline(never)]
+pub fn busy_loops(iterations: u64) {
+    let mut state = 0u64;
+    for round in 0..iterations {
+        state = std::hint::black_box(
+            state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(round),
+        );
+    }
+    std::hint::black_box(state);
+}
+
 impl fmt::Display for Work {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -56,6 +76,7 @@ impl fmt::Display for Work {
             Work::Yield => f.write_str("yield"),
             Work::Spin(d) => write!(f, "spin:{}", d.as_nanos()),
             Work::Sleep(d) => write!(f, "sleep:{}", d.as_micros()),
+            Work::Loops(n) => write!(f, "loops:{n}"),
         }
     }
 }
@@ -64,7 +85,7 @@ impl fmt::Display for Work {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkSpecError {
     /// Not one of the known kinds.
-    #[error("unknown work `{0}`: expected zero, yield, spin:NS or sleep:US")]
+    #[error("unknown work `{0}`: expected zero, yield, spin:NS, sleep:US or loops:N")]
     UnknownKind(String),
     /// The number after the colon is missing or not a whole number.
     #[error("`{spec}`: `{amount}` is not a whole number of {unit}")]
@@ -94,6 +115,7 @@ impl FromStr for Work {
                 us,
                 "microseconds",
             )?))),
+            Some(("loops", n)) => Ok(Work::Loops(amount(n, "iterations")?)),
             _ => Err(WorkSpecError::UnknownKind(spec.to_owned())),
         }
     }
@@ -105,7 +127,7 @@ mod tests {
 
     #[test]
     fn specs_round_trip_through_display() {
-        for spec in ["zero", "yield", "spin:500", "sleep:20"] {
+        for spec in ["zero", "yield", "spin:500", "sleep:20", "loops:1000"] {
             assert_eq!(spec.parse::<Work>().unwrap().to_string(), spec);
         }
     }
@@ -114,7 +136,7 @@ mod tests {
     fn bad_specs_name_the_problem() {
         assert_eq!(
             "nap".parse::<Work>().unwrap_err().to_string(),
-            "unknown work `nap`: expected zero, yield, spin:NS or sleep:US"
+            "unknown work `nap`: expected zero, yield, spin:NS, sleep:US or loops:N"
         );
         assert_eq!(
             "spin:fast".parse::<Work>().unwrap_err().to_string(),
@@ -130,6 +152,7 @@ mod tests {
             Work::Zero,
             Work::Yield,
             Work::Spin(Duration::from_nanos(100)),
+            Work::Loops(100),
         ] {
             assert_eq!(work.run(5), 7);
         }

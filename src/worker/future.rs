@@ -75,6 +75,8 @@ impl<R> CallFuture<R> {
 
     /// Spins for up to `budget` waiting for the reply, without registering a waker.
     fn busy_poll(reply: &dyn ReplyTo<R>, budget: Duration) -> Option<Option<Result<R, CallError>>> {
+        // Not counted under valgrind: how long it spins depends on scheduling.
+        let _waiting = crate::counters::waiting();
         let start = Instant::now();
         loop {
             for _ in 0..CHECKS_PER_CLOCK_READ {
@@ -83,7 +85,7 @@ impl<R> CallFuture<R> {
                 if let Some(value) = unsafe { reply.slot().try_take() } {
                     return Some(value);
                 }
-                std::hint::spin_loop();
+                crate::counters::spin_hint();
             }
             if start.elapsed() >= budget {
                 return None;

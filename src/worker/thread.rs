@@ -162,6 +162,9 @@ fn wait<T>(
     policy: &mut Policy,
     counters: &Counters,
 ) -> Result<Msg<T>, RecvError> {
+    // Under valgrind the wait is not counted: how long it spins, and whether it parks,
+    // depends on scheduling, not on the code ([`crate::counters`]).
+    let _waiting = crate::counters::waiting();
     let budget = policy.spin_budget();
     let empty_since = Instant::now();
     if !budget.is_zero() {
@@ -173,7 +176,7 @@ fn wait<T>(
                         counters.spin_hit();
                         return Ok(msg);
                     }
-                    Err(TryRecvError::Empty) => std::hint::spin_loop(),
+                    Err(TryRecvError::Empty) => crate::counters::spin_hint(),
                     Err(TryRecvError::Disconnected) => return Err(RecvError),
                 }
             }

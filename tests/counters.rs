@@ -1,0 +1,181 @@
+//! Instruction counts under valgrind's callgrind, end to end: the real binary runs under
+//! valgrind and its JSON lines carry per-role instruction counts. Counts, not times: these
+//! assertions hold on a loaded machine.
+//!
+//! Needs valgrind (`.ci/run` installs it). Without it every test here fails and says so,
+//! unless `HANDOFF_BENCH_SKIP_VALGRIND_TESTS=1` is set, which skips them with a message.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// Runs `handoff-bench ARGS --format json` under callgrind with the flags the xtask uses,
+/// dumps in a fresh folder; returns the JSON lines. `None` when skipped.
+fn under_callgrind(args: &[&str]) -> Option<Vec<Value>> {
+    if std::env::var_os("HANDOFF_BENCH_SKIP_VALGRIND_TESTS").is_some() {
+        eprintln!("skipped: HANDOFF_BENCH_SKIP_VALGRIND_TESTS is set");
+        return None;
+    }
+    let valgrind = Command::new("valgrind").arg("--version").output();
+    assert!(
+        valgrind.is_ok_and(|out| out.status.success()),
+        "valgrind is not installed: `apt-get install -y valgrind` (or set \
+         HANDOFF_BENCH_SKIP_VALGRIND_TESTS=1 to skip these tests)"
+    );
+    let dumps = tempfile::tempdir().unwrap();
+    // As the xtask runs it: one CPU, real-time FIFO priority, no address randomisation
+    // (README, "Instruction counts under valgrind").
+    let output = Command::new("chrt")
+        .args(["-f", "1", "taskset", "-c", "0", "setarch", "-R"])
+        .args(["valgrind", "--tool=callgrind", "--fair-sched=yes"])
+        .args(["--separate-threads=yes", "--dump-line=no"])
+        .arg(format!(
+            "--callgrind-out-file={}",
+            dumps.path().join("callgrind.out.%p").display()
+        ))
+        .arg(assert_cmd::cargo::cargo_bin!("handoff-bench"))
+        .args(args)
+        .args(["--format", "json"])
+        .env("HANDOFF_BENCH_CALLGRIND_DIR", dumps.path())
+        .output()
+        .expect("running valgrind");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "valgrind run failed:\n{stderr}");
+    let lines: Vec<Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert!(!lines.is_empty(), "no JSON line; stderr:\n{stderr}");
+    assert_dumps_exist(dumps.path());
+    Some(lines)
+}
+
+fn assert_dumps_exist(dir: &Path) {
+    let dumps = std::fs::read_dir(dir).unwrap().count();
+    assert!(dumps > 0, "callgrind wrote nothing to {}", dir.display());
+}
+
+/// Instructions per call of one role (`loop`, `worker`, `other`).
+fn per_call(line: &Value, role: &str) -> f64 {
+    let field = format!("instructions_{role}");
+    let count = line[&field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("{field} missing from {line}"));
+    count as f64 / line["count"].as_f64().unwrap()
+}
+
+fn total_per_call(line: &Value) -> f64 {
+    ["loop", "worker", "other"]
+        .iter()
+        .map(|role| per_call(line, role))
+        .sum()
+}
+
+fn relative_difference(a: f64, b: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs())
+}
+
+const CALLS: &str = "2000";
+
+/// `--work loops:N` runs N iterations of a known loop on the worker: the worker's count per
+/// call grows by N times the loop's instructions per iteration (plus a constant: calling
+/// the loop), and the loop role does not move. `--inject-loops N` runs the same loop on the
+/// calling (loop) thread, and there it lands.
+#[test]
+fn a_known_loop_is_attributed_to_the_role_of_the_thread_that_runs_it() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--only", "floor/spin", "--count", CALLS];
+        args.extend_from_slice(extra);
+        under_callgrind(&args).map(|lines| lines[0].clone())
+    };
+    let Some(zero) = run(&[]) else { return };
+    let worker = |n: &str| run(&["--work", &format!("loops:{n}")]).unwrap();
+    let (one, two, three) = (worker("1000"), worker("2000"), worker("3000"));
+
+    // The loop body's instructions per iteration, from the worker's growth.
+    let per_iteration = (per_call(&three, "worker") - per_call(&one, "worker")) / 2000.0;
+    assert!(
+        (per_iteration - per_iteration.round()).abs() < 0.001 && per_iteration >= 2.0,
+        "a loop of whole instructions measured {per_iteration} per iteration"
+    );
+    // Linear in N, on the worker: the middle point sits on the line.
+    let middle = per_call(&two, "worker") - per_call(&one, "worker");
+    assert!(
+        relative_difference(middle, 1000.0 * per_iteration) < 0.001,
+        "1000 more iterations added {middle} per call, expected {}",
+        1000.0 * per_iteration
+    );
+    // The constant (calling the loop) is small next to the loop itself.
+    let constant = per_call(&one, "worker") - per_call(&zero, "worker") - 1000.0 * per_iteration;
+    assert!(
+        constant.abs() < 0.01 * 1000.0 * per_iteration,
+        "calling the loop cost {constant} per call"
+    );
+    // The loop thread did not move when the worker did the work ...
+    assert!(
+        relative_difference(per_call(&three, "loop"), per_call(&zero, "loop")) < 0.01,
+        "loop role moved: {} -> {}",
+        per_call(&zero, "loop"),
+        per_call(&three, "loop")
+    );
+    // ... and the same loop injected on the async side lands on the loop role.
+    let injected = run(&["--inject-loops", "1000"]).unwrap();
+    let injected_growth = per_call(&injected, "loop") - per_call(&zero, "loop");
+    assert!(
+        relative_difference(injected_growth, 1000.0 * per_iteration) < 0.01,
+        "--inject-loops 1000 added {injected_growth} per call on the loop, expected {}",
+        1000.0 * per_iteration
+    );
+    assert!(
+        relative_difference(per_call(&injected, "worker"), per_call(&zero, "worker")) < 0.01,
+        "worker role moved with --inject-loops"
+    );
+}
+
+/// The worker row the gate relies on most reproduces within 0.5% between two processes.
+#[test]
+fn dedicated_block_reproduces_within_half_a_percent() {
+    let run = || {
+        under_callgrind(&["--only", "tokio-current/dedicated-block", "--count", CALLS])
+            .map(|lines| total_per_call(&lines[0]))
+    };
+    let Some(first) = run() else { return };
+    let second = run().unwrap();
+    assert!(
+        relative_difference(first, second) < 0.005,
+        "instructions per call {first} and {second} differ by more than 0.5%"
+    );
+}
+
+/// `--inject-loops` on a runtime row raises the loop role by the injected amount within 1%
+/// of the total (the gate's calibration relies on it).
+#[test]
+fn inject_loops_raises_a_runtime_rows_count_by_the_expected_amount() {
+    let run = |extra: &[&str]| {
+        let mut args = vec!["--only", "tokio-current/dedicated-block", "--count", CALLS];
+        args.extend_from_slice(extra);
+        under_callgrind(&args).map(|lines| lines[0].clone())
+    };
+    let Some(base) = run(&[]) else { return };
+    let per_iteration = (per_call(&run_floor(&["--inject-loops", "2000"]), "loop")
+        - per_call(&run_floor(&["--inject-loops", "1000"]), "loop"))
+        / 1000.0;
+    // Inject about 10% of the row's count.
+    let iterations = ((total_per_call(&base) * 0.1) / per_iteration).round() as u64;
+    let injected = run(&["--inject-loops", &iterations.to_string()]).unwrap();
+    let expected = iterations as f64 * per_iteration;
+    let grown = total_per_call(&injected) - total_per_call(&base);
+    assert!(
+        (grown - expected).abs() < 0.01 * total_per_call(&base),
+        "--inject-loops {iterations} added {grown} per call, expected {expected} (+-1% of {})",
+        total_per_call(&base)
+    );
+}
+
+fn run_floor(extra: &[&str]) -> Value {
+    let mut args = vec!["--only", "floor/spin", "--count", CALLS];
+    args.extend_from_slice(extra);
+    under_callgrind(&args).unwrap()[0].clone()
+}
