@@ -11,33 +11,13 @@
 //! `assemble`, verdicts and reports. `calibrate` runs A/A and injected-slowdown trials
 //! through the same `paired_run`. `github::publish` feeds the job summary and annotations.
 
-pub mod against;
-pub mod baseline;
-pub mod bench;
-pub mod binary;
-pub mod calibrate;
-pub mod comment;
-pub mod compare;
+pub mod commands;
 pub mod comparison;
-pub mod exit;
-pub mod fsutil;
-pub mod git;
+pub mod engine;
 pub mod github;
-pub mod host;
-pub mod measurement;
-pub mod metric;
-pub mod options;
-pub mod paired_record;
-pub mod paired_run;
-pub mod progress;
+pub mod model;
 pub mod report;
-pub mod results;
-pub mod runner;
-pub mod schedule;
-pub mod sequential;
 pub mod stats;
-pub mod store;
-pub mod worktree;
 
 use std::path::{Path, PathBuf};
 

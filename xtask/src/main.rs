@@ -6,7 +6,8 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{baseline, bench, calibrate, comment, compare, exit};
+use xtask::commands::{baseline, bench, comment, compare, exit};
+use xtask::comparison::calibration as calibrate;
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]

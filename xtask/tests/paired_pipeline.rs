@@ -16,8 +16,8 @@ mod sandbox;
 use sandbox::{FAKE, Sandbox, read_json};
 use xtask::comparison::paired::{self, PairedContext};
 use xtask::comparison::{Verdict, VerdictPolicy};
-use xtask::metric::Metric;
-use xtask::paired_record::PairedSample;
+use xtask::model::metric::Metric;
+use xtask::model::paired_record::PairedSample;
 
 impl Sandbox {
     /// `xtask ARGS` as the sandbox runs it, with the fake's seeded noise.

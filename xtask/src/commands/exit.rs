@@ -8,9 +8,9 @@ use std::process::ExitCode;
 
 use thiserror::Error;
 
-use crate::results::ResultsError;
-use crate::store::BaselineNameError;
-use crate::worktree::WorktreeError;
+use crate::engine::worktree::WorktreeError;
+use crate::model::results::ResultsError;
+use crate::model::store::BaselineNameError;
 
 /// How a subcommand that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -15,12 +15,12 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use crate::commands::exit::UsageError;
 use crate::comparison::{Comparison, VerdictPolicy};
-use crate::exit::UsageError;
-use crate::fsutil::write_atomically;
-use crate::metric::Metric;
+use crate::model::files::write_atomically;
+use crate::model::metric::Metric;
+use crate::model::results::ResultFile;
 use crate::report;
-use crate::results::ResultFile;
 
 /// The default threshold of the `vcsw` gate, in percent (see the module docs).
 pub const DEFAULT_VCSW_THRESHOLD_PCT: f64 = 2.0;

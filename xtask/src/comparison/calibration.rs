@@ -57,19 +57,19 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::Serialize;
 
+use crate::commands::exit::{Outcome, UsageError};
+use crate::commands::flags::PolicyArgs;
 use crate::comparison::paired::{self, PairedContext};
 use crate::comparison::{Comparison, Verdict, VerdictPolicy};
-use crate::exit::{Outcome, UsageError};
-use crate::fsutil::write_atomically;
-use crate::git::GitRevision;
-use crate::host::{FingerprintDiff, HostFingerprint};
-use crate::metric::Metric;
-use crate::options::PolicyArgs;
-use crate::paired_record::{PairedSample, Side};
-use crate::paired_run::{ProcessExecutor, run_session};
+use crate::engine::paired_session::{ProcessExecutor, run_session};
+use crate::engine::runner::{self, BenchCommand, ChildFailure};
+use crate::engine::stop_rule::{MonotonicClock, StopRule};
+use crate::model::files::write_atomically;
+use crate::model::git::GitRevision;
+use crate::model::host::{FingerprintDiff, HostFingerprint};
+use crate::model::metric::Metric;
+use crate::model::paired_record::{PairedSample, Side};
 use crate::report;
-use crate::runner::{self, BenchCommand, ChildFailure};
-use crate::sequential::{MonotonicClock, StopRule};
 use crate::stats::paired_t::minimum_detectable_effect;
 use crate::stats::{Samples, paired_t};
 
@@ -447,8 +447,8 @@ impl Args {
         let program = match &self.bench_bin {
             Some(p) => p.clone(),
             None => {
-                eprintln!("building {} (release)", crate::binary::BENCH_BIN);
-                crate::binary::build_release(&root)?
+                eprintln!("building {} (release)", crate::engine::binary::BENCH_BIN);
+                crate::engine::binary::build_release(&root)?
             }
         };
         let all_ids = runner::list_ids(&program, &[])?;
@@ -712,7 +712,7 @@ pub(crate) mod tests {
             power: 0.8,
         };
         let (fs, fg, detection, mde) = summarise(&trials, &pilot, &[5.0], 10, family, 0.05);
-        let sample = crate::results::tests::result_file(&[]);
+        let sample = crate::model::results::tests::result_file(&[]);
         Calibration {
             kind: CALIBRATION_KIND.to_owned(),
             schema: CALIBRATION_SCHEMA,

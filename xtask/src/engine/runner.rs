@@ -22,7 +22,7 @@ use thiserror::Error;
 use wait_timeout::ChildExt;
 use wildmatch::WildMatch;
 
-use crate::measurement::Measurement;
+use crate::model::measurement::Measurement;
 
 /// Lines of a failing child's stderr kept for the report.
 const STDERR_TAIL_LINES: usize = 15;
@@ -241,7 +241,7 @@ mod tests {
 
     #[test]
     fn accepts_exactly_one_line_for_the_right_id() {
-        let line = crate::measurement::tests::EXAMPLE;
+        let line = crate::model::measurement::tests::EXAMPLE;
         assert!(parse_single(&format!("{line}\n"), "tokio-current/dedicated").is_ok());
         assert!(
             parse_single(line, "smol/dedicated")

@@ -11,7 +11,7 @@
 //!    faster" effect (warm caches, frequency ramp-up) then hits base and head equally often
 //!    and cancels in the mean log-ratio instead of biasing it.
 
-use crate::paired_record::Side;
+use crate::model::paired_record::Side;
 
 /// One process to start in a paired run.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -18,31 +18,33 @@
 //! 6. On GitHub Actions the markdown report is appended to the job summary and every gated
 //!    regression (inconclusive pair) is printed as an `::error::` (`::warning::`) command.
 //!
-//! With `--against GIT_REF`, steps 2-5 are the paired run of [`crate::against`] instead:
+//! With `--against GIT_REF`, steps 2-5 are the paired run of [`crate::commands::bench::paired`] instead:
 //! base and head built side by side and run interleaved in blocks.
+
+pub mod paired;
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::binary::build_release;
+use crate::commands::exit::{Outcome, UsageError};
+use crate::commands::flags::{GateArgs, OutputArgs, parse_duration};
 use crate::comparison::independent::{self, IndependentSettings};
 use crate::comparison::{Comparison, VerdictPolicy};
-use crate::exit::{Outcome, UsageError};
-use crate::git::GitRevision;
-use crate::host::HostFingerprint;
-use crate::measurement::Measurement;
-use crate::metric::Metric;
-use crate::options::{GateArgs, OutputArgs, parse_duration};
-use crate::progress::Progress;
-use crate::report;
-use crate::results::{
+use crate::engine::binary::build_release;
+use crate::engine::progress::Progress;
+use crate::engine::runner::{self, BenchCommand, ChildFailure, PIN_FLAG};
+use crate::model::git::GitRevision;
+use crate::model::host::HostFingerprint;
+use crate::model::measurement::Measurement;
+use crate::model::metric::Metric;
+use crate::model::results::{
     ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, RunFailure, Settings,
     confirm_pinned, pin_mismatch,
 };
-use crate::runner::{self, BenchCommand, ChildFailure, PIN_FLAG};
-use crate::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
+use crate::model::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
+use crate::report;
 
 /// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU
 /// machines, within 3 minutes:
@@ -244,7 +246,7 @@ impl Args {
 impl Config {
     fn run(self) -> anyhow::Result<Outcome> {
         if let Some(paired) = &self.paired {
-            let run = crate::against::run(&self, paired)?;
+            let run = crate::commands::bench::paired::run(&self, paired)?;
             let planned = run.planned_runs;
             return self.finish(&run.results, Some(&run.comparison), planned);
         }
@@ -319,7 +321,7 @@ impl Config {
         Ok(match &self.bench_bin {
             Some(path) => path.clone(),
             None => {
-                eprintln!("building {} (release)", crate::binary::BENCH_BIN);
+                eprintln!("building {} (release)", crate::engine::binary::BENCH_BIN);
                 build_release(&self.root)?
             }
         })

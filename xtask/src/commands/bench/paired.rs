@@ -18,23 +18,23 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::bench::{Config, PairedSettings};
-use crate::binary::build_release_captured;
+use crate::commands::bench::{Config, PairedSettings};
+use crate::commands::exit::UsageError;
 use crate::comparison::Comparison;
 use crate::comparison::paired::PairedContext;
-use crate::exit::UsageError;
-use crate::git::GitRevision;
-use crate::host::{FingerprintDiff, HostFingerprint};
-use crate::metric::Metric;
-use crate::paired_record::{BaseRevision, PairedRecord, Side};
-use crate::paired_run::{Event, ProcessExecutor, run_session};
-use crate::progress::Progress;
-use crate::results::{
+use crate::engine::binary::build_release_captured;
+use crate::engine::paired_session::{Event, ProcessExecutor, run_session};
+use crate::engine::progress::Progress;
+use crate::engine::runner::{self, BenchCommand};
+use crate::engine::stop_rule::{MonotonicClock, StopRule};
+use crate::engine::worktree;
+use crate::model::git::GitRevision;
+use crate::model::host::{FingerprintDiff, HostFingerprint};
+use crate::model::metric::Metric;
+use crate::model::paired_record::{BaseRevision, PairedRecord, Side};
+use crate::model::results::{
     ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, confirm_pinned,
 };
-use crate::runner::{self, BenchCommand};
-use crate::sequential::{MonotonicClock, StopRule};
-use crate::worktree;
 
 /// What the paired run produced.
 #[derive(Debug)]
@@ -235,7 +235,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
 }
 
 fn clock_secs(clock: &MonotonicClock) -> f64 {
-    use crate::sequential::Clock as _;
+    use crate::engine::stop_rule::Clock as _;
     clock.elapsed().as_secs_f64()
 }
 
