@@ -15,11 +15,11 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::commands::exit::UsageError;
 use crate::comparison::{Comparison, VerdictPolicy};
 use crate::model::files::write_atomically;
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
+use crate::model::usage::UsageError;
 use crate::report;
 
 /// The default threshold of the `vcsw` gate, in percent (see the module docs).

@@ -57,7 +57,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context as _;
 use serde::Serialize;
 
-use crate::commands::exit::{Outcome, UsageError};
+use crate::commands::exit::Outcome;
 use crate::commands::flags::PolicyArgs;
 use crate::comparison::paired::{self, PairedContext};
 use crate::comparison::{Comparison, Verdict, VerdictPolicy};
@@ -69,6 +69,7 @@ use crate::model::git::GitRevision;
 use crate::model::host::{FingerprintDiff, HostFingerprint};
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedSample, Side};
+use crate::model::usage::UsageError;
 use crate::report;
 use crate::stats::paired_t::minimum_detectable_effect;
 use crate::stats::{Samples, paired_t};

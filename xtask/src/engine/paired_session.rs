@@ -15,7 +15,6 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::commands::exit::UsageError;
 use crate::comparison::Comparison;
 use crate::comparison::paired::{self, PairedContext};
 use crate::engine::runner::{self, BenchCommand, ChildFailure};
@@ -24,6 +23,7 @@ use crate::engine::stop_rule::{Clock, StopReason, StopRule};
 use crate::model::measurement::Measurement;
 use crate::model::paired_record::{PairedSample, Side};
 use crate::model::results::RunFailure;
+use crate::model::usage::UsageError;
 
 /// Runs one configuration on one side.
 pub trait Executor {

@@ -7,3 +7,4 @@ pub mod metric;
 pub mod paired_record;
 pub mod results;
 pub mod store;
+pub mod usage;

@@ -186,7 +186,7 @@ impl ResultFile {
 
     /// Serialises as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        crate::report::pretty_json(self)
+        crate::model::files::pretty_json(self)
     }
 
     /// Reads, checks and re-summarises a result file.

@@ -10,16 +10,9 @@ pub mod markdown;
 pub mod table;
 
 use crate::comparison::{Comparison, PairComparison, Verdict};
+pub use crate::model::files::pretty_json;
 use crate::model::metric::{Metric, Unit};
 use crate::stats::{CONFIDENCE, Summary};
-
-/// `value` as pretty JSON with a trailing newline: the form of every JSON file the xtask
-/// writes.
-pub fn pretty_json(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("reports serialise to JSON");
-    text.push('\n');
-    text
-}
 
 /// A per-call value in the metric's display unit (us for times, switches otherwise), with
 /// three significant digits or at least two decimals.

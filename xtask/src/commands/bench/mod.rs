@@ -28,7 +28,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::commands::exit::{Outcome, UsageError};
+use crate::commands::exit::Outcome;
 use crate::commands::flags::{GateArgs, OutputArgs, parse_duration};
 use crate::comparison::independent::{self, IndependentSettings};
 use crate::comparison::{Comparison, VerdictPolicy};
@@ -44,6 +44,7 @@ use crate::model::results::{
     confirm_pinned, pin_mismatch,
 };
 use crate::model::store::{BaselineName, BaselineStore, DEFAULT_BASELINE};
+use crate::model::usage::UsageError;
 use crate::report;
 
 /// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU

@@ -19,7 +19,6 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::commands::bench::{Config, PairedSettings};
-use crate::commands::exit::UsageError;
 use crate::comparison::Comparison;
 use crate::comparison::paired::PairedContext;
 use crate::engine::binary::build_release_captured;
@@ -35,6 +34,7 @@ use crate::model::paired_record::{BaseRevision, PairedRecord, Side};
 use crate::model::results::{
     ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, confirm_pinned,
 };
+use crate::model::usage::UsageError;
 
 /// What the paired run produced.
 #[derive(Debug)]
