@@ -6,8 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, comment, compare, exit};
-use xtask::comparison::calibration as calibrate;
+use xtask::commands::{baseline, bench, calibrate, comment, compare, exit};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
