@@ -1,5 +1,7 @@
-//! Flags shared by `bench`, `compare` and `calibrate`: the verdict policy (gated metrics,
-//! thresholds, alpha) and the report files.
+//! Flags shared by the subcommands, declared once: the run flags of every command that runs
+//! the benchmark ([`RunArgs`]: `bench`, `calibrate`), the verdict policy (gated metrics,
+//! thresholds, alpha) and the report files. Ranges are checked by clap's value parsers, so a
+//! bad value is a usage error (exit 2) naming the flag before anything runs.
 //!
 //! # Default gate
 //!
@@ -12,10 +14,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 use crate::comparison::{Comparison, VerdictPolicy};
+use crate::engine::runner::BinaryFlags;
+use crate::engine::target::Target;
 use crate::model::files::write_atomically;
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
@@ -24,6 +29,95 @@ use crate::report;
 
 /// The default threshold of the `vcsw` gate, in percent (see the module docs).
 pub const DEFAULT_VCSW_THRESHOLD_PCT: f64 = 2.0;
+
+/// The run flags: which configurations, what the binary is handed, how long a process may
+/// take, and (hidden, for tests) which executable and workspace.
+///
+/// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU
+/// machines: `--count 10000`: a blocking round trip costs 15-40 us here, so a blocking
+/// configuration's timed window is 0.15-0.4 s, long against the 4 ms scheduler tick and
+/// clock granularity (CPU is read from exact per-thread clocks anyway), short enough for
+/// ten runs of every configuration; spin rows take a few ms. Each process also spends
+/// 100 ms warming up (the binary's `WARM_UP`), outside its window.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Run options")]
+pub struct RunArgs {
+    /// Calls per process, passed to the binary.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`), passed on.
+    #[arg(long, value_name = "SPEC", default_value = "zero")]
+    pub work: String,
+    /// Calls kept in flight at once, passed on.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub in_flight: u64,
+    /// Only configurations whose id matches (`*` wildcard); repeatable. Default: all.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Do not pass `--pin` to the benchmark. By default its threads are pinned by role (loop
+    /// threads on one CPU, all others on another), which removes the largest source of
+    /// run-to-run variation on small machines: whether a process's threads share a CPU.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// Seconds one process may run before it is killed and reported.
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = parse_seconds)]
+    pub timeout: Duration,
+    /// Use this benchmark executable instead of building one (for tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
+    pub bench_bin: Option<PathBuf>,
+    /// The workspace to build and benchmark (default: the one this xtask belongs to; for
+    /// tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The validated target; `--gap` and `--inject-ns` are the caller's to add.
+    pub fn into_target(self) -> Target {
+        Target {
+            root: self.workspace.unwrap_or_else(crate::workspace_root),
+            bench_bin: self.bench_bin,
+            only: self.only,
+            flags: BinaryFlags {
+                count: self.count,
+                work: self.work,
+                in_flight: self.in_flight,
+                gap_us: None,
+                inject_ns: None,
+                pin: !self.no_pin,
+            },
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// A positive, finite number of seconds (`0.5`, `120`); a clap value parser.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
+}
+
+/// A positive, finite percentage (`5`, `2.5`); a clap value parser.
+pub fn parse_positive_pct(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .ok_or_else(|| format!("{text:?} is not a positive percentage"))
+}
+
+/// A probability strictly between 0 and 1 (`0.8`); a clap value parser.
+pub fn parse_probability(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| *p > 0.0 && *p < 1.0)
+        .ok_or_else(|| format!("{text:?} does not lie strictly between 0 and 1"))
+}
 
 /// When a change counts: gated metrics, thresholds, alpha.
 #[derive(Debug, Clone, clap::Args)]
