@@ -220,43 +220,16 @@ fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
     Ok((metric, threshold))
 }
 
-/// Parses a duration such as `90s`, `10m`, `1h`, `1m30s` or plain seconds (`45`, `2.5`);
-/// used as a clap value parser.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("{text:?} is not a duration (e.g. 90s, 10m, 1h30m)");
+/// Parses a duration such as `90s`, `10m`, `1h`, `1m30s`, `250ms` (humantime's syntax, so
+/// also `1h 30m` or `2min`) or plain seconds (`45`, `2.5`, which humantime would refuse for
+/// want of a unit); used as a clap value parser, so clap's error names the flag.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad());
-    }
-    let mut total = 0.0;
-    let mut number = String::new();
-    let mut chars = text.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            0.001
-        } else {
-            match c {
-                'h' => 3600.0,
-                'm' => 60.0,
-                's' => 1.0,
-                _ => return Err(bad()),
-            }
-        };
-        let value: f64 = number.parse().map_err(|_| bad())?;
-        total += value * unit;
-        number.clear();
-        any = true;
-    }
-    if !any || !number.is_empty() {
-        return Err(bad());
-    }
-    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
+    let parsed = match text.parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|e| e.to_string()),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    };
+    parsed.map_err(|why| format!("{text:?} is not a duration (e.g. 90s, 10m, 1h30m): {why}"))
 }
 
 /// Report files to write besides the terminal table.
@@ -317,18 +290,19 @@ mod tests {
 
     #[test]
     fn durations() {
-        let s = std::time::Duration::from_secs;
+        let s = Duration::from_secs;
         assert_eq!(parse_duration("90s"), Ok(s(90)));
         assert_eq!(parse_duration("10m"), Ok(s(600)));
         assert_eq!(parse_duration("1h30m"), Ok(s(5400)));
         assert_eq!(parse_duration("1m30s"), Ok(s(90)));
         assert_eq!(parse_duration("45"), Ok(s(45)));
-        assert_eq!(
-            parse_duration("250ms"),
-            Ok(std::time::Duration::from_millis(250))
-        );
-        for bad in ["", "m", "10x", "5m3", "-1s", "1..2s"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("1.5m"), Ok(s(90)));
+        assert_eq!(parse_duration(" 5m "), Ok(s(300)));
+        for bad in ["", "m", "10x", "5m3", "-1s", "1..2s", "-1", "soon"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("is not a duration"), "{bad}: {err}");
         }
     }
 
