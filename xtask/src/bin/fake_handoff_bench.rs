@@ -164,11 +164,9 @@ fn main() -> ExitCode {
         let injected = inject_ns * count;
         let wall = base_wall + injected;
         let (runtime, handoff) = id.split_once('/').unwrap_or((id, ""));
-        let (cpu_loop, cpu_worker, cpu_other) = (
-            base_wall * 95 / 100 + injected,
-            base_wall * 90 / 100,
-            base_wall / 20,
-        );
+        let cpu_loop = base_wall * 95 / 100 + injected;
+        let cpu_worker = base_wall * 90 / 100;
+        let cpu_other = base_wall / 20;
         println!(
             "{{\"schema\":1,\"id\":\"{id}\",\"runtime\":\"{runtime}\",\"handoff\":\"{handoff}\",\"count\":{count},\"in_flight\":{in_flight},\"work\":\"{work}\",\"gap_us\":0,\"inject_ns\":{inject_ns},{pinned_field}\"wall_ns\":{wall},\"cpu_total_ns\":{total},\"cpu_loop_ns\":{cpu_loop},\"cpu_worker_ns\":{cpu_worker},\"cpu_other_ns\":{cpu_other},\"vcsw_loop\":{count},\"vcsw_worker\":{count},\"vcsw_other\":0,\"ivcsw_loop\":1,\"ivcsw_worker\":1,\"ivcsw_other\":0,\"threads\":3}}",
             total = cpu_loop + cpu_worker + cpu_other,
