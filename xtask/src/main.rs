@@ -1,6 +1,6 @@
 //! `cargo xtask`: the project's automation (benchmark gate, baselines, GitHub reporting).
 //!
-//! `main` only parses and dispatches; each subcommand is one module with
+//! `main` only parses and dispatches; each subcommand is one module of `commands/` with
 //! `impl Args { fn run(self) -> anyhow::Result<...> }`. Only `main` prints errors.
 
 use std::process::ExitCode;

@@ -1,4 +1,8 @@
-//! Layer 5, the subcommands: one module each, flags -> validated config -> run.
+//! The subcommands, the top layer: one module each, flags -> validated config -> run
+//! (`impl Args { fn run(self) }`), called by `main.rs`. [`flags`] declares the flag groups
+//! several commands share (the run flags once, for `bench` and `calibrate`), [`exit`] maps
+//! outcomes and errors to exit statuses.
+
 pub mod baseline;
 pub mod bench;
 pub mod calibrate;

@@ -1,4 +1,10 @@
-//! Layer 4, the engine: builds, worktrees, processes, schedules, stop rules, sessions.
+//! The engine: the machinery that produces measurements. Builds ([`binary`], the paired
+//! run's [`base`] in its [`worktree`]), processes ([`target`]: which executable with which
+//! flags; [`runner`]: one process, one JSON line), [`schedule`]s, the [`stop_rule`], and the
+//! sessions that tie them together ([`independent_session`], [`paired_session`]), with
+//! their [`progress`] output. Imports `comparison` (a paired session looks at verdicts to
+//! decide when to stop), `model` and `stats`; never a command or a renderer.
+
 pub mod base;
 pub mod binary;
 pub mod independent_session;

@@ -3,7 +3,7 @@
 //!
 //! # How it works
 //!
-//! 1. Before each block, `sequential::StopRule::decide` looks at the block durations so far,
+//! 1. Before each block, `stop_rule::StopRule::decide` looks at the block durations so far,
 //!    the clock and the number of gated pairs still inconclusive.
 //! 2. A block runs `schedule::block` through an [`Executor`] (real processes, or a mock in
 //!    tests). A failed run is recorded with its block and side and only drops that block's

@@ -5,12 +5,12 @@
 //!
 //! # How it works
 //!
-//! 1. Pilot ([`pilot`]): every selected configuration runs `--pilot-runs` times; the median
+//! 1. Pilot (`pilot`): every selected configuration runs `--pilot-runs` times; the median
 //!    wall time per call `w` sets the injection of an effect of `E`%:
 //!    `inject_ns = round(E/100 * w)`. The benchmark adds `inject_ns` of busy work before
 //!    every call on the async side, so with one call in flight the wall time per call grows
 //!    by about `E`%; the report shows the ratio actually observed.
-//! 2. Trials ([`trials`]): `--trials` rounds, each running one A/A trial and one trial per
+//! 2. Trials (`trials`): `--trials` rounds, each running one A/A trial and one trial per
 //!    `--effect`, interleaved so slow drift of the host touches every kind alike. Every
 //!    trial is a complete paired session of exactly `--blocks` blocks through the same
 //!    machinery as `bench --against` (ABBA/BAAB blocks, paired t on log-ratios, Holm over
@@ -24,12 +24,12 @@
 //!
 //! The run flags are the gate's own (`commands::flags::RunArgs`, shared with `bench`, with
 //! its defaults: `--count 10000`, pinned): calibrate what you gate. `--trials 20`,
-//! `--effect 5`, `--blocks 10` (= `bench --min-blocks`): a blocking round trip is 15-40 us
-//! here, so a run takes 0.25-0.5 s with process start and warm-up; 20 x (1 + 1) trials x 10
-//! blocks x 2 sides x ~8 configurations is 6400 runs, about half an hour. The per-run noise
-//! here comes mostly from thread placement, not from the number of calls, so `--count 5000`
-//! (about 8-11 minutes, 0.1-0.2 s a run) gives a fair guide for the gate's counts in a third
-//! of the time; the README's figures were measured that way.
+//! `--effect 5`, `--blocks 10` (= `bench --min-blocks`): 20 x (1 + 1) trials x 10 blocks x
+//! 2 sides x ~8 configurations is 6400 runs. A blocking round trip is 15-40 us here, so a
+//! run's window is 0.15-0.4 s at 10000 calls, plus 100 ms of warm-up and the process start.
+//! The per-run noise here comes mostly from thread placement, not from the number of calls,
+//! so `--count 5000` (half the window) is a fair guide for the gate's counts in less time;
+//! the README's figures were measured that way (26 minutes for that run).
 
 mod pilot;
 mod trials;
