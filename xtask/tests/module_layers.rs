@@ -18,11 +18,12 @@
 //!
 //! 1. Every `.rs` file under `src/` (but `bin/`) is a module: `a/b.rs` and `a/b/mod.rs` are
 //!    `a::b`, `lib.rs` is the crate root.
-//! 2. Its references are the `crate::...` and `super::...` paths in its text, comments
-//!    removed, with one level of `{...}` groups expanded; `super` in a file's trailing
+//! 2. Its references are the `crate::...`, `super::...` and `self::...` paths in its text,
+//!    comments removed, with one level of `{...}` groups expanded, and in a `mod.rs` the
+//!    paths through its children (`paired::run`); `super` in a file's trailing
 //!    `#[cfg(test)] mod tests` counts from the test module. A path names the longest module
-//!    it starts with. `mod` and `pub use` lines of a `mod.rs` declare its children and are
-//!    not references.
+//!    it starts with. The `mod` and `pub use` lines of a `mod.rs` declare and re-export its
+//!    children and are not references.
 //! 3. The layer rule is checked per reference; cycles by a depth-first search over the
 //!    module graph (tests included: a test that reaches upwards would be a cycle too).
 
@@ -124,10 +125,11 @@ fn expand(path: &str) -> Vec<String> {
     }
 }
 
-/// Every `crate::`/`super::` path in `line`, as written, with `{...}` kept.
-fn paths_in(line: &str) -> Vec<String> {
+/// Every path in `line` that begins with one of `starts` (`crate::`, `super::`, a child
+/// module's `name::`), as written, with `{...}` kept.
+fn paths_in(line: &str, starts: &[String]) -> Vec<String> {
     let mut out = Vec::new();
-    for start in ["crate::", "super::"] {
+    for start in starts {
         let mut from = 0;
         while let Some(i) = line[from..].find(start) {
             let at = from + i;
@@ -159,19 +161,43 @@ fn paths_in(line: &str) -> Vec<String> {
 fn references(module: &Module, known: &BTreeSet<Vec<String>>) -> BTreeSet<Vec<String>> {
     let lines = code_lines(&module.text);
     let tests_from = test_start(&lines);
-    let is_mod_rs = module.path.file_name().is_some_and(|f| f == "mod.rs");
+    // A folder's `mod.rs` (or `lib.rs`) names its children without a prefix.
+    let children: Vec<String> = lines
+        .iter()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let l = l.strip_prefix("pub ").unwrap_or(l);
+            l.strip_prefix("mod ")?.strip_suffix(';').map(str::to_owned)
+        })
+        .collect();
+    let starts: Vec<String> = ["crate", "super", "self"]
+        .iter()
+        .map(|s| (*s).to_owned())
+        .chain(children.iter().cloned())
+        .map(|s| format!("{s}::"))
+        .collect();
     let mut out = BTreeSet::new();
     for (n, line) in lines.iter().enumerate() {
         let trimmed = line.trim_start();
-        if is_mod_rs && (trimmed.starts_with("pub use ") || trimmed.starts_with("pub mod ")) {
+        if !children.is_empty()
+            && (trimmed.starts_with("pub use ")
+                || trimmed.starts_with("pub mod ")
+                || trimmed.starts_with("mod "))
+        {
             continue;
         }
-        for written in paths_in(line) {
+        for written in paths_in(line, &starts) {
             for path in expand(&written) {
                 let mut segments: Vec<&str> = path.split("::").filter(|s| !s.is_empty()).collect();
                 let mut base: Vec<String> = if segments.first() == Some(&"crate") {
                     segments.remove(0);
                     Vec::new()
+                } else if segments.first() != Some(&"super") {
+                    // `self::x` or a child's `x::...`: below this module.
+                    if segments.first() == Some(&"self") {
+                        segments.remove(0);
+                    }
+                    module.name.clone()
                 } else {
                     let supers = segments.iter().take_while(|s| **s == "super").count();
                     segments.drain(..supers);
@@ -342,4 +368,14 @@ fn the_reference_reader_resolves_groups_and_super() {
         .map(|n| show(n))
         .collect();
     assert_eq!(refs, ["a", "c", "c::d"]);
+    let parent = Module {
+        path: PathBuf::from("src/a/mod.rs"),
+        name: vec!["a".to_owned()],
+        text: "mod b;\npub use b::Z;\nfn f() { b::g(); }\n".to_owned(),
+    };
+    let refs: Vec<String> = references(&parent, &known)
+        .iter()
+        .map(|n| show(n))
+        .collect();
+    assert_eq!(refs, ["a::b"]);
 }
