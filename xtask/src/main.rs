@@ -26,9 +26,6 @@ enum Command {
     Compare(compare::Args),
     /// Measure the paired gate on this host: false alarms in A/A trials, detection of
     /// injected slowdowns, minimum detectable effect.
-    ///
-    /// Calibrate what you gate: the run options are `bench`'s, with the same defaults. An
-    /// injection maps to wall time 1:1 only with one call in flight.
     Calibrate(Box<calibrate::Args>),
     /// Post or update the benchmark comment on a pull request.
     Comment(comment::CommentArgs),

@@ -55,6 +55,10 @@ use crate::model::metric::Metric;
 use crate::report;
 
 #[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Calibrate what you gate: the run options are bench's, with the same \
+    defaults. An injection maps to wall time 1:1 only with one call in flight."
+)]
 pub struct Args {
     /// Trials of each kind (A/A, and each injected effect).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
