@@ -43,7 +43,7 @@ mod tests {
         let start = help.find("Run options:").expect("a Run options section");
         let section = &help[start..];
         let end = section.find("\n\n").unwrap_or(section.len());
-        section[..end].to_owned()
+        section[..end].trim_end().to_owned()
     }
 
     #[test]
