@@ -1,43 +1,60 @@
 //! The `cargo xtask` library: running the benchmark, statistics, comparison, result files,
-//! baselines and reports. `main.rs` only parses the command line and dispatches here.
+//! baselines and reports. `main.rs` only parses the command line and dispatches to
+//! [`commands`].
 //!
-//! Pipeline: `bench` (flags -> `Config`) -> `runner` (processes -> `Measurement`s) ->
-//! `results` (`ResultFile` with `stats::Summary` per metric) -> `comparison` (verdicts) ->
-//! `report` (text) -> `exit` (status).
+//! # Layers
 //!
-//! Paired mode (`bench --against`): `worktree` + `binary` (base and head builds) ->
-//! `paired_run` (blocks from `schedule`, stopped by `sequential`) -> `paired_record` (both
-//! sides' samples) -> `comparison::paired` (paired t on block log-ratios) -> the same
-//! `assemble`, verdicts and reports. `calibrate` runs A/A and injected-slowdown trials
-//! through the same `paired_run`. `github::publish` feeds the job summary and annotations.
+//! Each folder is one layer and imports only the layers below it (`tests/module_layers.rs`
+//! checks this, and that no modules import each other round a loop):
+//!
+//! ```text
+//! commands/    the subcommands, one module each: flags -> validated config -> run
+//!   |          (bench/, calibrate/, compare, baseline, comment; flags, exit statuses)
+//!   +------------------+
+//!   v                  v
+//! engine/            github/   the GitHub API: sticky comment, job summary, annotations
+//!   |                  v
+//!   |                report/   pure renderers: terminal table, markdown, JSON, exports
+//!   +------------------+
+//!   v
+//! comparison/  verdicts: independent (Mann-Whitney) and paired (paired t), calibration
+//!   v
+//! model/       the data: measurements, metrics, result files, paired records, host, git,
+//!   v          the baseline store, atomic files, UsageError
+//! stats/       samples, summaries, intervals, tests, Holm
+//! ```
+//!
+//! `engine/` is the machinery that produces data: builds (`binary`, `base`, `worktree`),
+//! processes (`target`, `runner`), schedules (`schedule`), stop rules (`stop_rule`) and the
+//! independent and paired sessions, with their progress output.
+//!
+//! # Pipeline
+//!
+//! Cli -> Config -> Measurement -> Samples -> Summary -> Comparison -> Verdict -> Report:
+//!
+//! 1. `commands::bench` parses flags into its `Config` (`commands::flags::RunArgs` becomes
+//!    an `engine::target::Target`).
+//! 2. `engine::independent_session` runs fresh processes (`engine::runner`), each printing a
+//!    `model::measurement::Measurement`.
+//! 3. `model::results` collects them into a `ResultFile`, a `stats::Summary` per metric.
+//! 4. `comparison::independent` compares with a stored baseline (`model::store`): verdicts.
+//! 5. `report` renders them; `github::publish` feeds the job summary and annotations;
+//!    `commands::exit` turns the outcome into the exit status.
+//!
+//! Paired mode (`bench --against`): `engine::base` (the base build in its worktree) ->
+//! `engine::paired_session` (blocks from `engine::schedule`, stopped by
+//! `engine::stop_rule`) -> `model::paired_record` (both sides' samples) ->
+//! `comparison::paired` (paired t on block log-ratios) -> the same reports. `calibrate` runs
+//! A/A and injected-slowdown trials through the same paired session and judges them with
+//! `comparison::calibration`.
 
-pub mod against;
-pub mod baseline;
-pub mod bench;
-pub mod binary;
-pub mod calibrate;
-pub mod comment;
-pub mod compare;
+pub mod commands;
 pub mod comparison;
-pub mod exit;
-pub mod fsutil;
-pub mod git;
+pub mod engine;
 pub mod github;
-pub mod host;
-pub mod measurement;
-pub mod metric;
-pub mod options;
-pub mod paired_record;
-pub mod paired_run;
-pub mod progress;
+pub mod model;
 pub mod report;
-pub mod results;
-pub mod runner;
-pub mod schedule;
-pub mod sequential;
 pub mod stats;
-pub mod store;
-pub mod worktree;
 
 use std::path::{Path, PathBuf};
 

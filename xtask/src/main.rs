@@ -1,12 +1,12 @@
 //! `cargo xtask`: the project's automation (benchmark gate, baselines, GitHub reporting).
 //!
-//! `main` only parses and dispatches; each subcommand is one module with
+//! `main` only parses and dispatches; each subcommand is one module of `commands/` with
 //! `impl Args { fn run(self) -> anyhow::Result<...> }`. Only `main` prints errors.
 
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::{baseline, bench, calibrate, comment, compare, exit};
+use xtask::commands::{baseline, bench, calibrate, comment, compare, exit};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]

@@ -26,17 +26,22 @@ impl Sandbox {
     }
 }
 
-fn verdicts(report: &Value) -> Vec<(String, String, String)> {
+/// One configuration-metric pair of a report's comparison.
+struct PairVerdict {
+    id: String,
+    metric: String,
+    verdict: String,
+}
+
+fn verdicts(report: &Value) -> Vec<PairVerdict> {
     report["comparison"]["pairs"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| {
-            (
-                p["id"].as_str().unwrap().to_owned(),
-                p["metric"].as_str().unwrap().to_owned(),
-                p["verdict"].as_str().unwrap().to_owned(),
-            )
+        .map(|p| PairVerdict {
+            id: p["id"].as_str().unwrap().to_owned(),
+            metric: p["metric"].as_str().unwrap().to_owned(),
+            verdict: p["verdict"].as_str().unwrap().to_owned(),
         })
         .collect()
 }
@@ -54,7 +59,12 @@ fn a_30_percent_slowdown_on_one_config_regresses_and_exits_3() {
         .stdout(predicate::str::contains("Verdict: REGRESSED: 2 regressed"))
         .stdout(predicate::str::contains("not gated: 2 regressed"));
     let report = read_json(&out);
-    for (id, metric, verdict) in verdicts(&report) {
+    for PairVerdict {
+        id,
+        metric,
+        verdict,
+    } in verdicts(&report)
+    {
         let expected = if id == "floor/park" && metric != "vcsw_per_call" {
             "regressed"
         } else {
@@ -96,7 +106,7 @@ fn the_reference_baseline_is_the_default_and_a_rerun_is_unchanged() {
     assert!(
         verdicts(&read_json(&out))
             .iter()
-            .all(|(_, _, v)| v == "unchanged")
+            .all(|p| p.verdict == "unchanged")
     );
     sb.bench(&["--no-baseline"])
         .assert()
@@ -255,12 +265,10 @@ fn compare_offline_warns_across_hosts_and_writes_every_report() {
     let mut moved = read_json(&new);
     moved["host"]["cores"] = 64.into();
     std::fs::write(&new, moved.to_string()).unwrap();
-    let (md, bmf, gab, json) = (
-        sb.path("r.md"),
-        sb.path("r.bmf.json"),
-        sb.path("r.gab.json"),
-        sb.path("r.json"),
-    );
+    let md = sb.path("r.md");
+    let bmf = sb.path("r.bmf.json");
+    let gab = sb.path("r.gab.json");
+    let json = sb.path("r.json");
     sb.xtask(&["compare", "--fail-on-regression"])
         .args([&old, &new])
         .arg("--markdown")

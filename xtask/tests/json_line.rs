@@ -5,7 +5,7 @@
 
 use assert_cmd::Command;
 use serde_json::{Value, json};
-use xtask::measurement::Measurement;
+use xtask::model::measurement::Measurement;
 
 #[path = "../../tests/golden/mod.rs"]
 mod golden;

@@ -16,8 +16,8 @@ mod sandbox;
 use sandbox::{FAKE, Sandbox, read_json};
 use xtask::comparison::paired::{self, PairedContext};
 use xtask::comparison::{Verdict, VerdictPolicy};
-use xtask::metric::Metric;
-use xtask::paired_record::PairedSample;
+use xtask::model::metric::Metric;
+use xtask::model::paired_record::PairedSample;
 
 impl Sandbox {
     /// `xtask ARGS` as the sandbox runs it, with the fake's seeded noise.
@@ -347,6 +347,47 @@ fn calibrate_on_the_seeded_fake_gives_exact_figures() {
     let mde = &c["mde"][0];
     assert!(mde["pct"].as_f64().unwrap() > 5.0, "{mde}");
     assert_eq!(c["family"]["gated_pairs"], 6);
+}
+
+#[test]
+fn calibrate_honours_the_workspace_flag_as_bench_does() {
+    let sb = Sandbox::new();
+    let repo = sb.path("repo");
+    std::fs::create_dir(&repo).unwrap();
+    std::fs::write(repo.join("README"), "another workspace\n").unwrap();
+    git(&repo, &["init", "-q", "-b", "main"]);
+    git(&repo, &["config", "user.email", "t@example.com"]);
+    git(&repo, &["config", "user.name", "t"]);
+    git(&repo, &["add", "."]);
+    git(&repo, &["commit", "-qm", "other"]);
+    let rev = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&repo)
+        .args(["rev-parse", "HEAD"])
+        .output()
+        .unwrap();
+    let rev = String::from_utf8(rev.stdout).unwrap().trim().to_owned();
+    let out = sb.path("calibration.json");
+    sb.noisy_xtask(&[
+        "calibrate",
+        "--trials",
+        "1",
+        "--blocks",
+        "2",
+        "--pilot-runs",
+        "1",
+        "--count",
+        "100",
+        "--only",
+        "floor/park",
+        "--json",
+    ])
+    .arg(&out)
+    .env("HANDOFF_BENCH_WORKSPACE", &repo)
+    .assert()
+    .success();
+    // The provenance is the given workspace's, not the xtask's own.
+    assert_eq!(read_json(&out)["git"]["revision"], rev.as_str());
 }
 
 // --- a real worktree: two commits of a tiny crate, both built --------------------------------

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use serde_json::Value;
-use xtask::measurement::Measurement;
+use xtask::model::measurement::Measurement;
 
 /// The configurations run: both floors, the seed's dedicated worker, a runtime's own pool.
 const IDS: [&str; 4] = [

@@ -202,11 +202,9 @@ fn main() -> ExitCode {
         let injected = inject_ns * count;
         let wall = base_wall + injected;
         let (runtime, handoff) = id.split_once('/').unwrap_or((id, ""));
-        let (cpu_loop, cpu_worker, cpu_other) = (
-            base_wall * 95 / 100 + injected,
-            base_wall * 90 / 100,
-            base_wall / 20,
-        );
+        let cpu_loop = base_wall * 95 / 100 + injected;
+        let cpu_worker = base_wall * 90 / 100;
+        let cpu_other = base_wall / 20;
         let cpu_total = cpu_loop + cpu_worker + cpu_other;
         let line = Line {
             schema: 1,

@@ -10,8 +10,8 @@ use std::collections::BTreeSet;
 use crate::comparison::{
     ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
 };
-use crate::metric::Metric;
-use crate::results::ResultFile;
+use crate::model::metric::Metric;
+use crate::model::results::ResultFile;
 use crate::stats::bootstrap::median_ratio_interval;
 use crate::stats::mann_whitney::mann_whitney;
 use crate::stats::{Samples, Summary};
@@ -134,7 +134,7 @@ mod tests {
 
     use super::*;
     use crate::comparison::Verdict;
-    use crate::results::tests::result_file;
+    use crate::model::results::tests::result_file;
 
     const POLICY: VerdictPolicy = VerdictPolicy {
         alpha: 0.05,

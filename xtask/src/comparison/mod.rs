@@ -21,6 +21,7 @@
 //!    - `unchanged`: the whole interval within `[1 - threshold, 1 + threshold]`;
 //!    - `inconclusive`: anything else, including an undefined ratio (zero baseline).
 
+pub mod calibration;
 pub mod independent;
 pub mod paired;
 
@@ -28,8 +29,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::host::FingerprintDiff;
-use crate::metric::Metric;
+use crate::model::host::FingerprintDiff;
+use crate::model::metric::Metric;
 use crate::stats::Summary;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::holm::holm_adjust;

@@ -38,10 +38,10 @@ use std::collections::BTreeMap;
 use crate::comparison::{
     ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
 };
-use crate::host::FingerprintDiff;
-use crate::measurement::Measurement;
-use crate::metric::Metric;
-use crate::paired_record::{PairedSample, Side};
+use crate::model::host::FingerprintDiff;
+use crate::model::measurement::Measurement;
+use crate::model::metric::Metric;
+use crate::model::paired_record::{PairedSample, Side};
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::paired_t::paired_t;
 use crate::stats::{CONFIDENCE, Samples, Summary};
@@ -216,7 +216,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::comparison::Verdict;
-    use crate::results::tests::measurement;
+    use crate::model::results::tests::measurement;
 
     pub(crate) fn policy() -> VerdictPolicy {
         VerdictPolicy {

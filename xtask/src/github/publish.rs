@@ -81,7 +81,7 @@ mod tests {
         let park = cmp
             .pairs
             .iter_mut()
-            .find(|p| p.id == "floor/park" && p.metric == crate::metric::Metric::Wall)
+            .find(|p| p.id == "floor/park" && p.metric == crate::model::metric::Metric::Wall)
             .unwrap();
         park.verdict = Verdict::Inconclusive;
         let lines = annotation_lines(&cmp);

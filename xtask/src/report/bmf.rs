@@ -13,8 +13,8 @@
 use serde_json::{Map, Value, json};
 
 use crate::comparison::{Comparison, Method};
-use crate::metric::Metric;
-use crate::results::ResultFile;
+use crate::model::metric::Metric;
+use crate::model::results::ResultFile;
 
 /// The Bencher measure slug of a metric.
 pub fn measure(metric: Metric) -> &'static str {

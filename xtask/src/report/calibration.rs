@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 
 use super::{columns, gates};
-use crate::calibrate::{Calibration, Rate, Trial};
+use crate::comparison::calibration::{Calibration, Rate, Trial};
 use crate::comparison::{Comparison, ComparisonContext, Method, assemble};
 
 /// `3/20 (15.0%, 95% CI 3.2-37.9%)`.
@@ -179,7 +179,7 @@ pub fn render(c: &Calibration) -> String {
     out.push_str(&columns(&rows));
     let worst = c.mde.iter().map(|m| m.pct).fold(f64::NAN, f64::max);
     if worst.is_finite() {
-        let threshold = s.policy.threshold_of(crate::metric::Metric::Wall) * 100.0;
+        let threshold = s.policy.threshold_of(crate::model::metric::Metric::Wall) * 100.0;
         let _ = writeln!(
             out,
             "\nMDE = (t(1 - a'/2, n-1) + t(power, n-1)) * sd / sqrt(n), a' = alpha / m (Holm's first step), as a slowdown exp(MDE) - 1.\n\
@@ -212,7 +212,7 @@ mod tests {
 
     #[test]
     fn snapshot() {
-        insta::assert_snapshot!(render(&crate::calibrate::tests::fixture()));
+        insta::assert_snapshot!(render(&crate::comparison::calibration::tests::fixture()));
     }
 
     #[test]

@@ -11,8 +11,8 @@
 use serde::Serialize;
 
 use crate::comparison::{Comparison, Method};
-use crate::metric::{Metric, Unit};
-use crate::results::ResultFile;
+use crate::model::metric::{Metric, Unit};
+use crate::model::results::ResultFile;
 
 #[derive(Debug, Serialize)]
 struct Entry {

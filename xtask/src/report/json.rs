@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::comparison::Comparison;
-use crate::results::ResultFile;
+use crate::model::results::ResultFile;
 
 #[derive(Serialize)]
 struct WithComparison<'a> {

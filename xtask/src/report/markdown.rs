@@ -5,8 +5,8 @@ use std::fmt::Write as _;
 
 use super::{change, headline, median_with_interval, method_note, p_value, value, worst};
 use crate::comparison::{Comparison, Method, PairComparison, Verdict};
-use crate::metric::Metric;
-use crate::results::ResultFile;
+use crate::model::metric::Metric;
+use crate::model::results::ResultFile;
 
 /// Renders the summary for a pull request or a job summary.
 pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {

@@ -10,16 +10,9 @@ pub mod markdown;
 pub mod table;
 
 use crate::comparison::{Comparison, PairComparison, Verdict};
-use crate::metric::{Metric, Unit};
+pub use crate::model::files::pretty_json;
+use crate::model::metric::{Metric, Unit};
 use crate::stats::{CONFIDENCE, Summary};
-
-/// `value` as pretty JSON with a trailing newline: the form of every JSON file the xtask
-/// writes.
-pub fn pretty_json(value: &impl serde::Serialize) -> String {
-    let mut text = serde_json::to_string_pretty(value).expect("reports serialise to JSON");
-    text.push('\n');
-    text
-}
 
 /// A per-call value in the metric's display unit (us for times, switches otherwise), with
 /// three significant digits or at least two decimals.
@@ -154,7 +147,7 @@ pub fn headline(comparison: &Comparison) -> String {
 /// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%`.
 pub fn gates(comparison: &Comparison) -> String {
     let policy = &comparison.policy;
-    crate::metric::Metric::ALL
+    crate::model::metric::Metric::ALL
         .iter()
         .filter(|m| policy.is_gated(**m))
         .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
@@ -220,9 +213,9 @@ pub(crate) mod tests {
     use super::*;
     use crate::comparison::Comparison;
     use crate::comparison::independent::{IndependentSettings, compare};
-    use crate::host::HostFingerprint;
-    use crate::results::ResultFile;
-    use crate::results::tests::result_file;
+    use crate::model::host::HostFingerprint;
+    use crate::model::results::ResultFile;
+    use crate::model::results::tests::result_file;
 
     /// Baseline and current result files with one regression, one improvement, one
     /// unchanged configuration and one on each side only.
@@ -265,7 +258,7 @@ pub(crate) mod tests {
     /// and its comparison.
     pub(crate) fn paired_fixture() -> (ResultFile, Comparison) {
         use crate::comparison::paired::{compare, tests::context, tests::synthetic};
-        use crate::paired_record::Side;
+        use crate::model::paired_record::Side;
         let ids = ["floor/park", "tokio-current/dedicated"];
         let samples = synthetic(
             &[
@@ -286,7 +279,8 @@ pub(crate) mod tests {
                     .filter(|s| s.side == Side::Head && s.measurement.id == *id)
                     .map(|s| s.measurement.clone())
                     .collect();
-                crate::results::ConfigurationResult::from_samples((*id).to_owned(), head).unwrap()
+                crate::model::results::ConfigurationResult::from_samples((*id).to_owned(), head)
+                    .unwrap()
             })
             .collect();
         current.settings.runs = 8;

@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use super::{change_with_verdict, columns, headline, median_with_interval, method_note, value};
 use crate::comparison::{Comparison, Method};
-use crate::metric::Metric;
-use crate::results::ResultFile;
+use crate::model::metric::Metric;
+use crate::model::results::ResultFile;
 use crate::stats::CONFIDENCE;
 
 /// Renders the results, and the comparison when there is one.
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn failures_are_listed() {
         let (_, mut current) = fixture();
-        current.failures.push(crate::results::RunFailure {
+        current.failures.push(crate::model::results::RunFailure {
             id: "smol/to-thread".to_owned(),
             run: 2,
             side: None,

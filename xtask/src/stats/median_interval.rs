@@ -79,25 +79,27 @@ mod tests {
         }
     }
 
-    fn ranks_for(n: usize) -> (usize, f64, bool) {
+    /// The interval of `1..=n`, whose bounds are their own ranks.
+    fn ranks_for(n: usize) -> MedianInterval {
         let s = Samples::new((1..=n).map(|i| i as f64).collect()).unwrap();
         let ci = median_interval(&s, 0.95);
         assert_eq!(ci.low, ci.lower_rank as f64);
         assert_eq!(ci.high, (n + 1 - ci.lower_rank) as f64);
-        (ci.lower_rank, ci.coverage, ci.reaches_target)
+        ci
     }
 
     #[test]
     fn small_n_falls_back_to_min_max_with_honest_coverage() {
         // n = 5: coverage of min..max = 1 - 2 / 2^5 = 0.9375 (worked by hand), below 95%.
-        let (rank, cov, ok) = ranks_for(5);
-        assert_eq!(rank, 1);
-        assert!((cov - 0.9375).abs() < 1e-12);
-        assert!(!ok);
+        let ci = ranks_for(5);
+        assert_eq!(ci.lower_rank, 1);
+        assert!((ci.coverage - 0.9375).abs() < 1e-12);
+        assert!(!ci.reaches_target);
         // n = 1: a single point covers nothing.
-        let (rank, cov, ok) = ranks_for(1);
-        assert_eq!((rank, ok), (1, false));
-        assert!(cov.abs() < 1e-12);
+        let ci = ranks_for(1);
+        assert_eq!(ci.lower_rank, 1);
+        assert!(!ci.reaches_target);
+        assert!(ci.coverage.abs() < 1e-12);
     }
 
     #[test]
@@ -117,10 +119,14 @@ mod tests {
             (20, 6, 1.0 - 2.0 * 21700.0 / 1048576.0),
         ];
         for (n, rank, cov) in cases {
-            let (r, c, ok) = ranks_for(n);
-            assert_eq!(r, rank, "n = {n}");
-            assert!((c - cov).abs() < 1e-9, "n = {n}: {c} vs {cov}");
-            assert!(ok);
+            let ci = ranks_for(n);
+            assert_eq!(ci.lower_rank, rank, "n = {n}");
+            assert!(
+                (ci.coverage - cov).abs() < 1e-9,
+                "n = {n}: {} vs {cov}",
+                ci.coverage
+            );
+            assert!(ci.reaches_target);
         }
     }
 }

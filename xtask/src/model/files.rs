@@ -1,9 +1,18 @@
-//! Writing files so that a failure never leaves a truncated or half-written file behind.
+//! How the xtask writes its files: JSON in one form ([`pretty_json`]), and atomically, so a
+//! failure never leaves a truncated or half-written file behind.
 
 use std::io::Write as _;
 use std::path::Path;
 
 use anyhow::Context as _;
+
+/// `value` as pretty JSON with a trailing newline: the form of every JSON file the xtask
+/// writes (result files, baselines, reports, the calibration).
+pub fn pretty_json(value: &impl serde::Serialize) -> String {
+    let mut text = serde_json::to_string_pretty(value).expect("reports serialise to JSON");
+    text.push('\n');
+    text
+}
 
 /// Writes `contents` to a temporary file in the target's directory, syncs it, then renames
 /// it over `path`. If anything fails, whatever was at `path` is left as it was.

@@ -1,4 +1,10 @@
 //! Host fingerprint: what machine and toolchain produced a result file, and how two differ.
+//!
+//! The crate versions come from the workspace's Cargo.lock, read with the `cargo-lock`
+//! crate (the lock file's own parser, which resolves v3/v4's abbreviated `"name"` entries)
+//! rather than `cargo metadata`: the fingerprint is taken of the head and of every base
+//! worktree, where spawning cargo would cost a resolve (and may want the network or rewrite
+//! the lock file), while the lock file already holds exactly the resolved versions we record.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -139,69 +145,23 @@ fn command_output(command: &mut Command) -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// One `[[package]]` entry of Cargo.lock, the fields we need.
-#[derive(Debug, Default)]
-struct LockPackage {
-    name: String,
-    version: String,
-    dependencies: Vec<String>,
-}
-
-/// Versions of the direct dependencies of `root` in a Cargo.lock (format v3/v4: entries are
-/// `"name"` or `"name version"` or `"name version (source)"`).
+/// Versions of the direct dependencies of `root` (normal, dev and build) in the text of a
+/// Cargo.lock; empty when the text does not parse or has no such package.
 pub fn dependency_versions(lock: &str, root: &str) -> BTreeMap<String, String> {
-    let packages = parse_lock(lock);
-    let Some(root_pkg) = packages.iter().find(|p| p.name == root) else {
+    let Ok(lockfile) = lock.parse::<cargo_lock::Lockfile>() else {
         return BTreeMap::new();
     };
-    root_pkg
-        .dependencies
+    lockfile
+        .packages
         .iter()
-        .filter_map(|dep| {
-            let mut parts = dep.split_whitespace();
-            let name = parts.next()?;
-            let version = match parts.next() {
-                Some(v) => v.to_owned(),
-                None => packages.iter().find(|p| p.name == name)?.version.clone(),
-            };
-            Some((name.to_owned(), version))
+        .find(|p| p.name.as_str() == root)
+        .map(|p| {
+            p.dependencies
+                .iter()
+                .map(|d| (d.name.as_str().to_owned(), d.version.to_string()))
+                .collect()
         })
-        .collect()
-}
-
-fn parse_lock(lock: &str) -> Vec<LockPackage> {
-    let mut packages = Vec::new();
-    let mut current: Option<LockPackage> = None;
-    let mut in_dependencies = false;
-    for line in lock.lines().map(str::trim) {
-        if line == "[[package]]" {
-            packages.extend(current.take());
-            current = Some(LockPackage::default());
-            in_dependencies = false;
-            continue;
-        }
-        let Some(pkg) = current.as_mut() else {
-            continue;
-        };
-        if in_dependencies {
-            if line.starts_with(']') {
-                in_dependencies = false;
-            } else {
-                pkg.dependencies
-                    .push(line.trim_end_matches(',').trim_matches('"').to_owned());
-            }
-        } else if let Some(v) = line.strip_prefix("name = ") {
-            pkg.name = v.trim_matches('"').to_owned();
-        } else if let Some(v) = line.strip_prefix("version = ") {
-            pkg.version = v.trim_matches('"').to_owned();
-        } else if line.starts_with("dependencies = [") {
-            in_dependencies = !line.ends_with(']');
-        } else if line.starts_with('[') {
-            packages.extend(current.take());
-        }
-    }
-    packages.extend(current);
-    packages
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -239,6 +199,10 @@ version = "1.54.0"
 dependencies = [
  "pin-project-lite",
 ]
+
+[[package]]
+name = "pin-project-lite"
+version = "0.2.16"
 "#;
 
     #[test]
@@ -248,6 +212,23 @@ dependencies = [
         assert_eq!(v["tokio"], "1.54.0");
         assert_eq!(v["rand"], "0.9.5");
         assert_eq!(v.len(), 3);
+    }
+
+    #[test]
+    fn reads_this_workspace_s_lock_file() {
+        let lock = std::fs::read_to_string(crate::workspace_root().join("Cargo.lock")).unwrap();
+        let v = dependency_versions(&lock, ROOT_PACKAGE);
+        let tokio = lock
+            .split("[[package]]")
+            .find(|entry| entry.contains("name = \"tokio\"\n"))
+            .and_then(|entry| entry.lines().find_map(|l| l.strip_prefix("version = ")))
+            .unwrap()
+            .trim_matches('"');
+        assert_eq!(v["tokio"], tokio);
+        assert!(v.contains_key("smol") && v.contains_key("libc"), "{v:?}");
+        assert!(!v.contains_key(ROOT_PACKAGE));
+        assert!(dependency_versions("not a lock file [", ROOT_PACKAGE).is_empty());
+        assert!(dependency_versions(&lock, "no-such-package").is_empty());
     }
 
     #[test]

@@ -4,7 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::measurement::Measurement;
+use crate::model::measurement::Measurement;
 
 /// A per-call quantity computed from one measurement. The serialized names carry the unit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -124,7 +124,7 @@ impl fmt::Display for Metric {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::measurement::tests::EXAMPLE;
+    use crate::model::measurement::tests::EXAMPLE;
 
     #[test]
     fn per_call_values_of_the_contract_example() {

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::exit::Outcome;
+use crate::commands::exit::Outcome;
+use crate::model::store::{BaselineName, BaselineStore};
 use crate::report;
-use crate::store::{BaselineName, BaselineStore};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

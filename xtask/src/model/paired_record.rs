@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::measurement::Measurement;
+use crate::model::measurement::Measurement;
 
 /// Which build a sample comes from. In `calibrate`, `Base` is side A and `Head` side B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

@@ -5,8 +5,8 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
-use crate::fsutil::write_atomically;
-use crate::results::{ResultFile, ResultsError};
+use crate::model::files::write_atomically;
+use crate::model::results::{ResultFile, ResultsError};
 
 /// The baseline compared with when none is named.
 pub const DEFAULT_BASELINE: &str = "reference";
@@ -115,7 +115,7 @@ impl BaselineStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::tests::result_file;
+    use crate::model::results::tests::result_file;
 
     #[test]
     fn names_cannot_escape_the_directory() {

@@ -1,15 +1,11 @@
-//! Running the benchmark binary: listing its configurations, the rotated run schedule, and
+//! Running the benchmark binary: the flags it is handed, listing its configurations, and
 //! one configuration in one fresh process with a timeout.
 //!
 //! # How it works
 //!
 //! 1. `list_ids` runs `BIN --list` and keeps the ids matching the `--only` globs (the same
 //!    `wildmatch` semantics as the binary).
-//! 2. `schedule` orders `runs x ids` steps run by run; run `r` starts at offset
-//!    `r * ids / runs` of the id list (wrapping), so every configuration is measured early,
-//!    middle and late in a run across the runs, and slow drift of the machine (thermal,
-//!    other tenants) spreads over all configurations instead of landing on one.
-//! 3. `run_one` spawns `BIN --format json --only ID ...`, drains stdout and stderr on two
+//! 2. `run_one` spawns `BIN --format json --only ID ...`, drains stdout and stderr on two
 //!    threads (so a chatty child cannot block on a full pipe), waits at most the timeout,
 //!    kills the child when it is exceeded, and accepts exactly one valid JSON line for `ID`.
 
@@ -22,10 +18,49 @@ use thiserror::Error;
 use wait_timeout::ChildExt;
 use wildmatch::WildMatch;
 
-use crate::measurement::Measurement;
+use crate::model::measurement::Measurement;
 
 /// Lines of a failing child's stderr kept for the report.
 const STDERR_TAIL_LINES: usize = 15;
+
+/// The flags every benchmark process is handed (Contract 1), besides `--format` and
+/// `--only`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BinaryFlags {
+    pub count: u64,
+    pub work: String,
+    pub in_flight: u64,
+    /// `--gap US`, passed only when given.
+    pub gap_us: Option<u64>,
+    /// `--inject-ns N`, passed only when given.
+    pub inject_ns: Option<u64>,
+    /// `--pin`.
+    pub pin: bool,
+}
+
+impl BinaryFlags {
+    /// The command-line arguments, in the order the binary documents them.
+    pub fn args(&self) -> Vec<String> {
+        let mut args = vec![
+            "--count".to_owned(),
+            self.count.to_string(),
+            "--work".to_owned(),
+            self.work.clone(),
+            "--in-flight".to_owned(),
+            self.in_flight.to_string(),
+        ];
+        if let Some(gap) = self.gap_us {
+            args.extend(["--gap".to_owned(), gap.to_string()]);
+        }
+        if let Some(inject) = self.inject_ns {
+            args.extend(["--inject-ns".to_owned(), inject.to_string()]);
+        }
+        if self.pin {
+            args.push(PIN_FLAG.to_owned());
+        }
+        args
+    }
+}
 
 /// How to invoke the benchmark binary for one configuration.
 #[derive(Debug, Clone)]
@@ -34,13 +69,6 @@ pub struct BenchCommand {
     /// Flags passed to every run (`--count`, `--work`, ...), besides `--format` and `--only`.
     pub args: Vec<String>,
     pub timeout: Duration,
-}
-
-/// One process to start: configuration `id` in run `run` (0-based).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub run: u32,
-    pub id: String,
 }
 
 /// Why one run produced no measurement.
@@ -117,24 +145,6 @@ pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> 
         .filter(|id| globs.is_empty() || globs.iter().any(|g| g.matches(id)))
         .map(str::to_owned)
         .collect())
-}
-
-/// Every step of the benchmark, run by run, each run's order rotated (see module docs).
-pub fn schedule(ids: &[String], runs: u32) -> Vec<Step> {
-    let n = ids.len();
-    (0..runs)
-        .flat_map(|run| {
-            let offset = if n == 0 {
-                0
-            } else {
-                (run as usize * n / runs as usize) % n
-            };
-            (0..n).map(move |i| Step {
-                run,
-                id: ids[(offset + i) % n].clone(),
-            })
-        })
-        .collect()
 }
 
 /// Runs one configuration in a fresh process.
@@ -216,32 +226,32 @@ fn tail(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
-    fn ids(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("c{i}")).collect()
-    }
-
     #[test]
-    fn every_run_has_every_id_once_and_starts_elsewhere() {
-        let list = ids(6);
-        let steps = schedule(&list, 3);
-        assert_eq!(steps.len(), 18);
-        let firsts: Vec<&str> = (0..3).map(|r| steps[r * 6].id.as_str()).collect();
-        assert_eq!(firsts, ["c0", "c2", "c4"]);
-        for run in 0..3 {
-            let mut seen: Vec<&str> = steps
-                .iter()
-                .filter(|s| s.run == run)
-                .map(|s| s.id.as_str())
-                .collect();
-            seen.sort_unstable();
-            assert_eq!(seen, ["c0", "c1", "c2", "c3", "c4", "c5"]);
-        }
-        assert!(schedule(&[], 3).is_empty());
+    fn flags_are_passed_in_order_and_optional_ones_only_when_given() {
+        let mut flags = BinaryFlags {
+            count: 5,
+            work: "spin:100".to_owned(),
+            in_flight: 2,
+            gap_us: None,
+            inject_ns: None,
+            pin: false,
+        };
+        assert_eq!(
+            flags.args(),
+            ["--count", "5", "--work", "spin:100", "--in-flight", "2"]
+        );
+        flags.gap_us = Some(7);
+        flags.inject_ns = Some(30);
+        flags.pin = true;
+        assert_eq!(
+            flags.args()[6..],
+            ["--gap", "7", "--inject-ns", "30", PIN_FLAG]
+        );
     }
 
     #[test]
     fn accepts_exactly_one_line_for_the_right_id() {
-        let line = crate::measurement::tests::EXAMPLE;
+        let line = crate::model::measurement::tests::EXAMPLE;
         assert!(parse_single(&format!("{line}\n"), "tokio-current/dedicated").is_ok());
         assert!(
             parse_single(line, "smol/dedicated")

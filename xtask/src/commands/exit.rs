@@ -6,11 +6,10 @@
 
 use std::process::ExitCode;
 
-use thiserror::Error;
-
-use crate::results::ResultsError;
-use crate::store::BaselineNameError;
-use crate::worktree::WorktreeError;
+use crate::engine::worktree::WorktreeError;
+use crate::model::results::ResultsError;
+use crate::model::store::BaselineNameError;
+use crate::model::usage::UsageError;
 
 /// How a subcommand that ran to the end went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,11 +32,6 @@ impl Outcome {
         })
     }
 }
-
-/// Bad usage discovered after parsing (e.g. `--only` matching nothing).
-#[derive(Debug, Error)]
-#[error("{0}")]
-pub struct UsageError(pub String);
 
 /// The exit status for an error: 2 when anything in its chain is bad usage or bad input.
 pub fn code_for(error: &anyhow::Error) -> ExitCode {

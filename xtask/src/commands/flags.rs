@@ -1,5 +1,7 @@
-//! Flags shared by `bench`, `compare` and `calibrate`: the verdict policy (gated metrics,
-//! thresholds, alpha) and the report files.
+//! Flags shared by the subcommands, declared once: the run flags of every command that runs
+//! the benchmark ([`RunArgs`]: `bench`, `calibrate`), the verdict policy (gated metrics,
+//! thresholds, alpha) and the report files. Ranges are checked by clap's value parsers, so a
+//! bad value is a usage error (exit 2) naming the flag before anything runs.
 //!
 //! # Default gate
 //!
@@ -12,18 +14,110 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
 use crate::comparison::{Comparison, VerdictPolicy};
-use crate::exit::UsageError;
-use crate::fsutil::write_atomically;
-use crate::metric::Metric;
+use crate::engine::runner::BinaryFlags;
+use crate::engine::target::Target;
+use crate::model::files::write_atomically;
+use crate::model::metric::Metric;
+use crate::model::results::ResultFile;
+use crate::model::usage::UsageError;
 use crate::report;
-use crate::results::ResultFile;
 
 /// The default threshold of the `vcsw` gate, in percent (see the module docs).
 pub const DEFAULT_VCSW_THRESHOLD_PCT: f64 = 2.0;
+
+/// The run flags: which configurations, what the binary is handed, how long a process may
+/// take, and (hidden, for tests) which executable and workspace.
+///
+/// Defaults are sized for the full suite (~34 configurations) on the project's 2-vCPU
+/// machines: `--count 10000`: a blocking round trip costs 15-40 us here, so a blocking
+/// configuration's timed window is 0.15-0.4 s, long against the 4 ms scheduler tick and
+/// clock granularity (CPU is read from exact per-thread clocks anyway), short enough for
+/// ten runs of every configuration; spin rows take a few ms. Each process also spends
+/// 100 ms warming up (the binary's `WARM_UP`), outside its window.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Run options")]
+pub struct RunArgs {
+    /// Calls per process, passed to the binary.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub count: u64,
+    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`), passed on.
+    #[arg(long, value_name = "SPEC", default_value = "zero")]
+    pub work: String,
+    /// Calls kept in flight at once, passed on.
+    #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    pub in_flight: u64,
+    /// Only configurations whose id matches (`*` wildcard); repeatable. Default: all.
+    #[arg(long, value_name = "GLOB")]
+    pub only: Vec<String>,
+    /// Do not pass `--pin` to the benchmark. By default its threads are pinned by role (loop
+    /// threads on one CPU, all others on another), which removes the largest source of
+    /// run-to-run variation on small machines: whether a process's threads share a CPU.
+    #[arg(long)]
+    pub no_pin: bool,
+    /// Seconds one process may run before it is killed and reported.
+    #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = parse_seconds)]
+    pub timeout: Duration,
+    /// Use this benchmark executable instead of building one (for tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
+    pub bench_bin: Option<PathBuf>,
+    /// The workspace to build and benchmark (default: the one this xtask belongs to; for
+    /// tests).
+    #[arg(long, hide = true, env = "HANDOFF_BENCH_WORKSPACE")]
+    pub workspace: Option<PathBuf>,
+}
+
+impl RunArgs {
+    /// The validated target; `--gap` and `--inject-ns` are the caller's to add.
+    pub fn into_target(self) -> Target {
+        Target {
+            root: self.workspace.unwrap_or_else(crate::workspace_root),
+            bench_bin: self.bench_bin,
+            only: self.only,
+            flags: BinaryFlags {
+                count: self.count,
+                work: self.work,
+                in_flight: self.in_flight,
+                gap_us: None,
+                inject_ns: None,
+                pin: !self.no_pin,
+            },
+            timeout: self.timeout,
+        }
+    }
+}
+
+/// A positive, finite number of seconds (`0.5`, `120`); a clap value parser.
+pub fn parse_seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds"))
+}
+
+/// A positive, finite percentage (`5`, `2.5`); a clap value parser.
+pub fn parse_positive_pct(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .ok_or_else(|| format!("{text:?} is not a positive percentage"))
+}
+
+/// A probability strictly between 0 and 1 (`0.8`); a clap value parser.
+pub fn parse_probability(text: &str) -> Result<f64, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|p| *p > 0.0 && *p < 1.0)
+        .ok_or_else(|| format!("{text:?} does not lie strictly between 0 and 1"))
+}
 
 /// When a change counts: gated metrics, thresholds, alpha.
 #[derive(Debug, Clone, clap::Args)]
@@ -126,43 +220,16 @@ fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
     Ok((metric, threshold))
 }
 
-/// Parses a duration such as `90s`, `10m`, `1h`, `1m30s` or plain seconds (`45`, `2.5`);
-/// used as a clap value parser.
-pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
-    let bad = || format!("{text:?} is not a duration (e.g. 90s, 10m, 1h30m)");
+/// Parses a duration such as `90s`, `10m`, `1h`, `1m30s`, `250ms` (humantime's syntax, so
+/// also `1h 30m` or `2min`) or plain seconds (`45`, `2.5`, which humantime would refuse for
+/// want of a unit); used as a clap value parser, so clap's error names the flag.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let text = text.trim();
-    if let Ok(secs) = text.parse::<f64>() {
-        return std::time::Duration::try_from_secs_f64(secs).map_err(|_| bad());
-    }
-    let mut total = 0.0;
-    let mut number = String::new();
-    let mut chars = text.chars().peekable();
-    let mut any = false;
-    while let Some(c) = chars.next() {
-        if c.is_ascii_digit() || c == '.' {
-            number.push(c);
-            continue;
-        }
-        let unit = if c == 'm' && chars.peek() == Some(&'s') {
-            chars.next();
-            0.001
-        } else {
-            match c {
-                'h' => 3600.0,
-                'm' => 60.0,
-                's' => 1.0,
-                _ => return Err(bad()),
-            }
-        };
-        let value: f64 = number.parse().map_err(|_| bad())?;
-        total += value * unit;
-        number.clear();
-        any = true;
-    }
-    if !any || !number.is_empty() {
-        return Err(bad());
-    }
-    std::time::Duration::try_from_secs_f64(total).map_err(|_| bad())
+    let parsed = match text.parse::<f64>() {
+        Ok(secs) => Duration::try_from_secs_f64(secs).map_err(|e| e.to_string()),
+        Err(_) => humantime::parse_duration(text).map_err(|e| e.to_string()),
+    };
+    parsed.map_err(|why| format!("{text:?} is not a duration (e.g. 90s, 10m, 1h30m): {why}"))
 }
 
 /// Report files to write besides the terminal table.
@@ -223,18 +290,19 @@ mod tests {
 
     #[test]
     fn durations() {
-        let s = std::time::Duration::from_secs;
+        let s = Duration::from_secs;
         assert_eq!(parse_duration("90s"), Ok(s(90)));
         assert_eq!(parse_duration("10m"), Ok(s(600)));
         assert_eq!(parse_duration("1h30m"), Ok(s(5400)));
         assert_eq!(parse_duration("1m30s"), Ok(s(90)));
         assert_eq!(parse_duration("45"), Ok(s(45)));
-        assert_eq!(
-            parse_duration("250ms"),
-            Ok(std::time::Duration::from_millis(250))
-        );
-        for bad in ["", "m", "10x", "5m3", "-1s", "1..2s"] {
-            assert!(parse_duration(bad).is_err(), "{bad}");
+        assert_eq!(parse_duration("250ms"), Ok(Duration::from_millis(250)));
+        assert_eq!(parse_duration("2.5"), Ok(Duration::from_millis(2500)));
+        assert_eq!(parse_duration("1.5m"), Ok(s(90)));
+        assert_eq!(parse_duration(" 5m "), Ok(s(300)));
+        for bad in ["", "m", "10x", "5m3", "-1s", "1..2s", "-1", "soon"] {
+            let err = parse_duration(bad).unwrap_err();
+            assert!(err.contains("is not a duration"), "{bad}: {err}");
         }
     }
 

@@ -3,7 +3,7 @@
 //!
 //! # How it works
 //!
-//! 1. Before each block, `sequential::StopRule::decide` looks at the block durations so far,
+//! 1. Before each block, `stop_rule::StopRule::decide` looks at the block durations so far,
 //!    the clock and the number of gated pairs still inconclusive.
 //! 2. A block runs `schedule::block` through an [`Executor`] (real processes, or a mock in
 //!    tests). A failed run is recorded with its block and side and only drops that block's
@@ -17,13 +17,13 @@ use std::time::Duration;
 
 use crate::comparison::Comparison;
 use crate::comparison::paired::{self, PairedContext};
-use crate::exit::UsageError;
-use crate::measurement::Measurement;
-use crate::paired_record::{PairedSample, Side};
-use crate::results::RunFailure;
-use crate::runner::{self, BenchCommand, ChildFailure};
-use crate::schedule::{self, PairedStep};
-use crate::sequential::{Clock, StopReason, StopRule};
+use crate::engine::runner::{self, BenchCommand, ChildFailure};
+use crate::engine::schedule::{self, PairedStep};
+use crate::engine::stop_rule::{Clock, StopReason, StopRule};
+use crate::model::measurement::Measurement;
+use crate::model::paired_record::{PairedSample, Side};
+use crate::model::results::RunFailure;
+use crate::model::usage::UsageError;
 
 /// Runs one configuration on one side.
 pub trait Executor {
@@ -171,9 +171,9 @@ mod tests {
     use super::*;
     use crate::comparison::Verdict;
     use crate::comparison::paired::tests::context;
-    use crate::metric::Metric;
-    use crate::results::tests::measurement;
-    use crate::sequential::tests::FakeClock;
+    use crate::engine::stop_rule::tests::FakeClock;
+    use crate::model::metric::Metric;
+    use crate::model::results::tests::measurement;
 
     /// Head is `ratio` times base; every run takes one second on the fake clock; the k-th
     /// run of a side is off by a small deterministic wobble.

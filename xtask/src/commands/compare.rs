@@ -4,11 +4,11 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 
+use crate::commands::exit::Outcome;
+use crate::commands::flags::{GateArgs, OutputArgs};
 use crate::comparison::independent::{self, IndependentSettings};
-use crate::exit::Outcome;
-use crate::options::{GateArgs, OutputArgs};
+use crate::model::results::{ResultFile, pin_mismatch};
 use crate::report;
-use crate::results::{ResultFile, pin_mismatch};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -2,121 +2,87 @@
 //!
 //! # How it works
 //!
-//! 1. The base commit is resolved (`worktree::resolve`: merge-base with HEAD unless
+//! 1. The base commit is resolved (`engine::base`: merge-base with HEAD unless
 //!    `--exact-ref`), checked out in `target/xtask-against/<sha>` and built there with its
 //!    own target directory; a base that does not build stops here with cargo's stderr tail
 //!    (exit 1). The head is the workspace as it is, built as usual.
 //! 2. Both binaries list their configurations with the same `--only` globs; the ids both
 //!    have run, the others are reported as added (head only) or removed (base only).
-//! 3. `paired_run::run_session` runs blocks until the stop rule ends the run.
+//! 3. `engine::paired_session::run_session` runs blocks until the stop rule ends the run.
 //! 4. The result file holds the head's samples as its configurations (so it can serve as a
 //!    baseline) and, under `paired`, every sample of both sides with block and side, from
 //!    which the comparison can be recomputed.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
 use anyhow::Context as _;
 
-use crate::bench::{Config, PairedSettings};
-use crate::binary::build_release_captured;
-use crate::comparison::Comparison;
+use crate::commands::bench::config::{Config, PairedSettings};
+use crate::commands::bench::finish::Run;
 use crate::comparison::paired::PairedContext;
-use crate::exit::UsageError;
-use crate::git::GitRevision;
-use crate::host::{FingerprintDiff, HostFingerprint};
-use crate::metric::Metric;
-use crate::paired_record::{BaseRevision, PairedRecord, Side};
-use crate::paired_run::{Event, ProcessExecutor, run_session};
-use crate::progress::Progress;
-use crate::results::{
+use crate::engine::base::{self, BaseSpec};
+use crate::engine::paired_session::{Event, ProcessExecutor, run_session};
+use crate::engine::progress::Progress;
+use crate::engine::runner;
+use crate::engine::stop_rule::{Clock as _, MonotonicClock, StopRule};
+use crate::model::git::GitRevision;
+use crate::model::host::{FingerprintDiff, HostFingerprint};
+use crate::model::metric::Metric;
+use crate::model::paired_record::{PairedRecord, Side};
+use crate::model::results::{
     ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, confirm_pinned,
 };
-use crate::runner::{self, BenchCommand};
-use crate::sequential::{MonotonicClock, StopRule};
-use crate::worktree;
+use crate::model::usage::UsageError;
 
-/// What the paired run produced.
-#[derive(Debug)]
-pub struct PairedRun {
-    pub results: ResultFile,
-    pub comparison: Comparison,
-    /// Processes the run started (for the failure summary).
-    pub planned_runs: usize,
+/// The configurations of the two builds: those both have run, the others are listed.
+#[derive(Debug, PartialEq, Eq)]
+struct CommonIds {
+    /// In the head's order.
+    ids: Vec<String>,
+    /// Only the head has them.
+    added: Vec<String>,
+    /// Only the base has them.
+    removed: Vec<String>,
 }
 
-/// The base: a built worktree, or a given executable (tests).
-struct Base {
-    revision: BaseRevision,
-    program: PathBuf,
-    fingerprint: Option<HostFingerprint>,
-}
-
-fn prepare_base(config: &Config, paired: &PairedSettings) -> anyhow::Result<Base> {
-    if let Some(program) = &paired.base_bench_bin {
-        return Ok(Base {
-            revision: BaseRevision {
-                requested: paired.against.clone(),
-                commit: format!("(executable {})", program.display()),
-                merge_base: false,
-            },
-            program: program.clone(),
-            fingerprint: None,
-        });
+fn common_ids(head_ids: &[String], base_ids: &[String]) -> CommonIds {
+    let base_set: BTreeSet<&String> = base_ids.iter().collect();
+    let head_set: BTreeSet<&String> = head_ids.iter().collect();
+    let (ids, added) = head_ids
+        .iter()
+        .cloned()
+        .partition(|id| base_set.contains(id));
+    CommonIds {
+        ids,
+        added,
+        removed: base_ids
+            .iter()
+            .filter(|id| !head_set.contains(id))
+            .cloned()
+            .collect(),
     }
-    let revision = worktree::resolve(&config.root, &paired.against, paired.exact_ref)
-        .context("cannot resolve the --against ref")?;
-    let dir =
-        worktree::checkout(&config.root, &revision.commit).context("cannot check out the base")?;
-    let short: String = revision.commit.chars().take(7).collect();
-    eprintln!(
-        "building base {short} ({}{}) in {} (release)",
-        paired.against,
-        if revision.merge_base {
-            ", merge-base with HEAD"
-        } else {
-            ""
-        },
-        dir.display()
-    );
-    let program = build_release_captured(
-        &dir,
-        &worktree::base_target_dir(&config.root),
-        &format!("the base {short} ({})", paired.against),
-    )?;
-    Ok(Base {
-        fingerprint: Some(HostFingerprint::detect(&dir)),
-        revision,
-        program,
-    })
 }
 
 /// Runs the paired benchmark (see the module docs).
-pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun> {
-    let base = prepare_base(config, paired)?;
-    let head_program = config.head_program()?;
-    let only = &config.settings.only;
+pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
+    let target = &config.target;
+    let base = base::prepare(BaseSpec {
+        root: &target.root,
+        against: &paired.against,
+        exact_ref: paired.exact_ref,
+        bench_bin: paired.base_bench_bin.as_deref(),
+    })?;
+    let head_program = target.program()?;
+    let only = &target.only;
     let head_ids =
         runner::list_ids(&head_program, only).context("listing the head's configurations")?;
     let base_ids =
         runner::list_ids(&base.program, only).context("listing the base's configurations")?;
-    let base_set: BTreeSet<&String> = base_ids.iter().collect();
-    let head_set: BTreeSet<&String> = head_ids.iter().collect();
-    let ids: Vec<String> = head_ids
-        .iter()
-        .filter(|id| base_set.contains(id))
-        .cloned()
-        .collect();
-    let added: Vec<String> = head_ids
-        .iter()
-        .filter(|id| !base_set.contains(id))
-        .cloned()
-        .collect();
-    let removed: Vec<String> = base_ids
-        .iter()
-        .filter(|id| !head_set.contains(id))
-        .cloned()
-        .collect();
+    let CommonIds {
+        ids,
+        added,
+        removed,
+    } = common_ids(&head_ids, &base_ids);
     if ids.is_empty() {
         return Err(UsageError(format!(
             "no configuration matching --only {only:?} exists in both the base and the head \
@@ -132,26 +98,21 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
         .filter(|(_, program)| !runner::supports_flag(program, runner::PIN_FLAG))
         .map(|(side, program)| format!("the {side} binary {}", program.display()))
         .collect();
-    let pin = config.settings.pin && cannot_pin.is_empty();
-    if config.settings.pin && !pin {
+    let pin = target.flags.pin && cannot_pin.is_empty();
+    if target.flags.pin && !pin {
         eprintln!(
             "warning: {} has no {} flag; running both sides unpinned",
             cannot_pin.join(" and "),
             runner::PIN_FLAG
         );
     }
-    let args: Vec<String> = config
-        .pass_through_args()
-        .into_iter()
-        .filter(|arg| pin || arg != runner::PIN_FLAG)
-        .collect();
-    let command = |program: PathBuf| BenchCommand {
-        program,
-        args: args.clone(),
-        timeout: config.timeout,
-    };
-    let mut executor = ProcessExecutor::new(command(base.program.clone()), command(head_program));
-    let head_fingerprint = HostFingerprint::detect(&config.root);
+    let mut sides = target.clone();
+    sides.flags.pin = pin;
+    let mut executor = ProcessExecutor::new(
+        sides.command(base.program.clone()),
+        sides.command(head_program),
+    );
+    let head_fingerprint = HostFingerprint::detect(&target.root);
     let short: String = base.revision.commit.chars().take(7).collect();
     let context = PairedContext {
         ids: ids.clone(),
@@ -187,7 +148,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
     eprintln!(
         "paired run: {} blocks in {:.0} s; stopped: {}",
         outcome.blocks,
-        clock_secs(&clock),
+        clock.elapsed().as_secs_f64(),
         outcome.stop.describe()
     );
 
@@ -204,15 +165,16 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
         })
         .collect::<Result<Vec<_>, _>>()
         .context("summarising the head's samples")?;
-    let mut settings = config.settings.clone();
-    settings.runs = outcome.blocks;
-    settings.pin = confirm_pinned(pin, outcome.samples.iter().map(|s| &s.measurement));
+    let settings = config.settings(
+        outcome.blocks,
+        confirm_pinned(pin, outcome.samples.iter().map(|s| &s.measurement)),
+    );
     let results = ResultFile {
         schema: RESULTS_SCHEMA,
         kind: RESULTS_KIND.to_owned(),
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         host: head_fingerprint,
-        git: GitRevision::detect(&config.root),
+        git: GitRevision::detect(&target.root),
         settings,
         configurations,
         failures: outcome.failures,
@@ -227,16 +189,11 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
             samples: outcome.samples,
         }),
     };
-    Ok(PairedRun {
+    Ok(Run {
         results,
-        comparison: outcome.comparison,
+        comparison: Some(outcome.comparison),
         planned_runs: outcome.blocks as usize * ids.len() * 2,
     })
-}
-
-fn clock_secs(clock: &MonotonicClock) -> f64 {
-    use crate::sequential::Clock as _;
-    clock.elapsed().as_secs_f64()
 }
 
 fn report_event(progress: &mut Progress, min_blocks: u32, per_block: u64, event: Event<'_>) {
@@ -282,5 +239,24 @@ fn report_event(progress: &mut Progress, min_blocks: u32, per_block: u64, event:
                 duration.as_secs_f64()
             ));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_both_builds_have_run_and_the_others_are_listed() {
+        let list = |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let common = common_ids(&list(&["a", "new", "b"]), &list(&["b", "gone", "a"]));
+        assert_eq!(
+            common,
+            CommonIds {
+                ids: list(&["a", "b"]),
+                added: list(&["new"]),
+                removed: list(&["gone"]),
+            }
+        );
     }
 }

@@ -11,10 +11,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
 
-use crate::git::GitRevision;
-use crate::host::HostFingerprint;
-use crate::measurement::Measurement;
-use crate::metric::Metric;
+use crate::model::git::GitRevision;
+use crate::model::host::HostFingerprint;
+use crate::model::measurement::Measurement;
+use crate::model::metric::Metric;
 use crate::stats::{Samples, SamplesError, Summary};
 
 pub const RESULTS_SCHEMA: u64 = 1;
@@ -57,7 +57,7 @@ pub struct RunFailure {
     pub run: u32,
     /// In a paired run: which build failed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub side: Option<crate::paired_record::Side>,
+    pub side: Option<crate::model::paired_record::Side>,
     pub reason: String,
     /// Last lines of the child's stderr.
     pub stderr_tail: String,
@@ -78,7 +78,7 @@ pub struct ResultFile {
     /// A paired run (`bench --against`): both sides' raw samples by block; `configurations`
     /// then holds the head's samples, so the file also serves as a baseline.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub paired: Option<crate::paired_record::PairedRecord>,
+    pub paired: Option<crate::model::paired_record::PairedRecord>,
 }
 
 /// Why a result file cannot be used. Every case names the file.
@@ -186,7 +186,7 @@ impl ResultFile {
 
     /// Serialises as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        crate::report::pretty_json(self)
+        crate::model::files::pretty_json(self)
     }
 
     /// Reads, checks and re-summarises a result file.

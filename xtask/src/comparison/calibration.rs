@@ -1,28 +1,18 @@
-//! `cargo xtask calibrate`: how well the paired gate works on this host. A/A trials (the
-//! same binary on both sides) give the false-regression rate; trials with a known slowdown
-//! injected into side B (`--inject-ns`) give the detection rate; the spread of the A/A
-//! block log-ratios gives the minimum detectable effect (MDE).
+//! How well the paired gate works on this host, as data: the records `cargo xtask
+//! calibrate` writes (its `--json` and the input of `report::calibration`), and the pure
+//! analysis from judged trials to false-alarm rates, detection rates and the minimum
+//! detectable effect (MDE). The command that runs the trials is `commands::calibrate`.
 //!
-//! # How it works
+//! # How a trial is judged
 //!
-//! 1. Pilot: every selected configuration runs `--pilot-runs` times; the median wall time
-//!    per call `w` sets the injection of an effect of `E`%: `inject_ns = round(E/100 * w)`.
-//!    The benchmark adds `inject_ns` of busy work before every call on the async side, so
-//!    with one call in flight the wall time per call grows by about `E`%; the report shows
-//!    the ratio actually observed.
-//! 2. Trials: `--trials` rounds, each running one A/A trial and one trial per `--effect`,
-//!    interleaved so slow drift of the host touches every kind alike. Every trial is a
-//!    complete paired session of exactly `--blocks` blocks through the same machinery as
-//!    `bench --against` (`paired_run`, ABBA/BAAB blocks, paired t on log-ratios, Holm over
-//!    the gated pairs, the same verdicts).
-//! 3. Each trial is judged by two rules on the same data:
+//! 1. Each trial is judged by two rules on the same data:
 //!    - *significant*: the gated pair's Holm-adjusted p <= alpha and its interval excludes 1
 //!      (the gate's rule with every threshold 0): what the test itself can detect;
 //!    - *gate*: the gate's rule with its thresholds (`--threshold`, `--gate`).
 //!
 //!    An A/A trial is a false alarm when any gated pair "regressed"; an injected trial
 //!    detects the effect for a configuration when its Wall pair "regressed".
-//! 4. MDE of Wall per call, per configuration: `sd` = pooled standard deviation of the
+//! 2. MDE of Wall per call, per configuration: `sd` = pooled standard deviation of the
 //!    block log-ratios over the A/A trials (root mean of the per-trial variances), then
 //!    `MDE = (t_{1-a'/2, n-1} + t_{power, n-1}) * sd / sqrt(n)` (`stats::paired_t`), with
 //!    `a' = alpha / m`: Holm's first step over the `m` gated pairs, the strictest level a
@@ -41,35 +31,15 @@
 //! confirm an `E`% slowdown, and never below the MDE itself (a threshold the design cannot
 //! resolve only turns changes into "inconclusive"). The significant rule's false alarm
 //! rate bounds the gate's: the gate's rule is stricter on the same data.
-//!
-//! # Defaults (sized for `--only 'tokio-current/*'` on the 2-vCPU hosts, ~10 minutes)
-//!
-//! `--trials 20`, `--effect 5`, `--blocks 10` (= `bench --min-blocks`), `--count 5000`:
-//! a blocking round trip is 15-40 us here, so a run takes 0.1-0.2 s with process start;
-//! 20 x (1 + 1) trials x 10 blocks x 2 sides x ~8 configurations is 6400 runs, about
-//! 8-11 minutes. The per-run noise here comes mostly from thread placement, not from the
-//! number of calls, so the MDE measured at 5000 calls is a fair guide for the gate's
-//! counts; for the exact figure, calibrate with the gate's `--count`.
 
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
-
-use anyhow::Context as _;
 use serde::Serialize;
 
 use crate::comparison::paired::{self, PairedContext};
 use crate::comparison::{Comparison, Verdict, VerdictPolicy};
-use crate::exit::{Outcome, UsageError};
-use crate::fsutil::write_atomically;
-use crate::git::GitRevision;
-use crate::host::{FingerprintDiff, HostFingerprint};
-use crate::metric::Metric;
-use crate::options::PolicyArgs;
-use crate::paired_record::{PairedSample, Side};
-use crate::paired_run::{ProcessExecutor, run_session};
-use crate::report;
-use crate::runner::{self, BenchCommand, ChildFailure};
-use crate::sequential::{MonotonicClock, StopRule};
+use crate::model::git::GitRevision;
+use crate::model::host::HostFingerprint;
+use crate::model::metric::Metric;
+use crate::model::paired_record::PairedSample;
 use crate::stats::paired_t::minimum_detectable_effect;
 use crate::stats::{Samples, paired_t};
 
@@ -78,52 +48,6 @@ pub const CALIBRATION_SCHEMA: u64 = 1;
 
 /// Block counts the MDE is reported at besides the calibrated one.
 pub const MDE_BLOCKS: [usize; 3] = [10, 20, 40];
-
-#[derive(Debug, clap::Args)]
-pub struct Args {
-    /// Only configurations whose id matches (`*` wildcard); repeatable. Default: all.
-    #[arg(long, value_name = "GLOB")]
-    pub only: Vec<String>,
-    /// Trials of each kind (A/A, and each injected effect).
-    #[arg(long, default_value_t = 20)]
-    pub trials: u32,
-    /// An injected slowdown of side B, in percent of the configuration's wall time per call
-    /// measured in the pilot; repeatable.
-    #[arg(long = "effect", value_name = "PCT", default_values_t = [5.0])]
-    pub effects: Vec<f64>,
-    /// Blocks per trial (the same as `bench --min-blocks`).
-    #[arg(long, default_value_t = 10)]
-    pub blocks: u32,
-    /// Calls per process, passed to the binary.
-    #[arg(long, default_value_t = 5000)]
-    pub count: u64,
-    /// What each call does on the worker, passed on.
-    #[arg(long, default_value = "zero")]
-    pub work: String,
-    /// Calls kept in flight at once, passed on (injection maps to wall time 1:1 only at 1).
-    #[arg(long, default_value_t = 1)]
-    pub in_flight: u64,
-    /// Do not pass `--pin` to the benchmark (as `bench --no-pin`; calibrate what you gate).
-    #[arg(long)]
-    pub no_pin: bool,
-    /// Pilot runs per configuration (their median wall time per call sizes the injection).
-    #[arg(long, default_value_t = 3)]
-    pub pilot_runs: u32,
-    /// Power of the MDE (probability of detecting an effect of that size).
-    #[arg(long, default_value_t = 0.8)]
-    pub power: f64,
-    #[command(flatten)]
-    pub policy: PolicyArgs,
-    /// Write the calibration report as JSON.
-    #[arg(long, value_name = "PATH")]
-    pub json: Option<PathBuf>,
-    /// Seconds one process may run before it is killed and reported.
-    #[arg(long, value_name = "SECONDS", default_value_t = 120.0)]
-    pub timeout: f64,
-    /// Use this benchmark executable instead of building one (for tests).
-    #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
-    pub bench_bin: Option<PathBuf>,
-}
 
 /// What one configuration's pilot found.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -289,30 +213,38 @@ pub fn significance_policy(policy: &VerdictPolicy) -> VerdictPolicy {
     p
 }
 
+/// One trial's samples compared by both rules.
+#[derive(Debug)]
+pub struct Judged {
+    /// By the gate's rule (its thresholds).
+    pub gate: Comparison,
+    /// By the significant rule ([`significance_policy`]).
+    pub significance: Comparison,
+}
+
 /// Judges one trial's samples by both rules.
 pub fn judge(
     samples: &[PairedSample],
     gate: &PairedContext,
     significance: &PairedContext,
-) -> (Comparison, Comparison) {
+) -> Judged {
     let blocks = paired::blocks_in(samples);
-    (
-        paired::compare_first(samples, blocks, gate),
-        paired::compare_first(samples, blocks, significance),
-    )
+    Judged {
+        gate: paired::compare_first(samples, blocks, gate),
+        significance: paired::compare_first(samples, blocks, significance),
+    }
 }
 
 /// The per-configuration record of a judged trial.
 pub fn trial_configs(
     samples: &[PairedSample],
-    gate: &Comparison,
-    significance: &Comparison,
+    judged: &Judged,
     ids: &[String],
 ) -> Vec<TrialConfig> {
     ids.iter()
         .map(|id| {
-            let g = gate.pair(id, Metric::Wall);
-            let s = significance.pair(id, Metric::Wall);
+            let g = judged.gate.pair(id, Metric::Wall);
+            let s = judged.significance.pair(id, Metric::Wall);
             let d: Vec<f64> = paired::block_pairs(samples, id)
                 .iter()
                 .map(|p| paired::log_ratio(Metric::Wall, p))
@@ -331,6 +263,18 @@ pub fn trial_configs(
         .collect()
 }
 
+/// What [`summarise`] draws from the trials.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Findings {
+    /// A/A trials with any gated pair regressed, by the significant rule and by the gate's.
+    pub false_alarms_significant: Rate,
+    pub false_alarms_gate: Rate,
+    /// Per effect and configuration.
+    pub detection: Vec<Detection>,
+    /// Per configuration with A/A data.
+    pub mde: Vec<Mde>,
+}
+
 /// Rates, detections and MDEs from the trials (pure; see the module docs).
 pub fn summarise(
     trials: &[Trial],
@@ -339,7 +283,7 @@ pub fn summarise(
     blocks: usize,
     family: Family,
     wall_threshold: f64,
-) -> (Rate, Rate, Vec<Detection>, Vec<Mde>) {
+) -> Findings {
     let aa: Vec<&Trial> = trials.iter().filter(|t| t.effect_pct.is_none()).collect();
     let n_aa = aa.len() as u32;
     let false_sig = Rate::new(
@@ -413,232 +357,11 @@ pub fn summarise(
             })
         })
         .collect();
-    (false_sig, false_gate, detection, mde)
-}
-
-impl Args {
-    pub fn run(self) -> anyhow::Result<Outcome> {
-        let policy = self.policy.policy()?;
-        if self.trials == 0 || self.blocks < 2 || self.count == 0 || self.pilot_runs == 0 {
-            return Err(UsageError(
-                "--trials, --count and --pilot-runs must be at least 1, --blocks at least 2"
-                    .to_owned(),
-            )
-            .into());
-        }
-        if let Some(bad) = self.effects.iter().find(|e| !(e.is_finite() && **e > 0.0)) {
-            return Err(
-                UsageError(format!("--effect must be a positive percentage, got {bad}")).into(),
-            );
-        }
-        if !(self.power > 0.0 && self.power < 1.0) {
-            return Err(UsageError(format!(
-                "--power must lie strictly between 0 and 1, got {}",
-                self.power
-            ))
-            .into());
-        }
-        if !(self.timeout.is_finite() && self.timeout > 0.0) {
-            return Err(
-                UsageError(format!("--timeout must be positive, got {}", self.timeout)).into(),
-            );
-        }
-        let root = crate::workspace_root();
-        let program = match &self.bench_bin {
-            Some(p) => p.clone(),
-            None => {
-                eprintln!("building {} (release)", crate::binary::BENCH_BIN);
-                crate::binary::build_release(&root)?
-            }
-        };
-        let all_ids = runner::list_ids(&program, &[])?;
-        let ids = runner::list_ids(&program, &self.only)?;
-        if ids.is_empty() {
-            return Err(UsageError(format!(
-                "no configuration of {} matches --only {:?}",
-                program.display(),
-                self.only
-            ))
-            .into());
-        }
-        let mut args = vec![
-            "--count".to_owned(),
-            self.count.to_string(),
-            "--work".to_owned(),
-            self.work.clone(),
-            "--in-flight".to_owned(),
-            self.in_flight.to_string(),
-        ];
-        if !self.no_pin {
-            args.push(runner::PIN_FLAG.to_owned());
-        }
-        let command = BenchCommand {
-            program,
-            args,
-            timeout: Duration::from_secs_f64(self.timeout),
-        };
-        let (pilot, pilot_seconds) = self.pilot(&command, &ids)?;
-        let runs =
-            u64::from(self.trials) * (1 + self.effects.len() as u64) * u64::from(self.blocks) * 2;
-        eprintln!(
-            "calibrating {} configurations: {} trials x {} kinds x {} blocks; estimated {:.0} min",
-            ids.len(),
-            self.trials,
-            1 + self.effects.len(),
-            self.blocks,
-            pilot_seconds * runs as f64 / 60.0
-        );
-
-        let gated_metrics = Metric::ALL.iter().filter(|m| policy.is_gated(**m)).count();
-        let family = Family {
-            gated_pairs: ids.len() * gated_metrics,
-            full_suite_gated_pairs: all_ids.len() * gated_metrics,
-            alpha: policy.alpha,
-            power: self.power,
-        };
-        let gate_ctx = PairedContext {
-            ids: ids.clone(),
-            baseline_label: "side A".to_owned(),
-            policy: policy.clone(),
-            fingerprint: FingerprintDiff::default(),
-            added: vec![],
-            removed: vec![],
-            min_blocks: self.blocks,
-        };
-        let sig_ctx = PairedContext {
-            policy: significance_policy(&policy),
-            ..gate_ctx.clone()
-        };
-        let rule = StopRule {
-            min_blocks: self.blocks,
-            max_time: None,
-        };
-        let kinds: Vec<Option<usize>> = std::iter::once(None)
-            .chain((0..self.effects.len()).map(Some))
-            .collect();
-        let started = Instant::now();
-        let mut trials = Vec::new();
-        for round in 0..self.trials {
-            for kind in &kinds {
-                let mut executor = ProcessExecutor::new(command.clone(), command.clone());
-                if let Some(e) = kind {
-                    for p in &pilot {
-                        executor.extra.insert(
-                            (Side::Head, p.id.clone()),
-                            vec!["--inject-ns".to_owned(), p.inject_ns[*e].to_string()],
-                        );
-                    }
-                }
-                let clock = MonotonicClock::start();
-                let outcome = run_session(&mut executor, &gate_ctx, rule, &clock, &mut |_| {})?;
-                let (gate, sig) = judge(&outcome.samples, &gate_ctx, &sig_ctx);
-                let trial = Trial {
-                    round,
-                    effect_pct: kind.map(|e| self.effects[e]),
-                    configs: trial_configs(&outcome.samples, &gate, &sig, &ids),
-                    any_gate_regression: gate.has_regression(),
-                    any_significant_regression: sig.has_regression(),
-                    failed_runs: outcome.failures.len(),
-                };
-                eprintln!("{}", report::calibration::trial_line(&trial, self.trials));
-                for f in &outcome.failures {
-                    eprintln!(
-                        "  FAILED {} {:?} block {}: {}",
-                        f.id,
-                        f.side,
-                        f.run + 1,
-                        f.reason
-                    );
-                }
-                trials.push(trial);
-            }
-        }
-        let (false_alarms_significant, false_alarms_gate, detection, mde) = summarise(
-            &trials,
-            &pilot,
-            &self.effects,
-            self.blocks as usize,
-            family,
-            policy.threshold_of(Metric::Wall),
-        );
-        let failed = trials.iter().any(|t| t.failed_runs > 0);
-        let calibration = Calibration {
-            kind: CALIBRATION_KIND.to_owned(),
-            schema: CALIBRATION_SCHEMA,
-            created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            host: HostFingerprint::detect(&root),
-            git: GitRevision::detect(&root),
-            settings: CalibrationSettings {
-                only: self.only.clone(),
-                ids,
-                trials: self.trials,
-                blocks: self.blocks,
-                count: self.count,
-                work: self.work.clone(),
-                in_flight: self.in_flight,
-                pin: !self.no_pin,
-                effects_pct: self.effects.clone(),
-                policy,
-            },
-            pilot,
-            false_alarms_significant,
-            false_alarms_gate,
-            detection,
-            family,
-            mde,
-            seconds: started.elapsed().as_secs_f64(),
-            trials,
-        };
-        print!("{}", report::calibration::render(&calibration));
-        if let Some(path) = &self.json {
-            write_atomically(path, &report::pretty_json(&calibration))
-                .with_context(|| format!("cannot write {}", path.display()))?;
-        }
-        if failed {
-            eprintln!("error: some runs failed; the rates above count only complete blocks");
-            return Ok(Outcome::Failed);
-        }
-        Ok(Outcome::Clean)
-    }
-
-    /// Median wall time per call of each configuration over the pilot runs, and the seconds
-    /// one pass (each configuration once) took on average.
-    fn pilot(&self, command: &BenchCommand, ids: &[String]) -> anyhow::Result<(Vec<Pilot>, f64)> {
-        let started = Instant::now();
-        let mut walls: Vec<Vec<f64>> = vec![Vec::new(); ids.len()];
-        for _ in 0..self.pilot_runs {
-            for (i, id) in ids.iter().enumerate() {
-                match runner::run_one(command, id) {
-                    Ok(m) => walls[i].push(Metric::Wall.per_call(&m)),
-                    Err(ChildFailure::BadUsage { stderr_tail }) => {
-                        return Err(UsageError(format!(
-                            "{} rejected the arguments (exit status 2):\n{stderr_tail}",
-                            command.program.display()
-                        ))
-                        .into());
-                    }
-                    Err(f) => anyhow::bail!("pilot run of {id} failed: {f}\n{}", f.stderr_tail()),
-                }
-            }
-        }
-        let per_pass = started.elapsed().as_secs_f64() / f64::from(self.pilot_runs);
-        let pilot = ids
-            .iter()
-            .zip(walls)
-            .map(|(id, w)| {
-                let wall = Samples::new(w).map_or(0.0, |s| s.median());
-                Pilot {
-                    id: id.clone(),
-                    wall_ns_per_call: wall,
-                    inject_ns: self
-                        .effects
-                        .iter()
-                        .map(|e| (e / 100.0 * wall).round() as u64)
-                        .collect(),
-                }
-            })
-            .collect();
-        Ok((pilot, per_pass))
+    Findings {
+        false_alarms_significant: false_sig,
+        false_alarms_gate: false_gate,
+        detection,
+        mde,
     }
 }
 
@@ -711,8 +434,8 @@ pub(crate) mod tests {
             alpha: 0.05,
             power: 0.8,
         };
-        let (fs, fg, detection, mde) = summarise(&trials, &pilot, &[5.0], 10, family, 0.05);
-        let sample = crate::results::tests::result_file(&[]);
+        let findings = summarise(&trials, &pilot, &[5.0], 10, family, 0.05);
+        let sample = crate::model::results::tests::result_file(&[]);
         Calibration {
             kind: CALIBRATION_KIND.to_owned(),
             schema: CALIBRATION_SCHEMA,
@@ -732,11 +455,11 @@ pub(crate) mod tests {
                 policy: crate::comparison::paired::tests::policy(),
             },
             pilot,
-            false_alarms_significant: fs,
-            false_alarms_gate: fg,
-            detection,
+            false_alarms_significant: findings.false_alarms_significant,
+            false_alarms_gate: findings.false_alarms_gate,
+            detection: findings.detection,
             family,
-            mde,
+            mde: findings.mde,
             seconds: 61.0,
             trials,
         }

@@ -22,7 +22,7 @@ use std::time::SystemTime;
 
 use thiserror::Error;
 
-use crate::paired_record::BaseRevision;
+use crate::model::paired_record::BaseRevision;
 
 /// Base worktrees kept (the one in use included).
 pub const KEEP: usize = 3;

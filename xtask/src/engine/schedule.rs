@@ -1,6 +1,14 @@
-//! The paired schedule: which configuration runs on which side, in which order, per block.
+//! The schedules: which configuration runs when, in independent runs (rotated) and in
+//! paired blocks (which side first).
 //!
 //! # How it works
+//!
+//! Independent runs ([`rotated`]): `runs x ids` steps run by run; run `r` starts at offset
+//! `r * ids / runs` of the id list (wrapping), so every configuration is measured early,
+//! middle and late in a run across the runs, and slow drift of the machine (thermal, other
+//! tenants) spreads over all configurations instead of landing on one.
+//!
+//! Paired blocks ([`block`]):
 //!
 //! 1. A block runs every selected configuration once with each binary, the two runs of a
 //!    configuration back to back, so the pair sees the same state of the machine.
@@ -11,7 +19,33 @@
 //!    faster" effect (warm caches, frequency ramp-up) then hits base and head equally often
 //!    and cancels in the mean log-ratio instead of biasing it.
 
-use crate::paired_record::Side;
+use crate::model::paired_record::Side;
+
+/// One process to start in an independent run: configuration `id` in run `run` (0-based).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub run: u32,
+    pub id: String,
+}
+
+/// Every step of an independent benchmark, run by run, each run's order rotated (see the
+/// module docs).
+pub fn rotated(ids: &[String], runs: u32) -> Vec<Step> {
+    let n = ids.len();
+    (0..runs)
+        .flat_map(|run| {
+            let offset = if n == 0 {
+                0
+            } else {
+                (run as usize * n / runs as usize) % n
+            };
+            (0..n).map(move |i| Step {
+                run,
+                id: ids[(offset + i) % n].clone(),
+            })
+        })
+        .collect()
+}
 
 /// One process to start in a paired run.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +98,29 @@ mod tests {
                 Side::Head => 'B',
             })
             .collect()
+    }
+
+    fn ids(n: usize) -> Vec<String> {
+        (0..n).map(|i| format!("c{i}")).collect()
+    }
+
+    #[test]
+    fn every_run_has_every_id_once_and_starts_elsewhere() {
+        let list = ids(6);
+        let steps = rotated(&list, 3);
+        assert_eq!(steps.len(), 18);
+        let firsts: Vec<&str> = (0..3).map(|r| steps[r * 6].id.as_str()).collect();
+        assert_eq!(firsts, ["c0", "c2", "c4"]);
+        for run in 0..3 {
+            let mut seen: Vec<&str> = steps
+                .iter()
+                .filter(|s| s.run == run)
+                .map(|s| s.id.as_str())
+                .collect();
+            seen.sort_unstable();
+            assert_eq!(seen, ["c0", "c1", "c2", "c3", "c4", "c5"]);
+        }
+        assert!(rotated(&[], 3).is_empty());
     }
 
     #[test]

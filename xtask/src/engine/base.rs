@@ -1,0 +1,74 @@
+//! The base of a paired run: `--against GIT_REF` resolved, checked out in its worktree and
+//! built there with its own target directory; or, for tests, a given executable.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+
+use crate::engine::binary::build_release_captured;
+use crate::engine::worktree;
+use crate::model::host::HostFingerprint;
+use crate::model::paired_record::BaseRevision;
+
+/// The base build, ready to run.
+#[derive(Debug)]
+pub struct Base {
+    pub revision: BaseRevision,
+    pub program: PathBuf,
+    /// The base worktree's fingerprint (its crate versions); `None` for a given executable.
+    pub fingerprint: Option<HostFingerprint>,
+}
+
+/// What to build as the base.
+#[derive(Debug, Clone, Copy)]
+pub struct BaseSpec<'a> {
+    /// The head's workspace, whose repository holds the ref.
+    pub root: &'a Path,
+    /// The ref as given on the command line.
+    pub against: &'a str,
+    /// Build the ref itself, not its merge-base with HEAD.
+    pub exact_ref: bool,
+    /// Use this executable instead of building (tests).
+    pub bench_bin: Option<&'a Path>,
+}
+
+/// Resolves, checks out and builds the base; a base that does not build is an error
+/// carrying cargo's stderr tail.
+pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
+    if let Some(program) = spec.bench_bin {
+        return Ok(Base {
+            revision: BaseRevision {
+                requested: spec.against.to_owned(),
+                commit: format!("(executable {})", program.display()),
+                merge_base: false,
+            },
+            program: program.to_owned(),
+            fingerprint: None,
+        });
+    }
+    let revision = worktree::resolve(spec.root, spec.against, spec.exact_ref)
+        .context("cannot resolve the --against ref")?;
+    let dir =
+        worktree::checkout(spec.root, &revision.commit).context("cannot check out the base")?;
+    let short: String = revision.commit.chars().take(7).collect();
+    eprintln!(
+        "building base {short} ({}{}) in {} (release)",
+        spec.against,
+        if revision.merge_base {
+            ", merge-base with HEAD"
+        } else {
+            ""
+        },
+        dir.display()
+    );
+    let program = build_release_captured(
+        &dir,
+        &worktree::base_target_dir(spec.root),
+        &format!("the base {short} ({})", spec.against),
+    )?;
+    Ok(Base {
+        fingerprint: Some(HostFingerprint::detect(&dir)),
+        revision,
+        program,
+    })
+}
