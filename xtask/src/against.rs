@@ -152,18 +152,9 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<PairedRun
     };
     let mut executor = ProcessExecutor::new(command(base.program.clone()), command(head_program));
     let head_fingerprint = HostFingerprint::detect(&config.root);
-    let short: String = base.revision.commit.chars().take(7).collect();
     let context = PairedContext {
         ids: ids.clone(),
-        baseline_label: format!(
-            "base {short} ({}{})",
-            base.revision.requested,
-            if base.revision.merge_base {
-                ", merge-base"
-            } else {
-                ""
-            }
-        ),
+        baseline_label: base.revision.label(),
         policy: config.policy.clone(),
         fingerprint: base
             .fingerprint
