@@ -78,7 +78,10 @@ mod tests {
             code("rustc 1.95.0 (59807616e 2026-04-14)"),
             "`rustc 1.95.0 (59807616e 2026-04-14)`"
         );
-        assert_eq!(code("Intel(R) Xeon(R) @ 2.0GHz"), "`Intel(R) Xeon(R) @ 2.0GHz`");
+        assert_eq!(
+            code("Intel(R) Xeon(R) @ 2.0GHz"),
+            "`Intel(R) Xeon(R) @ 2.0GHz`"
+        );
         assert_eq!(code("naïve"), "`naïve`");
         assert_eq!(code(""), "` `");
     }
@@ -108,6 +111,9 @@ mod tests {
         // Escapes count as what is shown.
         let out = code(&"\u{202e}".repeat(100));
         assert!(out.chars().count() <= MAX_SHOWN_CHARS + 3, "{out}");
-        assert_eq!(code(&"b".repeat(MAX_SHOWN_CHARS)).chars().count(), MAX_SHOWN_CHARS + 2);
+        assert_eq!(
+            code(&"b".repeat(MAX_SHOWN_CHARS)).chars().count(),
+            MAX_SHOWN_CHARS + 2
+        );
     }
 }
