@@ -123,7 +123,7 @@ impl CommentArgs {
                 eprintln!("error: {}", one_line(&scrub(format!("{e:#}"))));
                 Ok(ExitCode::from(2))
             }
-            Err(Failure::Api(e)) => Err(anyhow!(scrub(format!("{e:#}")))),
+            Err(Failure::Api(e)) => Err(anyhow!(one_line(&scrub(format!("{e:#}"))))),
         }
     }
 
