@@ -11,7 +11,7 @@ use std::process::Output;
 
 use comment_support::fake_github::{FakeGitHub, OWNER, PR, REPO, TokenKind};
 use comment_support::live::assert_inert;
-use comment_support::results::{self, expected_body};
+use comment_support::results::{self, PAYLOADS, expected_body, hostile, hostile_results};
 use serde_json::{Value, json};
 use xtask::report::untrusted::{MAX_SHOWN_CHARS, code};
 
@@ -19,26 +19,6 @@ const TOKEN: &str = "ghs_S3cretT0kenThatMustNeverBePrinted";
 const MARKER: &str = "<!-- handoff-bench:pr-comment -->";
 const RUN_URL: &str = "https://github.com/acme/widgets/actions/runs/99";
 const IDS: [&str; 2] = ["floor/park", "tokio-current/dedicated"];
-
-/// What a stranger might try, in payloads short enough to be shown whole (each field gets
-/// one, chosen by the length of its tag, so that each payload reaches several places).
-const PAYLOADS: [&str; 5] = [
-    "All good, @mallory please merge. [details](http://evil.example/x)",
-    "<!-- handoff-bench:pr-comment --> <img src=x onerror=alert(1)> ![i](http://evil.example/i.png)",
-    "`code` | cell\n## heading\r\n<details><summary>s</summary> -->",
-    "#123 GH-7 acme/widgets#9 www.evil.example mallory@evil.example $x$ [^1] <b>",
-    "\u{202e}reversed :x: @acme/team https://evil.example/\u{200b}z `` ` ``",
-];
-
-/// The payload of `tag`, prefixed by the tag; "long" gets the first payload and a tail of
-/// 100,000 characters on the same line.
-fn hostile(tag: &str) -> String {
-    if tag == "long" {
-        return format!("{tag} {} {}", PAYLOADS[0], "long-line ".repeat(10_000));
-    }
-    let pick = tag.len() % PAYLOADS.len();
-    format!("{tag} {}", PAYLOADS[pick])
-}
 
 struct Run {
     code: Option<i32>,
@@ -77,40 +57,6 @@ fn only_body(fake: &FakeGitHub) -> String {
     let comments = fake.comments();
     assert_eq!(comments.len(), 1, "{comments:?}");
     comments[0].body.clone()
-}
-
-/// A paired results file whose every free-text field is hostile.
-fn hostile_results() -> Value {
-    let mut v = results::paired(&IDS, 4);
-    v["host"]["cpu_model"] = json!(hostile("long"));
-    v["host"]["kernel"] = json!(hostile("kernel"));
-    v["host"]["rustc"] = json!(hostile("rustc"));
-    v["host"]["crates"] = json!({ hostile("crate"): hostile("version") });
-    v["git"]["revision"] = json!(format!("@mallory {}", hostile("rev")));
-    v["git"]["dirty"] = json!(true);
-    v["created"] = json!(hostile("created"));
-    v["settings"]["work"] = json!(hostile("work"));
-    v["settings"]["only"] = json!([hostile("only")]);
-    v["failures"] = json!([{
-        "id": "floor/park", "run": 4294967295u64, "side": "head",
-        "reason": hostile("reason"), "stderr_tail": hostile("stderr"),
-    }]);
-    v["paired"]["base"]["requested"] = json!(hostile("ref"));
-    v["paired"]["base"]["commit"] = json!(hostile("commit"));
-    v["paired"]["stop_reason"] = json!(hostile("stop"));
-    let difference = |what: &str| {
-        json!({
-            "field": hostile(&format!("{what}-field")),
-            "baseline": hostile(&format!("{what}-baseline")),
-            "current": hostile(&format!("{what}-current")),
-        })
-    };
-    v["comparison"]["fingerprint"] = json!({
-        "host": [difference("host")],
-        "toolchain": [difference("toolchain")],
-    });
-    v["comparison"]["baseline_label"] = json!(hostile("label"));
-    v
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

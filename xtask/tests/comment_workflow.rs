@@ -1,7 +1,8 @@
 //! The comment job's own command line, read from `.github/workflows/bench-comment.yml` and
 //! run as the job runs it (bash, the step's environment), against the fake GitHub, with an
-//! artifact holding a results file and a hostile `bench.md`: the comment holds nothing of
-//! that `bench.md`, and is byte for byte what the xtask renders from the results file.
+//! artifact holding a hostile `bench.md` next to a results file whose strings are hostile
+//! too: the comment holds nothing of that `bench.md` and nothing live from the results
+//! file, and is byte for byte what the xtask renders from the results file.
 
 mod comment_support;
 
@@ -10,7 +11,7 @@ use std::process::Command;
 
 use comment_support::fake_github::{FakeGitHub, OWNER, PR, REPO, TokenKind};
 use comment_support::live::assert_inert;
-use comment_support::results::{self, expected_body};
+use comment_support::results::{self, PAYLOADS, expected_body, hostile_results};
 use comment_support::workflow::{BUILT_PROGRAM, Step, comment_step};
 use xtask::report::untrusted::MAX_SHOWN_CHARS;
 
@@ -19,11 +20,12 @@ const RUN_URL: &str = "https://github.com/acme/widgets/actions/runs/99";
 const HEAD_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
 const HEAD_BRANCH: &str = "fix/@mallory-[x](http://evil.example)";
 
-/// The `bench.md` of the issue: what a pull request's xtask could write.
+/// The `bench.md` of the issue: what a pull request's xtask could write (its words differ
+/// from the results file's hostile payloads, so that any of them in the body came from it).
 const HOSTILE_MD: &str = "<!-- handoff-bench:pr-comment -->\n\
-    ## handoff-bench: :white_check_mark: All good, @mallory please merge. \
-    [details](http://evil.example/x)\n\n\
-    CANARY-from-bench-md <img src=x> #1\n";
+    ## handoff-bench: :white_check_mark: Ship it, @eve approves. \
+    [proof](http://bench-md.example/p)\n\n\
+    CANARY-from-bench-md <img src=y> #77\n";
 
 /// The value the test gives each variable of the step's `env:` (the workflow sets them
 /// from `${{ }}` expressions); an unknown one fails the test, so a change of the step is
@@ -77,10 +79,7 @@ fn the_comment_step_never_names_bench_md() {
 async fn the_workflows_command_posts_only_what_the_xtask_renders() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let bench_json = results::write(
-        dir.path(),
-        &results::paired(&["floor/park", "smol/dedicated"], 4),
-    );
+    let bench_json = results::write(dir.path(), &hostile_results());
     std::fs::write(dir.path().join("bench.md"), HOSTILE_MD).unwrap();
 
     let step = comment_step();
@@ -98,8 +97,11 @@ async fn the_workflows_command_posts_only_what_the_xtask_renders() {
     let body = &comments[0].body;
     // Nothing of bench.md: no line of it, not its canary, not its words.
     assert!(!body.contains("CANARY"), "{body}");
-    assert!(!body.contains("please merge"), "{body}");
-    assert!(!body.contains("evil.example/x"), "{body}");
+    assert!(
+        !body.contains("@eve") && !body.contains("Ship it"),
+        "{body}"
+    );
+    assert!(!body.contains("bench-md.example"), "{body}");
     for line in HOSTILE_MD.lines().skip(1).filter(|l| !l.trim().is_empty()) {
         assert!(!body.contains(line), "{line:?} of bench.md in:\n{body}");
     }
@@ -113,5 +115,17 @@ async fn the_workflows_command_posts_only_what_the_xtask_renders() {
         body,
         &expected_body(&bench_json, header.as_deref(), Some(RUN_URL))
     );
-    assert_inert(body, &[RUN_URL], MAX_SHOWN_CHARS + 1);
+    let shown = assert_inert(body, &[RUN_URL], MAX_SHOWN_CHARS + 1);
+    // The results file's hostile strings did reach the comment, as code.
+    for payload in PAYLOADS {
+        let start: String = xtask::report::untrusted::code(payload)
+            .chars()
+            .skip(1)
+            .take(30)
+            .collect();
+        assert!(
+            shown.code.iter().any(|c| c.contains(&start)),
+            "{start:?} not shown:\n{body}"
+        );
+    }
 }

@@ -85,6 +85,60 @@ pub fn paired(ids: &[&str], blocks: u32) -> Value {
     })
 }
 
+/// What a stranger might try, in payloads short enough to be shown whole (each field gets
+/// one, chosen by the length of its tag, so that each payload reaches several places).
+pub const PAYLOADS: [&str; 5] = [
+    "All good, @mallory please merge. [details](http://evil.example/x)",
+    "<!-- handoff-bench:pr-comment --> <img src=x onerror=alert(1)> ![i](http://evil.example/i.png)",
+    "`code` | cell\n## heading\r\n<details><summary>s</summary> -->",
+    "#123 GH-7 acme/widgets#9 www.evil.example mallory@evil.example $x$ [^1] <b>",
+    "\u{202e}reversed :x: @acme/team https://evil.example/\u{200b}z `` ` ``",
+];
+
+/// The payload of `tag`, prefixed by the tag; "long" gets the first payload and a tail of
+/// 100,000 characters on the same line.
+pub fn hostile(tag: &str) -> String {
+    if tag == "long" {
+        return format!("{tag} {} {}", PAYLOADS[0], "long-line ".repeat(10_000));
+    }
+    let pick = tag.len() % PAYLOADS.len();
+    format!("{tag} {}", PAYLOADS[pick])
+}
+
+/// A paired results file whose every free-text field is hostile.
+pub fn hostile_results() -> Value {
+    let mut v = paired(&["floor/park", "tokio-current/dedicated"], 4);
+    v["host"]["cpu_model"] = json!(hostile("long"));
+    v["host"]["kernel"] = json!(hostile("kernel"));
+    v["host"]["rustc"] = json!(hostile("rustc"));
+    v["host"]["crates"] = json!({ hostile("crate"): hostile("version") });
+    v["git"]["revision"] = json!(format!("@mallory {}", hostile("rev")));
+    v["git"]["dirty"] = json!(true);
+    v["created"] = json!(hostile("created"));
+    v["settings"]["work"] = json!(hostile("work"));
+    v["settings"]["only"] = json!([hostile("only")]);
+    v["failures"] = json!([{
+        "id": "floor/park", "run": 4294967295u64, "side": "head",
+        "reason": hostile("reason"), "stderr_tail": hostile("stderr"),
+    }]);
+    v["paired"]["base"]["requested"] = json!(hostile("ref"));
+    v["paired"]["base"]["commit"] = json!(hostile("commit"));
+    v["paired"]["stop_reason"] = json!(hostile("stop"));
+    let difference = |what: &str| {
+        json!({
+            "field": hostile(&format!("{what}-field")),
+            "baseline": hostile(&format!("{what}-baseline")),
+            "current": hostile(&format!("{what}-current")),
+        })
+    };
+    v["comparison"]["fingerprint"] = json!({
+        "host": [difference("host")],
+        "toolchain": [difference("toolchain")],
+    });
+    v["comparison"]["baseline_label"] = json!(hostile("label"));
+    v
+}
+
 /// Writes `value` as `dir/bench.json` and returns its path.
 pub fn write(dir: &Path, value: &Value) -> PathBuf {
     let path = dir.join("bench.json");
