@@ -63,7 +63,7 @@ pub struct CommentArgs {
     #[arg(long, value_name = "LOGIN")]
     author: Option<String>,
 
-    /// Head branch of the pull request, shown (escaped) in the comment's header.
+    /// Head branch of the pull request, shown in the comment's header as an inert code span.
     #[arg(long, value_name = "NAME")]
     head_ref: Option<String>,
 

@@ -1,7 +1,9 @@
 //! The pull-request comment's report, made by this xtask from a checked results file: the
 //! paired comparison recomputed from the raw samples with this xtask's statistics, then
 //! rendered with this xtask's markdown renderer. Nothing of the artifact's own markdown, and
-//! none of the file's stored summaries or verdicts, is used.
+//! none of the file's stored summaries, verdicts or labels, is used; of its stored
+//! comparison only the settings are taken (the verdict policy, checked, and the host and
+//! toolchain differences, shown as code).
 //!
 //! In the comment job this xtask is the default branch's, so the words of the comment are
 //! the project's own whatever the pull request changed. The numbers are not: the samples
