@@ -1,6 +1,7 @@
 //! End-to-end runs of the real `xtask comment` binary against a fake GitHub on 127.0.0.1:
 //! exact requests, sticky behaviour, both kinds of token, retries, error messages, exit
 //! statuses, truncation, and that the token never appears in anything the binary prints.
+//! Every body is the one the xtask renders from the results file (`--results`).
 
 mod comment_support;
 
@@ -10,6 +11,7 @@ use std::process::Output;
 use comment_support::fake_github::{
     Comment, FakeGitHub, OWNER, PR, REPO, REPO_ID, TokenKind, chatter, comments_path,
 };
+use comment_support::results::{self, expected_body};
 use serde_json::{Value, json};
 use wiremock::ResponseTemplate;
 
@@ -63,20 +65,27 @@ async fn xtask(api: Option<&str>, token: Option<&str>, args: Vec<String>) -> Run
     run
 }
 
-fn report_file(dir: &Path, text: &str) -> String {
-    let path = dir.join("bench.md");
-    std::fs::write(&path, text).unwrap();
+/// A paired results file of `ids` over `blocks` blocks, written as `dir/bench.json`.
+fn results_file(dir: &Path, ids: &[&str], blocks: u32) -> String {
+    let path = results::write(dir, &results::paired(ids, blocks));
     path.to_str().unwrap().to_owned()
 }
 
-fn args(markdown: &str, extra: &[&str]) -> Vec<String> {
+const IDS: [&str; 2] = ["floor/park", "tokio-current/dedicated"];
+
+/// The body the xtask makes from `results` without header.
+fn expected(results: &str) -> String {
+    expected_body(Path::new(results), None, None)
+}
+
+fn args(results: &str, extra: &[&str]) -> Vec<String> {
     let mut v: Vec<String> = [
         "--repo",
         &format!("{OWNER}/{REPO}"),
         "--pr",
         &PR.to_string(),
-        "--markdown",
-        markdown,
+        "--results",
+        results,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -96,7 +105,7 @@ fn ours(fake: &FakeGitHub) -> Vec<Comment> {
 async fn creates_the_comment_with_exact_requests() {
     let fake = FakeGitHub::start(TokenKind::Personal("octocat".into()), vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "| cfg | ratio |\n|---|---|\n| a | 1.01x |\n");
+    let md = results_file(dir.path(), &IDS, 4);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(
@@ -140,7 +149,8 @@ async fn creates_the_comment_with_exact_requests() {
         "application/json"
     );
     let body: Value = post.body_json().unwrap();
-    let expected = format!("{MARKER}\n| cfg | ratio |\n|---|---|\n| a | 1.01x |\n");
+    let expected = expected(&md);
+    assert!(expected.starts_with(&format!("{MARKER}\n## handoff-bench: :x: Performance regressed in 1 configuration: `floor/park`\n")), "{expected}");
     assert_eq!(body, json!({ "body": expected }));
     assert_eq!(ours(&fake).len(), 1);
     assert_eq!(ours(&fake)[0].login, "octocat");
@@ -157,7 +167,7 @@ async fn installation_token_updates_the_bots_comment_on_page_two_of_150() {
     };
     let fake = FakeGitHub::start(TokenKind::Installation, comments).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "new report\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stderr.contains("github-actions[bot]"), "{}", run.stderr);
@@ -181,27 +191,29 @@ async fn installation_token_updates_the_bots_comment_on_page_two_of_150() {
         .unwrap();
     assert_eq!(
         patch.body_json::<Value>().unwrap(),
-        json!({ "body": format!("{MARKER}\nnew report\n") })
+        json!({ "body": expected(&md) })
     );
     assert_eq!(fake.comments().len(), 150);
-    assert_eq!(ours(&fake)[0].body, format!("{MARKER}\nnew report\n"));
+    assert_eq!(ours(&fake)[0].body, expected(&md));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn running_twice_leaves_exactly_one_comment() {
     let fake = FakeGitHub::start(TokenKind::Installation, chatter(5)).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "first\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let first = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(first.code, Some(0), "{}", first.stderr);
-    let md = report_file(dir.path(), "second\n");
+    let first_body = expected(&md);
+    let md = results_file(dir.path(), &IDS, 5);
+    assert_ne!(expected(&md), first_body);
     let second = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(second.code, Some(0), "{}", second.stderr);
     assert!(first.stdout.contains("created"), "{}", first.stdout);
     assert!(second.stdout.contains("updated"), "{}", second.stdout);
     let ours = ours(&fake);
     assert_eq!(ours.len(), 1, "{ours:?}");
-    assert_eq!(ours[0].body, format!("{MARKER}\nsecond\n"));
+    assert_eq!(ours[0].body, expected(&md));
     assert_eq!(fake.comments().len(), 6);
 }
 
@@ -225,7 +237,7 @@ async fn someone_elses_comment_quoting_the_marker_is_never_touched() {
     )
     .await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "report\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let comments = fake.comments();
@@ -245,7 +257,7 @@ async fn someone_elses_comment_quoting_the_marker_is_never_touched() {
 async fn author_flag_skips_get_user() {
     let fake = FakeGitHub::start(TokenKind::Personal("octocat".into()), vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(
         Some(&fake.server.uri()),
         Some(TOKEN),
@@ -262,7 +274,7 @@ async fn a_500_then_200_is_retried() {
     fake.fail_next("GET", &comments_path(), 1, ResponseTemplate::new(500))
         .await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stderr.contains("GitHub answered 500"), "{}", run.stderr);
@@ -284,7 +296,7 @@ async fn a_secondary_rate_limit_with_retry_after_is_retried() {
         .set_body_json(json!({"message": "You have exceeded a secondary rate limit."}));
     fake.fail_next("POST", &comments_path(), 1, limited).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stderr.contains("retrying in 1s"), "{}", run.stderr);
@@ -304,7 +316,7 @@ async fn a_401_says_the_token_is_invalid_and_exits_1() {
     let denied = ResponseTemplate::new(401).set_body_json(json!({"message": "Bad credentials"}));
     fake.fail_next("GET", "/user", 1, denied).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("401 Unauthorized"), "{}", run.stderr);
@@ -323,7 +335,7 @@ async fn a_403_on_write_names_the_missing_permission() {
         .set_body_json(json!({"message": "Resource not accessible by integration"}));
     fake.fail_next("POST", &comments_path(), 1, denied).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(1));
     assert!(
@@ -339,7 +351,7 @@ async fn a_404_says_repo_or_pr_not_found_or_not_visible() {
     let missing = ResponseTemplate::new(404).set_body_json(json!({"message": "Not Found"}));
     fake.fail_next("GET", &comments_path(), 1, missing).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(1));
     assert!(
@@ -354,15 +366,18 @@ async fn a_404_says_repo_or_pr_not_found_or_not_visible() {
 async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let mut report = String::from("| configuration | ratio |\n|---|---|\n");
-    for i in 0..5000 {
-        report.push_str(&format!(
-            "| tokio-multi/dedicated-{i:05} | 1.0{}x |\n",
-            i % 10
-        ));
-    }
-    assert!(report.chars().count() > 100_000);
-    let md = report_file(dir.path(), &report);
+    let ids: Vec<String> = (0..150)
+        .map(|i| format!("tokio-multi/dedicated-{i:03}"))
+        .collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let md = results_file(dir.path(), &ids, 3);
+    let checked = xtask::github::artifact::load_results(Path::new(&md)).unwrap();
+    let report = xtask::github::comment_report::render(&checked);
+    assert!(
+        report.chars().count() > 100_000,
+        "{}",
+        report.chars().count()
+    );
     let url = "https://github.com/acme/widgets/actions/runs/99";
     let run = xtask(
         Some(&fake.server.uri()),
@@ -372,23 +387,43 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     .await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let body = ours(&fake).pop().unwrap().body;
+    assert_eq!(
+        body,
+        expected_body(
+            Path::new(&md),
+            Some(&format!("**handoff-bench** ([full report]({url}))")),
+            Some(url)
+        )
+    );
     assert!(body.chars().count() <= 65_536, "{}", body.chars().count());
     let rows: Vec<&str> = body.lines().filter(|l| l.starts_with('|')).collect();
-    assert!(rows.len() > 1000);
-    assert!(rows.iter().all(|r| r.ends_with(" |") || *r == "|---|---|"));
-    assert!(report.starts_with(&rows.join("\n")));
-    assert!(body.contains("Report truncated"), "{body}");
-    assert!(body.contains(&format!("[the benchmark run]({url})")));
+    assert!(rows.len() > 100, "{}", rows.len());
+    assert!(rows.iter().all(|r| r.ends_with('|')), "{rows:?}");
+    let (kept, note) = body.rsplit_once("\n\n").unwrap();
+    let kept = kept
+        .strip_prefix(&format!(
+            "{MARKER}\n**handoff-bench** ([full report]({url}))\n\n"
+        ))
+        .unwrap();
+    assert!(
+        report.starts_with(&format!("{kept}\n")),
+        "not a prefix of the report"
+    );
+    assert!(note.contains("Report truncated"), "{note}");
+    assert!(
+        note.contains(&format!("[the benchmark run]({url})")),
+        "{note}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_token_the_report_is_printed_and_nothing_is_sent() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "| only | local |\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(Some(&fake.server.uri()), None, args(&md, &[])).await;
     assert_eq!(run.code, Some(0));
-    assert!(run.stdout.contains("| only | local |"), "{}", run.stdout);
+    assert_eq!(run.stdout, format!("{}\n", expected(&md)));
     assert!(run.stderr.contains("nothing was posted"), "{}", run.stderr);
 
     let required = xtask(
@@ -410,7 +445,7 @@ async fn without_a_token_the_report_is_printed_and_nothing_is_sent() {
 async fn bad_input_exits_2_before_any_request() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
+    let md = results_file(dir.path(), &IDS, 3);
     let api = Some(fake.server.uri());
 
     let mut bad_repo = args(&md, &[]);
@@ -419,7 +454,7 @@ async fn bad_input_exits_2_before_any_request() {
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("OWNER/NAME"), "{}", run.stderr);
 
-    let missing = dir.path().join("missing.md");
+    let missing = dir.path().join("missing.json");
     let run = xtask(
         api.as_deref(),
         Some(TOKEN),
@@ -427,14 +462,14 @@ async fn bad_input_exits_2_before_any_request() {
     )
     .await;
     assert_eq!(run.code, Some(2));
-    assert!(run.stderr.contains("missing.md"), "{}", run.stderr);
+    assert!(run.stderr.contains("missing.json"), "{}", run.stderr);
 
-    let results = dir.path().join("bench.json");
-    std::fs::write(&results, r#"{"schema": 1, "kind": "something-else"}"#).unwrap();
+    let other = dir.path().join("other.json");
+    std::fs::write(&other, r#"{"schema": 1, "kind": "something-else"}"#).unwrap();
     let run = xtask(
         api.as_deref(),
         Some(TOKEN),
-        args(&md, &["--results", results.to_str().unwrap()]),
+        args(other.to_str().unwrap(), &[]),
     )
     .await;
     assert_eq!(run.code, Some(2));
@@ -444,6 +479,19 @@ async fn bad_input_exits_2_before_any_request() {
         run.stderr
     );
 
+    let newer = dir.path().join("newer.json");
+    let mut value = results::paired(&IDS, 3);
+    value["schema"] = json!(2);
+    std::fs::write(&newer, value.to_string()).unwrap();
+    let run = xtask(
+        api.as_deref(),
+        Some(TOKEN),
+        args(newer.to_str().unwrap(), &[]),
+    )
+    .await;
+    assert_eq!(run.code, Some(2));
+    assert!(run.stderr.contains("schema 2"), "{}", run.stderr);
+
     let run = xtask(Some("ftp://nope"), Some(TOKEN), args(&md, &[])).await;
     assert_eq!(run.code, Some(2));
     assert!(run.stderr.contains("GITHUB_API_URL"), "{}", run.stderr);
@@ -452,26 +500,45 @@ async fn bad_input_exits_2_before_any_request() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn valid_results_and_an_escaped_header_are_accepted() {
+async fn markdown_is_refused_without_being_read() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), "r\n");
-    let results = dir.path().join("bench.json");
-    std::fs::write(
-        &results,
-        r#"{"schema": 1, "kind": "handoff-bench-results"}"#,
+    let md = results_file(dir.path(), &IDS, 3);
+    // A FIFO: opening it for reading would block the command until the test timed out.
+    let fifo = dir.path().join("bench.md");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(&md, &["--markdown", fifo.to_str().unwrap()]),
     )
-    .unwrap();
+    .await;
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("--markdown") && run.stderr.contains("is not accepted"),
+        "{}",
+        run.stderr
+    );
+    assert!(fake.request_lines().await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_branch_in_the_header_is_an_inert_code_span() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = results_file(dir.path(), &IDS, 3);
     let run = xtask(
         Some(&fake.server.uri()),
         Some(TOKEN),
         args(
             &md,
             &[
-                "--results",
-                results.to_str().unwrap(),
                 "--head-ref",
-                "x](http://evil)<b>",
+                "x](http://evil)<b>@mallory`",
                 "--head-sha",
                 "0123456789abcdef0123456789abcdef01234567",
             ],
@@ -481,7 +548,7 @@ async fn valid_results_and_an_escaped_header_are_accepted() {
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     let body = ours(&fake).pop().unwrap().body;
     assert!(
-        body.contains(r"branch **x\]\(http\:\/\/evil\)\<b\>**, commit 0123456789ab"),
+        body.contains("branch `x](http://evil)<b>@malloryˋ`, commit 0123456789ab"),
         "{body}"
     );
 }
@@ -490,8 +557,15 @@ async fn valid_results_and_an_escaped_header_are_accepted() {
 async fn a_report_carrying_the_token_is_never_posted() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let md = report_file(dir.path(), &format!("| leaked | {TOKEN} |\n"));
-    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), args(&md, &[])).await;
+    let mut value = results::paired(&IDS, 3);
+    value["host"]["cpu_model"] = json!(format!("leaked {TOKEN}"));
+    let md = results::write(dir.path(), &value);
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(md.to_str().unwrap(), &[]),
+    )
+    .await;
     assert_eq!(run.code, Some(1));
     assert!(run.stderr.contains("refusing to post"), "{}", run.stderr);
     assert!(fake.request_lines().await.is_empty());

@@ -1,9 +1,15 @@
 //! `cargo xtask comment`: post the benchmark report as one sticky pull-request comment.
 //!
-//! Pipeline: flags -> [`CommentConfig`] (validated, files read and checked) -> body
-//! (marker, header, report cut to 65,536 characters) -> no token: print it; token: find the
-//! author, update or create the comment. Exit 0 posted (or no token without
-//! `--require-post`), 2 bad usage or input, 1 API failure or no token with `--require-post`.
+//! Pipeline: flags -> [`CommentConfig`] (validated; the results file read, limited and
+//! checked by `github::artifact`) -> report rendered here from the results
+//! (`github::comment_report`) -> body (marker, header, report cut to 65,536 characters) ->
+//! no token: print it; token: find the author, update or create the comment. Exit 0 posted
+//! (or no token without `--require-post`), 2 bad usage or input, 1 API failure or no token
+//! with `--require-post`.
+//!
+//! The command takes no markdown: in the comment job the results file comes from a pull
+//! request's artifact, and a report written by the pull request's code could say anything.
+//! `--markdown` is refused (exit 2) without the file being opened.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,9 +18,10 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 
-use crate::github::artifact::{self, MAX_MARKDOWN_BYTES, MAX_RESULTS_BYTES};
-use crate::github::body::{BodyParts, COMMENT_LIMIT, compose};
+use crate::github::artifact;
+use crate::github::body::{BodyParts, COMMENT_LIMIT, compose, full_report_at};
 use crate::github::client::{ApiBase, Client};
+use crate::github::comment_report;
 use crate::github::identity::{AuthorSource, is_valid_login, resolve_author};
 use crate::github::markdown::{HeaderInfo, header_line, is_plain_url};
 use crate::github::repo::{PullRequest, RepoSlug};
@@ -36,14 +43,16 @@ pub struct CommentArgs {
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     pr: u64,
 
-    /// The markdown report to post.
+    /// The results file (bench.json) to report: a handoff-bench results file of schema 1,
+    /// treated as untrusted (size, nesting and count limits, id grammar); the comment is
+    /// rendered from it by this xtask.
     #[arg(long, value_name = "FILE")]
-    markdown: PathBuf,
+    results: PathBuf,
 
-    /// A results file (bench.json) to validate first: it must be a handoff-bench results
-    /// file of schema 1; use it when the files come from an untrusted artifact.
-    #[arg(long, value_name = "FILE")]
-    results: Option<PathBuf>,
+    /// No longer accepted: the comment is rendered from --results, never from a markdown
+    /// file (refused without reading it).
+    #[arg(long, value_name = "FILE", hide = true)]
+    markdown: Option<PathBuf>,
 
     /// Fail (exit 1) when GITHUB_TOKEN is not set instead of printing the report.
     #[arg(long)]
@@ -54,7 +63,7 @@ pub struct CommentArgs {
     #[arg(long, value_name = "LOGIN")]
     author: Option<String>,
 
-    /// Head branch of the pull request, shown (escaped) in the comment's header.
+    /// Head branch of the pull request, shown in the comment's header as an inert code span.
     #[arg(long, value_name = "NAME")]
     head_ref: Option<String>,
 
@@ -111,14 +120,21 @@ impl CommentArgs {
         {
             Ok(code) => Ok(code),
             Err(Failure::Usage(e)) => {
-                eprintln!("error: {}", scrub(format!("{e:#}")));
+                eprintln!("error: {}", one_line(&scrub(format!("{e:#}"))));
                 Ok(ExitCode::from(2))
             }
-            Err(Failure::Api(e)) => Err(anyhow!(scrub(format!("{e:#}")))),
+            Err(Failure::Api(e)) => Err(anyhow!(one_line(&scrub(format!("{e:#}"))))),
         }
     }
 
     fn validate(self) -> anyhow::Result<CommentConfig> {
+        if let Some(path) = &self.markdown {
+            anyhow::bail!(
+                "--markdown {} is not accepted: the comment is rendered by this xtask from \
+                 --results only, never from a markdown file",
+                path.display()
+            );
+        }
         let repo: RepoSlug = self.repo.parse()?;
         if let Some(login) = self.author.as_deref().filter(|l| !is_valid_login(l)) {
             anyhow::bail!("--author {login:?} is not a GitHub login");
@@ -127,25 +143,15 @@ impl CommentArgs {
             anyhow::bail!("--details-url {url:?} is not a plain http(s) URL");
         }
         let api = ApiBase::from_env()?;
-        if let Some(path) = &self.results {
-            let text = artifact::read_capped(path, MAX_RESULTS_BYTES)?;
-            artifact::check_results(path, &text)?;
-        }
-        let report = artifact::read_capped(&self.markdown, MAX_MARKDOWN_BYTES)
-            .context("reading the --markdown report")?;
+        let checked =
+            artifact::load_results(&self.results).context("refusing the --results file")?;
+        let report = comment_report::render(&checked);
         let header = header_line(&HeaderInfo {
             head_ref: self.head_ref.as_deref(),
             head_sha: self.head_sha.as_deref(),
             details_url: self.details_url.as_deref(),
         });
-        let full_report_at = match self.details_url.as_deref() {
-            Some(url) => format!(
-                "in the job summary and the `bench-results` artifact of [the benchmark run]({url})"
-            ),
-            None => "in the job summary and the `bench-results` artifact of the benchmark \
-                     workflow run"
-                .to_owned(),
-        };
+        let full_report_at = full_report_at(self.details_url.as_deref());
         let body = compose(
             &BodyParts {
                 header: header.as_deref(),
@@ -224,4 +230,20 @@ async fn post_with_token(cfg: &CommentConfig, token: &Token) -> anyhow::Result<E
         url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// `text` on one line: control characters (a line break first of all) shown as escapes, so
+/// that an error quoting the untrusted file cannot start a line of its own in the log (a
+/// GitHub workflow command such as `::add-mask::` or `::error::` is only read at a line's
+/// start).
+fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }

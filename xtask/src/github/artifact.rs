@@ -1,20 +1,17 @@
 //! Files that come from a pull request's workflow artifact: untrusted data, read with a
 //! size limit and checked before use.
+//!
+//! [`load_results`] is the only way the comment job reads a results file: read at most
+//! [`MAX_BYTES`](super::limits::MAX_BYTES) of a regular file, check nesting and counts
+//! ([`super::limits`]), parse and re-summarise it ([`ResultFile::parse`]), then check what
+//! the schema does not ([`super::checked_results`]).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-/// The largest markdown report accepted (it is cut to 65,536 characters anyway).
-pub const MAX_MARKDOWN_BYTES: u64 = 8 * 1024 * 1024;
-
-/// The largest results file accepted.
-pub const MAX_RESULTS_BYTES: u64 = 64 * 1024 * 1024;
-
-/// The `kind` a results file must declare.
-pub const RESULTS_KIND: &str = "handoff-bench-results";
-
-/// The results `schema` version this xtask understands.
-pub const RESULTS_SCHEMA: u64 = 1;
+use super::checked_results::{CheckError, CheckedResults};
+use super::limits::{self, LimitError};
+use crate::model::results::{ResultFile, ResultsError};
 
 /// Why an input file was refused.
 #[derive(Debug, thiserror::Error)]
@@ -30,17 +27,20 @@ pub enum InputError {
     TooLarge { path: PathBuf, max: u64 },
     #[error("{path} is not UTF-8 text")]
     NotUtf8 { path: PathBuf },
-    #[error("{path} is not JSON")]
-    NotJson {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error(
-        "{path} is not a handoff-bench results file: expected \"kind\": {RESULTS_KIND:?}, found {found}"
-    )]
-    WrongKind { path: PathBuf, found: String },
-    #[error("{path} has results schema {found}, this xtask reads schema {RESULTS_SCHEMA}")]
-    WrongSchema { path: PathBuf, found: String },
+    #[error(transparent)]
+    Limit(#[from] LimitError),
+    #[error(transparent)]
+    Results(#[from] ResultsError),
+    #[error(transparent)]
+    Check(#[from] CheckError),
+}
+
+/// Reads and checks a results file from an artifact; see the module docs.
+pub fn load_results(path: &Path) -> Result<CheckedResults, InputError> {
+    let text = read_capped(path, limits::MAX_BYTES)?;
+    limits::check(path, &text)?;
+    let results = ResultFile::parse(&text, path)?;
+    Ok(CheckedResults::check(path, &text, results)?)
 }
 
 /// Reads a UTF-8 text file of at most `max` bytes (counted while reading, so a growing
@@ -73,66 +73,9 @@ pub fn read_capped(path: &Path, max: u64) -> Result<String, InputError> {
     })
 }
 
-/// Checks that `text` (read from `path`) is a results file of the supported schema: a JSON
-/// object with `"kind": "handoff-bench-results"` and `"schema": 1`. The contents are not
-/// otherwise used here: the comment posts the markdown report.
-pub fn check_results(path: &Path, text: &str) -> Result<(), InputError> {
-    let value: serde_json::Value =
-        serde_json::from_str(text).map_err(|source| InputError::NotJson {
-            path: path.to_owned(),
-            source,
-        })?;
-    let shown = |v: Option<&serde_json::Value>| {
-        v.map_or_else(
-            || "nothing".to_owned(),
-            |v| {
-                let mut s = v.to_string();
-                s.truncate(80);
-                s
-            },
-        )
-    };
-    let kind = value.get("kind");
-    if kind.and_then(|k| k.as_str()) != Some(RESULTS_KIND) {
-        return Err(InputError::WrongKind {
-            path: path.to_owned(),
-            found: shown(kind),
-        });
-    }
-    let schema = value.get("schema");
-    if schema.and_then(|s| s.as_u64()) != Some(RESULTS_SCHEMA) {
-        return Err(InputError::WrongSchema {
-            path: path.to_owned(),
-            found: shown(schema),
-        });
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn check(text: &str) -> Result<(), InputError> {
-        check_results(Path::new("bench.json"), text)
-    }
-
-    #[test]
-    fn accepts_schema_1_results() {
-        check(r#"{"schema":1,"kind":"handoff-bench-results","configs":[]}"#).unwrap();
-    }
-
-    #[test]
-    fn refuses_other_files() {
-        assert!(matches!(check("[1]"), Err(InputError::WrongKind { .. })));
-        assert!(matches!(check("nope"), Err(InputError::NotJson { .. })));
-        assert!(matches!(
-            check(r#"{"schema":2,"kind":"handoff-bench-results"}"#),
-            Err(InputError::WrongSchema { .. })
-        ));
-        let e = check(r#"{"schema":1,"kind":"other"}"#).unwrap_err();
-        assert!(e.to_string().contains("\"other\""), "{e}");
-    }
 
     #[test]
     fn size_limit_and_utf8() {

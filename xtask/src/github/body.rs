@@ -17,6 +17,20 @@ pub struct BodyParts<'a> {
     pub full_report_at: &'a str,
 }
 
+/// Where the full report is, for the truncation note: the job summary and artifact of the
+/// benchmark run, linked when its URL is known (and plain, see
+/// [`super::markdown::is_plain_url`]).
+pub fn full_report_at(details_url: Option<&str>) -> String {
+    match details_url.filter(|u| super::markdown::is_plain_url(u)) {
+        Some(url) => format!(
+            "in the job summary and the `bench-results` artifact of [the benchmark run]({url})"
+        ),
+        None => "in the job summary and the `bench-results` artifact of the benchmark workflow \
+                 run"
+        .to_owned(),
+    }
+}
+
 /// The full body: `MARKER`, the header, the report, all within `limit` characters (cut at a
 /// line boundary with a note saying where the full report is).
 pub fn compose(parts: &BodyParts<'_>, limit: usize) -> String {

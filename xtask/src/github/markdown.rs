@@ -1,28 +1,13 @@
-//! Markdown escaping for text that came from a pull request (branch names), and the
-//! comment's header line built from it.
+//! The comment's header line, built from what the workflow knows about the run (branch,
+//! commit, run URL). The branch name is the pull request's choice: it is shown only as an
+//! inert code span ([`code`]), the commit only if it is hex, the URL only if it is plain.
 
-/// `text` made inert as inline markdown: every ASCII punctuation character is
-/// backslash-escaped (CommonMark allows this for all of them), so branch names cannot open
-/// links, images, HTML, emphasis or tables; control characters become spaces.
-pub fn escape_inline(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 8);
-    for c in text.chars() {
-        if c.is_ascii_punctuation() {
-            out.push('\\');
-            out.push(c);
-        } else if c.is_control() {
-            out.push(' ');
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
+use crate::report::untrusted::code;
 
 /// What the header line says about the run being reported.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HeaderInfo<'a> {
-    /// The pull request's head branch (untrusted: escaped).
+    /// The pull request's head branch (untrusted: shown as a code span).
     pub head_ref: Option<&'a str>,
     /// The head commit; kept only if it is 7-40 hex digits.
     pub head_sha: Option<&'a str>,
@@ -31,12 +16,12 @@ pub struct HeaderInfo<'a> {
     pub details_url: Option<&'a str>,
 }
 
-/// One line such as `Benchmark of branch \`feat\` at abc1234 ([workflow run](URL))`, or
+/// One line such as ``**handoff-bench** for branch `feat`, commit abc1234 ([full report](URL))``, or
 /// `None` when there is nothing to say.
 pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(head_ref) = info.head_ref.filter(|r| !r.trim().is_empty()) {
-        parts.push(format!("branch **{}**", escape_inline(head_ref)));
+        parts.push(format!("branch {}", code(head_ref)));
     }
     if let Some(sha) = info.head_sha.filter(|s| is_hex_sha(s)) {
         parts.push(format!("commit {}", &sha[..sha.len().min(12)]));
@@ -76,14 +61,16 @@ mod tests {
     use super::*;
 
     #[test]
-    fn escapes_markdown_and_html_in_branch_names() {
-        assert_eq!(escape_inline("a_b*c"), r"a\_b\*c");
+    fn branch_names_are_inert() {
+        let line = header_line(&HeaderInfo {
+            head_ref: Some("x](http://evil)<b>@mallory#1`"),
+            ..HeaderInfo::default()
+        })
+        .unwrap();
         assert_eq!(
-            escape_inline("x](https://evil)<img src=x>"),
-            r"x\]\(https\:\/\/evil\)\<img src\=x\>"
+            line,
+            "**handoff-bench** for branch `x](http://evil)<b>@mallory#1ˋ`"
         );
-        assert_eq!(escape_inline("line\nbreak|pipe"), r"line break\|pipe");
-        assert_eq!(escape_inline("naïve-ü"), r"naïve\-ü");
     }
 
     #[test]
@@ -96,7 +83,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             line,
-            r"**handoff-bench** for branch **feat\/\[x\]**, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1))"
+            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1))"
         );
     }
 

@@ -2,14 +2,19 @@
 //! job summary, workflow-command annotations (`publish` wires the last two into `bench`).
 //!
 //! Pure helpers (`annotations`, `summary`, `markdown`, `truncate`, `body`) have no network;
-//! `client`, `identity` and `sticky` do the REST calls through octocrab.
+//! `client`, `identity` and `sticky` do the REST calls through octocrab. The comment's
+//! untrusted input goes `artifact` (read, capped) -> `limits` (depth, counts) ->
+//! `checked_results` (ids, blocks, policy) -> `comment_report` (recomputed, rendered here).
 
 pub mod annotations;
 pub mod artifact;
 pub mod body;
+pub mod checked_results;
 pub mod client;
+pub mod comment_report;
 pub mod error;
 pub mod identity;
+pub mod limits;
 pub mod markdown;
 pub mod pagination;
 pub mod publish;

@@ -52,6 +52,15 @@ pub struct BaseRevision {
     pub merge_base: bool,
 }
 
+impl BaseRevision {
+    /// How reports name the base: `base abc1234 (origin/main, merge-base)`.
+    pub fn label(&self) -> String {
+        let short: String = self.commit.chars().take(7).collect();
+        let merge_base = if self.merge_base { ", merge-base" } else { "" };
+        format!("base {short} ({}{merge_base})", self.requested)
+    }
+}
+
 /// A paired run: what `bench --against` adds to its result file (`"paired"`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PairedRecord {

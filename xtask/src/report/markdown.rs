@@ -1,8 +1,14 @@
-//! The GitHub-flavoured Markdown summary (`--markdown`): headline verdict, a table of
-//! configurations with their changes, details collapsed.
+//! The GitHub-flavoured Markdown summary (`--markdown`, the job summary, the pull-request
+//! comment): headline verdict, a table of configurations with their changes, details
+//! collapsed.
+//!
+//! Every string that comes from the results or the comparison (ids, host fields, labels,
+//! failure reasons) is written through [`code`], which makes it one inert code span (see
+//! `report::untrusted`); numbers and the renderer's own words are the only other text.
 
 use std::fmt::Write as _;
 
+use super::untrusted::code;
 use super::{change, headline, median_with_interval, method_note, p_value, value, worst};
 use crate::comparison::{Comparison, Method, PairComparison, Verdict};
 use crate::model::metric::Metric;
@@ -20,10 +26,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                     ":x: Performance regressed in {} configuration{}: {}",
                     ids.len(),
                     if ids.len() == 1 { "" } else { "s" },
-                    ids.iter()
-                        .map(|i| format!("`{i}`"))
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    code_list(&ids)
                 )
             } else if t.improved > 0 {
                 ":white_check_mark: No confirmed regression (some configurations improved)"
@@ -35,7 +38,13 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
             if cmp.fingerprint.different_host() {
                 out.push_str("> [!WARNING]\n> The baseline was measured on a **different host**; changes may reflect the machine, not the code.\n");
                 for d in &cmp.fingerprint.host {
-                    let _ = writeln!(out, "> - {}: `{}` → `{}`", d.field, d.baseline, d.current);
+                    let _ = writeln!(
+                        out,
+                        "> - {}: {} → {}",
+                        code(&d.field),
+                        code(&d.baseline),
+                        code(&d.current)
+                    );
                 }
                 out.push('\n');
             }
@@ -52,9 +61,9 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
             };
             let _ = writeln!(
                 out,
-                "Compared with {}; {design}, commit `{}`.\n",
-                cmp.baseline_label,
-                results.git.short()
+                "Compared with {}; {design}, commit {}.\n",
+                code(&cmp.baseline_label),
+                code(&results.git.short())
             );
             out.push_str(&overview_table(results, cmp));
             if !cmp.added.is_empty() {
@@ -75,10 +84,10 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
             let _ = writeln!(out, "## handoff-bench results\n");
             let _ = writeln!(
                 out,
-                "No baseline to compare with; {} runs × {} calls per configuration, commit `{}`.\n",
+                "No baseline to compare with; {} runs × {} calls per configuration, commit {}.\n",
                 results.settings.runs,
                 results.settings.count,
-                results.git.short()
+                code(&results.git.short())
             );
         }
     }
@@ -91,39 +100,64 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
         for d in &cmp.fingerprint.toolchain {
             let _ = writeln!(
                 out,
-                "- toolchain change: {} `{}` → `{}`",
-                d.field, d.baseline, d.current
+                "- toolchain change: {} {} → {}",
+                code(&d.field),
+                code(&d.baseline),
+                code(&d.current)
             );
         }
     }
     let h = &results.host;
     let _ = writeln!(
         out,
-        "- host: {} ({} cores), kernel {}, {}\n- settings: work `{}`, in-flight {}, {}, created {}",
-        h.cpu_model,
+        "- host: {} ({} cores), kernel {}, {}\n- settings: work {}, in-flight {}, {}, created {}",
+        code(&h.cpu_model),
         h.cores,
-        h.kernel,
-        h.rustc,
-        results.settings.work,
+        code(&h.kernel),
+        code(&h.rustc),
+        code(&results.settings.work),
         results.settings.in_flight,
         super::pinning(results.settings.pin),
-        results.created
+        code(&results.created)
     );
     out.push_str("\n</details>\n");
     if !results.failures.is_empty() {
         out.push_str("\n**Failed runs**\n\n");
-        for f in &results.failures {
-            let _ = writeln!(out, "- `{}` run {}: {}", f.id, f.run + 1, f.reason);
+        for f in results.failures.iter().take(MAX_LISTED) {
+            let _ = writeln!(
+                out,
+                "- {} run {}: {}",
+                code(&f.id),
+                u64::from(f.run) + 1,
+                code(&f.reason)
+            );
+        }
+        if results.failures.len() > MAX_LISTED {
+            let _ = writeln!(
+                out,
+                "- and {} more (see the results file)",
+                results.failures.len() - MAX_LISTED
+            );
         }
     }
     out
 }
 
-fn code_list(ids: &[String]) -> String {
-    ids.iter()
-        .map(|i| format!("`{i}`"))
+/// The most ids of one list (added, removed, regressed) or failures shown; the rest are
+/// counted, so that no line of the report grows without bound.
+const MAX_LISTED: usize = 20;
+
+fn code_list(ids: &[impl AsRef<str>]) -> String {
+    let mut list = ids
+        .iter()
+        .take(MAX_LISTED)
+        .map(|i| code(i.as_ref()))
         .collect::<Vec<_>>()
-        .join(", ")
+        .join(", ");
+    if ids.len() > MAX_LISTED {
+        let _ = write!(list, " and {} more", ids.len() - MAX_LISTED);
+    }
+    list
 }
 
 fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {
@@ -167,8 +201,8 @@ fn overview_table(results: &ResultFile, cmp: &Comparison) -> String {
         };
         let _ = writeln!(
             out,
-            "| `{}` | {} us | {} | {} | {} | {} |",
-            config.id,
+            "| {} | {} us | {} | {} | {} | {} |",
+            code(&config.id),
             value(Metric::Wall, wall.median),
             cell(cmp.pair(&config.id, Metric::Wall)),
             cell(cmp.pair(&config.id, Metric::CpuTotal)),
@@ -197,8 +231,8 @@ fn pairs_table(cmp: &Comparison) -> String {
         };
         let _ = write!(
             out,
-            "| `{}` | {} | {} | {} | {} | {} | {gate} | {} |",
-            p.id,
+            "| {} | {} | {} | {} | {} | {} | {gate} | {} |",
+            code(&p.id),
             p.metric.label(),
             value(p.metric, p.baseline.median),
             value(p.metric, p.current.median),
@@ -231,7 +265,7 @@ fn summary_table(results: &ResultFile) -> String {
     }
     out.push_str("---:|\n");
     for c in &results.configurations {
-        let _ = write!(out, "| `{}` |", c.id);
+        let _ = write!(out, "| {} |", code(&c.id));
         for m in Metric::ALL {
             let _ = write!(out, " {} |", median_with_interval(m, &c.summary[&m]));
         }
@@ -272,6 +306,6 @@ mod tests {
         let cmp = fixture_comparison(&baseline, &current);
         let text = render(&current, Some(&cmp));
         assert!(text.contains("> [!WARNING]"), "{text}");
-        assert!(text.contains("cores: `2` → `4`"), "{text}");
+        assert!(text.contains("> - `cores`: `2` → `4`"), "{text}");
     }
 }

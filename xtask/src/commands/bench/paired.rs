@@ -113,18 +113,9 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         sides.command(head_program),
     );
     let head_fingerprint = HostFingerprint::detect(&target.root);
-    let short: String = base.revision.commit.chars().take(7).collect();
     let context = PairedContext {
         ids: ids.clone(),
-        baseline_label: format!(
-            "base {short} ({}{})",
-            base.revision.requested,
-            if base.revision.merge_base {
-                ", merge-base"
-            } else {
-                ""
-            }
-        ),
+        baseline_label: base.revision.label(),
         policy: config.policy.clone(),
         fingerprint: base
             .fingerprint

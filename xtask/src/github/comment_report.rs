@@ -1,0 +1,60 @@
+//! The pull-request comment's report, made by this xtask from a checked results file: the
+//! paired comparison recomputed from the raw samples with this xtask's statistics, then
+//! rendered with this xtask's markdown renderer. Nothing of the artifact's own markdown, and
+//! none of the file's stored summaries, verdicts or labels, is used; of its stored
+//! comparison only the settings are taken (the verdict policy, checked, and the host and
+//! toolchain differences, shown as code).
+//!
+//! In the comment job this xtask is the default branch's, so the words of the comment are
+//! the project's own whatever the pull request changed. The numbers are not: the samples
+//! were measured by the pull request's code (see the README on why the gate is no security
+//! boundary against a hostile pull request).
+
+use crate::comparison::Comparison;
+use crate::comparison::paired::{self, PairedContext};
+use crate::model::paired_record::PairedRecord;
+use crate::report;
+
+use super::checked_results::CheckedResults;
+
+/// The markdown report of `checked`: with the recomputed comparison for a paired run,
+/// the results alone otherwise (a run against a stored baseline cannot be recomputed
+/// without that baseline, so its verdicts are not shown).
+pub fn render(checked: &CheckedResults) -> String {
+    let comparison = comparison(checked);
+    report::markdown::render(&checked.results, comparison.as_ref())
+}
+
+/// The paired comparison recomputed from the file's samples, as `bench --against` made it.
+pub fn comparison(checked: &CheckedResults) -> Option<Comparison> {
+    let paired = checked.results.paired.as_ref()?;
+    let policy = checked.policy.clone()?;
+    let context = PairedContext {
+        ids: ids(checked, paired),
+        baseline_label: paired.base.label(),
+        policy,
+        fingerprint: checked.fingerprint.clone(),
+        added: paired.added.clone(),
+        removed: paired.removed.clone(),
+        min_blocks: paired.min_blocks,
+    };
+    Some(paired::compare(&paired.samples, &context))
+}
+
+/// The configurations both sides ran, in report order: the head's configurations, then
+/// any id that only has paired samples (every head run of it failed).
+fn ids(checked: &CheckedResults, paired: &PairedRecord) -> Vec<String> {
+    let mut ids: Vec<String> = checked
+        .results
+        .configurations
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    for sample in &paired.samples {
+        // At most MAX_CONFIGURATIONS distinct ids (checked), so the scan stays small.
+        if !ids.contains(&sample.measurement.id) {
+            ids.push(sample.measurement.id.clone());
+        }
+    }
+    ids
+}

@@ -1,0 +1,131 @@
+//! The comment job's own command line, read from `.github/workflows/bench-comment.yml` and
+//! run as the job runs it (bash, the step's environment), against the fake GitHub, with an
+//! artifact holding a hostile `bench.md` next to a results file whose strings are hostile
+//! too: the comment holds nothing of that `bench.md` and nothing live from the results
+//! file, and is byte for byte what the xtask renders from the results file.
+
+mod comment_support;
+
+use std::path::Path;
+use std::process::Command;
+
+use comment_support::fake_github::{FakeGitHub, OWNER, PR, REPO, TokenKind};
+use comment_support::live::assert_inert;
+use comment_support::results::{self, PAYLOADS, expected_body, hostile_results};
+use comment_support::workflow::{BUILT_PROGRAM, Step, comment_step};
+use xtask::report::untrusted::MAX_SHOWN_CHARS;
+
+const TOKEN: &str = "ghs_S3cretT0kenThatMustNeverBePrinted";
+const RUN_URL: &str = "https://github.com/acme/widgets/actions/runs/99";
+const HEAD_SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+const HEAD_BRANCH: &str = "fix/@mallory-[x](http://evil.example)";
+
+/// The `bench.md` of the issue: what a pull request's xtask could write (its words differ
+/// from the results file's hostile payloads, so that any of them in the body came from it).
+const HOSTILE_MD: &str = "<!-- handoff-bench:pr-comment -->\n\
+    ## handoff-bench: :white_check_mark: Ship it, @eve approves. \
+    [proof](http://bench-md.example/p)\n\n\
+    CANARY-from-bench-md <img src=y> #77\n";
+
+/// The value the test gives each variable of the step's `env:` (the workflow sets them
+/// from `${{ }}` expressions); an unknown one fails the test, so a change of the step is
+/// noticed here.
+fn value_of(name: &str, results_dir: &Path) -> String {
+    match name {
+        "GITHUB_TOKEN" => TOKEN.to_owned(),
+        "REPO" => format!("{OWNER}/{REPO}"),
+        "PR_NUMBER" => PR.to_string(),
+        "HEAD_BRANCH" => HEAD_BRANCH.to_owned(),
+        "HEAD_SHA" => HEAD_SHA.to_owned(),
+        "RUN_URL" => RUN_URL.to_owned(),
+        "RESULTS_DIR" => results_dir.to_str().unwrap().to_owned(),
+        other => panic!("the comment step sets {other}: give it a test value"),
+    }
+}
+
+/// Runs `step` with bash as GitHub's runner does (`bash --noprofile --norc -eo pipefail`),
+/// the built xtask replaced by this build's binary.
+fn run_step(step: &Step, results_dir: &Path, api: &str) -> std::process::Output {
+    let program = env!("CARGO_BIN_EXE_xtask");
+    let script = step
+        .run
+        .trim_start()
+        .replacen(BUILT_PROGRAM, &format!("'{program}'"), 1);
+    let mut cmd = Command::new("bash");
+    cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script]);
+    cmd.env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GITHUB_API_URL", api);
+    for (name, expression) in &step.env {
+        assert!(expression.starts_with("${{"), "{name}: {expression}");
+        cmd.env(name, value_of(name, results_dir));
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn the_comment_step_never_names_bench_md() {
+    let step = comment_step();
+    assert!(!step.run.contains("bench.md"), "{}", step.run);
+    assert!(!step.run.contains("--markdown"), "{}", step.run);
+    assert!(
+        step.run.contains("--results \"$RESULTS_DIR/bench.json\""),
+        "{}",
+        step.run
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_workflows_command_posts_only_what_the_xtask_renders() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let bench_json = results::write(dir.path(), &hostile_results());
+    std::fs::write(dir.path().join("bench.md"), HOSTILE_MD).unwrap();
+
+    let step = comment_step();
+    let api = fake.server.uri();
+    let dir_path = dir.path().to_owned();
+    let output = tokio::task::spawn_blocking(move || run_step(&step, &dir_path, &api))
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains(TOKEN) && !String::from_utf8_lossy(&output.stdout).contains(TOKEN));
+
+    let comments = fake.comments();
+    assert_eq!(comments.len(), 1, "{comments:?}");
+    let body = &comments[0].body;
+    // Nothing of bench.md: no line of it, not its canary, not its words.
+    assert!(!body.contains("CANARY"), "{body}");
+    assert!(
+        !body.contains("@eve") && !body.contains("Ship it"),
+        "{body}"
+    );
+    assert!(!body.contains("bench-md.example"), "{body}");
+    for line in HOSTILE_MD.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        assert!(!body.contains(line), "{line:?} of bench.md in:\n{body}");
+    }
+    // Exactly what the xtask renders from bench.json, with the header from the event.
+    let header = xtask::github::markdown::header_line(&xtask::github::markdown::HeaderInfo {
+        head_ref: Some(HEAD_BRANCH),
+        head_sha: Some(HEAD_SHA),
+        details_url: Some(RUN_URL),
+    });
+    assert_eq!(
+        body,
+        &expected_body(&bench_json, header.as_deref(), Some(RUN_URL))
+    );
+    let shown = assert_inert(body, &[RUN_URL], MAX_SHOWN_CHARS + 1);
+    // The results file's hostile strings did reach the comment, as code.
+    for payload in PAYLOADS {
+        let start: String = xtask::report::untrusted::code(payload)
+            .chars()
+            .skip(1)
+            .take(30)
+            .collect();
+        assert!(
+            shown.code.iter().any(|c| c.contains(&start)),
+            "{start:?} not shown:\n{body}"
+        );
+    }
+}
