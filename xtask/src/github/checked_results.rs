@@ -287,7 +287,8 @@ mod tests {
             assert!(check_policy(&p).is_err(), "{p:?}");
         }
         let mut p = ok.clone();
-        p.gates.insert(crate::model::metric::Metric::Wall, f64::INFINITY);
+        p.gates
+            .insert(crate::model::metric::Metric::Wall, f64::INFINITY);
         let problem = check_policy(&p).unwrap_err();
         assert!(problem.contains("Wall gate"), "{problem}");
     }
