@@ -163,6 +163,7 @@ fn the_paired_comparison_can_be_recomputed_from_the_result_file() {
         .map(|c| c["id"].as_str().unwrap().to_owned())
         .collect();
     let context = PairedContext {
+        counters: Vec::new(),
         ids,
         baseline_label: report["comparison"]["baseline_label"]
             .as_str()

@@ -11,6 +11,9 @@
 //! per call is nearly deterministic (about 2 per blocking round trip), so a 2% change in it
 //! is already a change of behaviour (one extra switch every 25-50 calls). CPU on the loop
 //! and on the worker are reported but do not gate (they are parts of `cpu-total`).
+//! `instructions` per call (all roles, from the runs under callgrind) is gated at 1% where
+//! it was measured: counts reproduce to 0.001-0.1% here, so 1% is a change of the code path,
+//! never noise; the loop's and the worker's shares are reported.
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -20,7 +23,7 @@ use anyhow::Context as _;
 
 use crate::comparison::{Comparison, VerdictPolicy};
 use crate::engine::runner::BinaryFlags;
-use crate::engine::target::Target;
+use crate::engine::target::{CounterSettings, CountersRequest, Target};
 use crate::model::files::write_atomically;
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
@@ -29,6 +32,8 @@ use crate::report;
 
 /// The default threshold of the `vcsw` gate, in percent (see the module docs).
 pub const DEFAULT_VCSW_THRESHOLD_PCT: f64 = 2.0;
+/// The default threshold of the `instructions` gate, in percent (see the module docs).
+pub const DEFAULT_INSTRUCTIONS_THRESHOLD_PCT: f64 = 1.0;
 
 /// The run flags: which configurations, what the binary is handed, how long a process may
 /// take, and (hidden, for tests) which executable and workspace.
@@ -62,6 +67,22 @@ pub struct RunArgs {
     /// Seconds one process may run before it is killed and reported.
     #[arg(long, value_name = "SECONDS", default_value = "120", value_parser = parse_seconds)]
     pub timeout: Duration,
+    /// Also count instructions per call and thread role: every configuration runs
+    /// --counter-runs more times under valgrind's callgrind. Exits 2 when valgrind is not
+    /// installed. Default for `bench`: on where valgrind is installed.
+    #[arg(long, conflicts_with = "no_counters")]
+    pub counters: bool,
+    /// Do not count instructions, even where valgrind is installed.
+    #[arg(long)]
+    pub no_counters: bool,
+    /// Runs under callgrind per configuration (and side); at least 2, so the counts' spread
+    /// is measured.
+    #[arg(long, value_name = "N", default_value_t = 3, value_parser = clap::value_parser!(u32).range(2..))]
+    pub counter_runs: u32,
+    /// Calls per run under callgrind (counts hardly vary, so few suffice: the full suite's
+    /// counting takes about 2 minutes here at the defaults).
+    #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub counter_count: u64,
     /// Use this benchmark executable instead of building one (for tests).
     #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
     pub bench_bin: Option<PathBuf>,
@@ -87,6 +108,15 @@ impl RunArgs {
                 pin: !self.no_pin,
             },
             timeout: self.timeout,
+            counters: CounterSettings {
+                request: match (self.counters, self.no_counters) {
+                    (true, _) => CountersRequest::Required,
+                    (_, true) => CountersRequest::Off,
+                    _ => CountersRequest::WhereAvailable,
+                },
+                runs: self.counter_runs,
+                count: self.counter_count,
+            },
         }
     }
 }
@@ -174,6 +204,10 @@ impl PolicyArgs {
                 (Metric::Wall, threshold),
                 (Metric::CpuTotal, threshold),
                 (Metric::Vcsw, DEFAULT_VCSW_THRESHOLD_PCT / 100.0),
+                (
+                    Metric::Instructions,
+                    DEFAULT_INSTRUCTIONS_THRESHOLD_PCT / 100.0,
+                ),
             ])
         } else {
             self.gates
@@ -196,7 +230,7 @@ fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
         None => (spec, None),
     };
     let metric = Metric::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Metric::ALL.iter().map(|m| m.cli_name()).collect();
+        let names: Vec<&str> = Metric::EVERY.iter().map(|m| m.cli_name()).collect();
         UsageError(format!(
             "--gate {spec}: unknown metric {name:?}; one of {}",
             names.join(", ")

@@ -7,6 +7,7 @@
 
 use std::collections::BTreeSet;
 
+use crate::comparison::counters;
 use crate::comparison::{
     ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
 };
@@ -97,6 +98,7 @@ pub fn compare(
                 current: Summary::of(&c),
             });
         }
+        inputs.extend(counters::pairs(base, cur));
     }
     let context = ComparisonContext {
         method: Method::Independent {

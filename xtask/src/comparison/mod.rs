@@ -22,6 +22,7 @@
 //!    - `inconclusive`: anything else, including an undefined ratio (zero baseline).
 
 pub mod calibration;
+pub mod counters;
 pub mod independent;
 pub mod paired;
 

@@ -35,6 +35,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::comparison::counters;
 use crate::comparison::{
     ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
 };
@@ -42,6 +43,7 @@ use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedSample, Side};
+use crate::model::results::ConfigurationResult;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::paired_t::paired_t;
 use crate::stats::{CONFIDENCE, Samples, Summary};
@@ -58,6 +60,10 @@ pub struct PairedContext {
     pub removed: Vec<String>,
     /// Verdicts are looked at from this many blocks on.
     pub min_blocks: u32,
+    /// The counting runs of both sides under callgrind (not in blocks: counts hardly vary,
+    /// so each side's runs are compared as independent draws, [`counters`]); empty when
+    /// instructions were not counted.
+    pub counters: Vec<PairedSample>,
 }
 
 /// One block of one configuration with both runs.
@@ -150,6 +156,41 @@ pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison 
     comparison
 }
 
+/// One pair per configuration and instruction metric from the counting runs.
+fn counter_inputs(counters: &[PairedSample], ids: &[String]) -> Vec<PairInput> {
+    if counters.is_empty() {
+        return Vec::new();
+    }
+    let mut inputs = Vec::new();
+    for id in ids {
+        let side = |side: Side| -> Vec<Measurement> {
+            counters
+                .iter()
+                .filter(|s| s.side == side && s.measurement.id == *id)
+                .map(|s| s.measurement.clone())
+                .collect()
+        };
+        let (Some(base), Some(head)) = (
+            counting_only(id, side(Side::Base)),
+            counting_only(id, side(Side::Head)),
+        ) else {
+            continue;
+        };
+        inputs.extend(counters::pairs(&base, &head));
+    }
+    inputs
+}
+
+/// A configuration result holding only counting runs (no timing runs), for [`counters::pairs`].
+fn counting_only(id: &str, samples: Vec<Measurement>) -> Option<ConfigurationResult> {
+    (!samples.is_empty()).then(|| ConfigurationResult {
+        id: id.to_owned(),
+        samples: Vec::new(),
+        counter_samples: samples,
+        summary: Default::default(),
+    })
+}
+
 /// The paired comparison of the first `blocks` blocks.
 pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedContext) -> Comparison {
     let kept: Vec<PairedSample> = samples
@@ -187,6 +228,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
             });
         }
     }
+    inputs.extend(counter_inputs(&context.counters, &context.ids));
     assemble(
         ComparisonContext {
             method: Method::Paired {
@@ -233,6 +275,7 @@ pub(crate) mod tests {
 
     pub(crate) fn context(ids: &[&str], min_blocks: u32) -> PairedContext {
         PairedContext {
+            counters: Vec::new(),
             ids: ids.iter().map(|s| (*s).to_owned()).collect(),
             baseline_label: "base abc1234".to_owned(),
             policy: policy(),

@@ -35,8 +35,11 @@ pub fn run_all(
         progress.start(&what);
         match runner::run_one(command, &step.id) {
             Ok(m) => {
-                let wall_us = Metric::Wall.per_call(&m) / 1000.0;
-                progress.done(&what, &format!("{wall_us:.3} us/call"));
+                let shown = match m.instructions() {
+                    Some(_) => format!("{:.1} instr/call", Metric::Instructions.per_call(&m)),
+                    None => format!("{:.3} us/call", Metric::Wall.per_call(&m) / 1000.0),
+                };
+                progress.done(&what, &shown);
                 let index = ids
                     .iter()
                     .position(|id| *id == step.id)

@@ -7,6 +7,7 @@
 
 pub mod base;
 pub mod binary;
+pub mod callgrind;
 pub mod independent_session;
 pub mod paired_session;
 pub mod progress;

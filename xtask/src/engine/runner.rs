@@ -69,7 +69,22 @@ pub struct BenchCommand {
     /// Flags passed to every run (`--count`, `--work`, ...), besides `--format` and `--only`.
     pub args: Vec<String>,
     pub timeout: Duration,
+    /// Run under callgrind for instruction counts ([`crate::engine::callgrind`]).
+    pub callgrind: Option<CallgrindLaunch>,
 }
+
+/// The command line that runs a program under callgrind: `prefix... --callgrind-out-file=DIR
+/// PROGRAM ARGS`, with the dumps in a fresh folder per process, named to the binary by
+/// `HANDOFF_BENCH_CALLGRIND_DIR`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallgrindLaunch {
+    /// `chrt -f 1 taskset -c N setarch -R valgrind --tool=callgrind ...`, first the program.
+    pub prefix: Vec<String>,
+}
+
+/// The environment variable through which the binary finds callgrind's dumps
+/// (`src/counters.rs`).
+pub const CALLGRIND_DIR_VARIABLE: &str = "HANDOFF_BENCH_CALLGRIND_DIR";
 
 /// Why one run produced no measurement.
 #[derive(Debug, Error)]
@@ -149,17 +164,41 @@ pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> 
 
 /// Runs one configuration in a fresh process.
 pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFailure> {
-    let mut child = Command::new(&command.program)
+    let spawn_failure = |source| ChildFailure::Spawn {
+        program: command.program.clone(),
+        source,
+    };
+    // Lives until the child has been read: the dumps are read by the child itself.
+    let dumps = match &command.callgrind {
+        Some(_) => Some(tempfile::tempdir().map_err(spawn_failure)?),
+        None => None,
+    };
+    let mut process = match (&command.callgrind, &dumps) {
+        (Some(launch), Some(dir)) => {
+            let (first, rest) = launch.prefix.split_first().ok_or_else(|| {
+                spawn_failure(std::io::Error::other("empty callgrind command line"))
+            })?;
+            let mut process = Command::new(first);
+            process
+                .args(rest)
+                .arg(format!(
+                    "--callgrind-out-file={}",
+                    dir.path().join("callgrind.out.%p").display()
+                ))
+                .arg(&command.program)
+                .env(CALLGRIND_DIR_VARIABLE, dir.path());
+            process
+        }
+        _ => Command::new(&command.program),
+    };
+    let mut child = process
         .args(["--format", "json", "--only", id])
         .args(&command.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|source| ChildFailure::Spawn {
-            program: command.program.clone(),
-            source,
-        })?;
+        .map_err(spawn_failure)?;
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = match child.wait_timeout(command.timeout) {
@@ -187,10 +226,19 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
             stderr_tail,
         });
     }
-    parse_single(&String::from_utf8_lossy(&stdout), id).map_err(|problem| ChildFailure::BadOutput {
-        problem,
-        stderr_tail,
-    })
+    let measurement = parse_single(&String::from_utf8_lossy(&stdout), id).map_err(|problem| {
+        ChildFailure::BadOutput {
+            problem,
+            stderr_tail: stderr_tail.clone(),
+        }
+    })?;
+    if command.callgrind.is_some() && measurement.instructions().is_none() {
+        return Err(ChildFailure::BadOutput {
+            problem: "ran under callgrind but printed no instruction counts".to_owned(),
+            stderr_tail,
+        });
+    }
+    Ok(measurement)
 }
 
 fn parse_single(stdout: &str, id: &str) -> Result<Measurement, String> {

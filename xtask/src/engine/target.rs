@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::engine::binary::{BENCH_BIN, build_release};
+use crate::engine::callgrind::Callgrind;
 use crate::engine::runner::{self, BenchCommand, BinaryFlags};
 use crate::model::usage::UsageError;
 
@@ -20,6 +21,53 @@ pub struct Target {
     pub flags: BinaryFlags,
     /// How long one process may run before it is killed.
     pub timeout: Duration,
+    /// Whether and how instructions are counted.
+    pub counters: CounterSettings,
+}
+
+/// `--counters`, `--no-counters`, neither.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CountersRequest {
+    /// `--counters`: without valgrind, bad usage (exit 2).
+    Required,
+    /// `--no-counters`.
+    Off,
+    /// Neither: count where valgrind is installed (`bench`); `calibrate` reads it as off.
+    WhereAvailable,
+}
+
+/// The counting runs' settings (`--counter-runs`, `--counter-count`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CounterSettings {
+    pub request: CountersRequest,
+    pub runs: u32,
+    pub count: u64,
+}
+
+impl CounterSettings {
+    /// Whether to count, and with what: `Ok(None)` when not counting (with a note on stderr
+    /// when valgrind is missing and counting was only wished for), bad usage when it was
+    /// required and cannot be done.
+    pub fn resolve(&self) -> Result<Option<Callgrind>, UsageError> {
+        if self.request == CountersRequest::Off {
+            return Ok(None);
+        }
+        match Callgrind::detect() {
+            Ok(callgrind) => {
+                if let Some(warning) = callgrind.warning() {
+                    eprintln!("{warning}");
+                }
+                Ok(Some(callgrind))
+            }
+            Err(why) if self.request == CountersRequest::Required => {
+                Err(UsageError(format!("--counters: {why}")))
+            }
+            Err(why) => {
+                eprintln!("note: no instruction counts: {why}; --no-counters silences this");
+                Ok(None)
+            }
+        }
+    }
 }
 
 impl Target {
@@ -54,6 +102,7 @@ impl Target {
             program,
             args: self.flags.args(),
             timeout: self.timeout,
+            callgrind: None,
         }
     }
 }

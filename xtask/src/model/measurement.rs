@@ -86,6 +86,33 @@ impl Measurement {
     }
 }
 
+/// Instructions inside the window per role (the binary's `instructions_*` fields, present
+/// when it ran under callgrind).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Instructions {
+    pub loop_threads: u64,
+    pub worker_threads: u64,
+    pub other_threads: u64,
+}
+
+impl Instructions {
+    pub fn total(&self) -> u64 {
+        self.loop_threads + self.worker_threads + self.other_threads
+    }
+}
+
+impl Measurement {
+    /// The instruction counts, when the line has all three (a run under callgrind).
+    pub fn instructions(&self) -> Option<Instructions> {
+        let field = |name: &str| self.extra.get(name).and_then(Value::as_u64);
+        Some(Instructions {
+            loop_threads: field("instructions_loop")?,
+            worker_threads: field("instructions_worker")?,
+            other_threads: field("instructions_other")?,
+        })
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

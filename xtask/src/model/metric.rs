@@ -1,4 +1,6 @@
-//! The metrics derived from each measurement, all per call and all smaller-is-better.
+//! The metrics derived from each measurement, all per call and all smaller-is-better: the
+//! timing metrics of every run ([`Metric::ALL`]), and the instruction counts of the runs
+//! under valgrind ([`Metric::COUNTERS`], from a result file's `counter_samples`).
 
 use std::fmt;
 
@@ -20,6 +22,15 @@ pub enum Metric {
     /// Voluntary context switches of the whole process per call.
     #[serde(rename = "vcsw_per_call")]
     Vcsw,
+    /// Instructions of every thread inside the window, waiting excluded (under callgrind).
+    #[serde(rename = "instructions_per_call")]
+    Instructions,
+    /// Instructions of the threads that poll futures.
+    #[serde(rename = "instructions_loop_per_call")]
+    InstructionsLoop,
+    /// Instructions of the threads that run the calls.
+    #[serde(rename = "instructions_worker_per_call")]
+    InstructionsWorker,
 }
 
 /// The unit of a metric's values.
@@ -27,10 +38,11 @@ pub enum Metric {
 pub enum Unit {
     NanosPerCall,
     SwitchesPerCall,
+    InstructionsPerCall,
 }
 
 impl Metric {
-    /// Every metric, in report order.
+    /// The metrics of every (timing) run, in report order.
     pub const ALL: [Metric; 5] = [
         Metric::Wall,
         Metric::CpuTotal,
@@ -38,6 +50,39 @@ impl Metric {
         Metric::CpuWorker,
         Metric::Vcsw,
     ];
+
+    /// The metrics of the runs under callgrind (`bench --counters`), in report order.
+    pub const COUNTERS: [Metric; 3] = [
+        Metric::Instructions,
+        Metric::InstructionsLoop,
+        Metric::InstructionsWorker,
+    ];
+
+    /// Every metric: [`Metric::ALL`], then [`Metric::COUNTERS`].
+    pub const EVERY: [Metric; 8] = [
+        Metric::Wall,
+        Metric::CpuTotal,
+        Metric::CpuLoop,
+        Metric::CpuWorker,
+        Metric::Vcsw,
+        Metric::Instructions,
+        Metric::InstructionsLoop,
+        Metric::InstructionsWorker,
+    ];
+
+    /// Whether the metric comes from the runs under callgrind.
+    pub fn is_counter(self) -> bool {
+        Metric::COUNTERS.contains(&self)
+    }
+
+    /// Whether the metric depends on the machine's speed and its neighbours (times do;
+    /// instruction counts and context switches per call do not).
+    pub fn is_timing(self) -> bool {
+        matches!(
+            self,
+            Metric::Wall | Metric::CpuTotal | Metric::CpuLoop | Metric::CpuWorker
+        )
+    }
 
     /// The field name in result files (with its unit).
     pub fn key(self) -> &'static str {
@@ -47,6 +92,9 @@ impl Metric {
             Metric::CpuLoop => "cpu_loop_ns_per_call",
             Metric::CpuWorker => "cpu_worker_ns_per_call",
             Metric::Vcsw => "vcsw_per_call",
+            Metric::Instructions => "instructions_per_call",
+            Metric::InstructionsLoop => "instructions_loop_per_call",
+            Metric::InstructionsWorker => "instructions_worker_per_call",
         }
     }
 
@@ -58,12 +106,18 @@ impl Metric {
             Metric::CpuLoop => "CpuEvtLoop",
             Metric::CpuWorker => "CpuWorker",
             Metric::Vcsw => "Vcsw",
+            Metric::Instructions => "Instr",
+            Metric::InstructionsLoop => "InstrLoop",
+            Metric::InstructionsWorker => "InstrWorker",
         }
     }
 
     pub fn unit(self) -> Unit {
         match self {
             Metric::Vcsw => Unit::SwitchesPerCall,
+            Metric::Instructions | Metric::InstructionsLoop | Metric::InstructionsWorker => {
+                Unit::InstructionsPerCall
+            }
             _ => Unit::NanosPerCall,
         }
     }
@@ -74,6 +128,7 @@ impl Metric {
     /// switch in 50 calls) for Vcsw, so that spin configurations (~0.0001 switches per
     /// call) do not turn a handful of extra switches into a +100% "regression", while a
     /// blocking handoff (~2 per call) moves by 1% only.
+    /// Instruction counts: one instruction per call.
     pub fn resolution(self) -> f64 {
         match self {
             Metric::Vcsw => 0.02,
@@ -89,29 +144,37 @@ impl Metric {
             Metric::CpuLoop => "cpu-loop",
             Metric::CpuWorker => "cpu-worker",
             Metric::Vcsw => "vcsw",
+            Metric::Instructions => "instructions",
+            Metric::InstructionsLoop => "instructions-loop",
+            Metric::InstructionsWorker => "instructions-worker",
         }
     }
 
     /// Parses a command-line name, a label or a result-file key, case-insensitively.
     pub fn from_name(name: &str) -> Option<Metric> {
         let name = name.trim().to_ascii_lowercase().replace('_', "-");
-        Metric::ALL.into_iter().find(|m| {
+        Metric::EVERY.into_iter().find(|m| {
             name == m.cli_name()
                 || name == m.label().to_ascii_lowercase()
                 || name == m.key().replace('_', "-")
         })
     }
 
-    /// The metric's value for one measurement (count > 0 is checked at parse time).
+    /// The metric's value for one measurement (count > 0 is checked at parse time); NaN for
+    /// an instruction count the line does not carry (a run not under callgrind), which
+    /// [`crate::stats::Samples`] refuses.
     pub fn per_call(self, m: &Measurement) -> f64 {
         let total = match self {
-            Metric::Wall => m.wall_ns,
-            Metric::CpuTotal => m.cpu_total_ns,
-            Metric::CpuLoop => m.cpu_loop_ns,
-            Metric::CpuWorker => m.cpu_worker_ns,
-            Metric::Vcsw => m.vcsw_total(),
+            Metric::Wall => Some(m.wall_ns),
+            Metric::CpuTotal => Some(m.cpu_total_ns),
+            Metric::CpuLoop => Some(m.cpu_loop_ns),
+            Metric::CpuWorker => Some(m.cpu_worker_ns),
+            Metric::Vcsw => Some(m.vcsw_total()),
+            Metric::Instructions => m.instructions().map(|i| i.total()),
+            Metric::InstructionsLoop => m.instructions().map(|i| i.loop_threads),
+            Metric::InstructionsWorker => m.instructions().map(|i| i.worker_threads),
         };
-        total as f64 / m.count as f64
+        total.map_or(f64::NAN, |total| total as f64 / m.count as f64)
     }
 }
 
@@ -137,8 +200,22 @@ mod tests {
     }
 
     #[test]
+    fn instruction_counts_per_call_come_from_the_optional_fields() {
+        let line = EXAMPLE.replace(
+            r#""threads":3"#,
+            r#""threads":3,"instructions_loop":500000000,"instructions_worker":250000000,"instructions_other":250000"#,
+        );
+        let m = Measurement::parse_line(&line).unwrap();
+        assert_eq!(Metric::Instructions.per_call(&m), 3001.0);
+        assert_eq!(Metric::InstructionsLoop.per_call(&m), 2000.0);
+        assert_eq!(Metric::InstructionsWorker.per_call(&m), 1000.0);
+        let timing_only = Measurement::parse_line(EXAMPLE).unwrap();
+        assert!(Metric::Instructions.per_call(&timing_only).is_nan());
+    }
+
+    #[test]
     fn names_round_trip() {
-        for m in Metric::ALL {
+        for m in Metric::EVERY {
             assert_eq!(Metric::from_name(m.cli_name()), Some(m));
             assert_eq!(Metric::from_name(m.label()), Some(m));
             assert_eq!(Metric::from_name(m.key()), Some(m));

@@ -81,4 +81,8 @@ pub struct PairedRecord {
     pub removed: Vec<String>,
     /// Every sample of both sides, in the order they ran.
     pub samples: Vec<PairedSample>,
+    /// The counting runs under callgrind of both sides, in the order they ran (`block` is
+    /// the run's index); absent when instructions were not counted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counter_samples: Vec<PairedSample>,
 }

@@ -39,6 +39,23 @@ pub struct Settings {
     /// Threads pinned by role (the binary's `--pin`); absent in files from before it.
     #[serde(default)]
     pub pin: bool,
+    /// How instructions were counted, when they were (`bench --counters`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub counters: Option<CountingSettings>,
+}
+
+/// The counting runs under callgrind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CountingSettings {
+    /// Runs per configuration (per side, when paired).
+    pub runs: u32,
+    /// Calls per run.
+    pub count: u64,
+    /// `valgrind --version`.
+    pub valgrind: String,
+    /// Whether the runs had FIFO priority on one CPU (`chrt -f 1`): counts reproduce to
+    /// 0.001% with it, to a few percent without.
+    pub realtime: bool,
 }
 
 /// One configuration: its raw samples in run order and their summary per metric.
@@ -46,6 +63,10 @@ pub struct Settings {
 pub struct ConfigurationResult {
     pub id: String,
     pub samples: Vec<Measurement>,
+    /// The runs under callgrind (`bench --counters`), in run order: the source of the
+    /// instruction metrics. Absent from files without counters.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub counter_samples: Vec<Measurement>,
     pub summary: BTreeMap<Metric, Summary>,
 }
 
@@ -156,23 +177,50 @@ pub fn pin_mismatch(baseline_label: &str, baseline_pin: bool, current_pin: bool)
 impl ConfigurationResult {
     /// Summarises the samples of one configuration (at least one sample).
     pub fn from_samples(id: String, samples: Vec<Measurement>) -> Result<Self, SamplesError> {
+        Self::with_counters(id, samples, Vec::new())
+    }
+
+    /// [`Self::from_samples`] plus the runs under callgrind (may be empty).
+    pub fn with_counters(
+        id: String,
+        samples: Vec<Measurement>,
+        counter_samples: Vec<Measurement>,
+    ) -> Result<Self, SamplesError> {
         let mut result = ConfigurationResult {
             id,
             samples,
+            counter_samples,
             summary: BTreeMap::new(),
         };
         result.recompute_summary()?;
         Ok(result)
     }
 
-    /// The per-call values of one metric, in run order.
+    /// The per-call values of one metric, in run order: instruction metrics from the runs
+    /// under callgrind, the others from the timing runs.
     pub fn samples_of(&self, metric: Metric) -> Result<Samples, SamplesError> {
-        Samples::new(self.samples.iter().map(|m| metric.per_call(m)).collect())
+        let runs = if metric.is_counter() {
+            &self.counter_samples
+        } else {
+            &self.samples
+        };
+        Samples::new(runs.iter().map(|m| metric.per_call(m)).collect())
+    }
+
+    /// Whether the configuration has instruction counts.
+    pub fn has_counters(&self) -> bool {
+        !self.counter_samples.is_empty()
     }
 
     fn recompute_summary(&mut self) -> Result<(), SamplesError> {
+        let counters: &[Metric] = if self.has_counters() {
+            &Metric::COUNTERS
+        } else {
+            &[]
+        };
         self.summary = Metric::ALL
             .iter()
+            .chain(counters)
             .map(|&metric| Ok((metric, Summary::of(&self.samples_of(metric)?))))
             .collect::<Result<_, SamplesError>>()?;
         Ok(())
@@ -239,6 +287,16 @@ impl ResultFile {
                     return Err(invalid(format!(
                         "sample {run} is of configuration {}",
                         sample.id
+                    )));
+                }
+            }
+            for (run, sample) in config.counter_samples.iter().enumerate() {
+                sample
+                    .validate()
+                    .map_err(|e| invalid(format!("counter sample {run}: {e}")))?;
+                if sample.id != id || sample.instructions().is_none() {
+                    return Err(invalid(format!(
+                        "counter sample {run} is not an instruction count of {id}"
                     )));
                 }
             }
@@ -309,6 +367,7 @@ pub(crate) mod tests {
                 gap_us: None,
                 inject_ns: None,
                 pin: true,
+                counters: None,
             },
             configurations: configs
                 .iter()

@@ -24,6 +24,9 @@ pub fn measure(metric: Metric) -> &'static str {
         Metric::CpuLoop => "cpu-loop-ns-per-call",
         Metric::CpuWorker => "cpu-worker-ns-per-call",
         Metric::Vcsw => "voluntary-context-switches-per-call",
+        Metric::Instructions => "instructions-per-call",
+        Metric::InstructionsLoop => "instructions-loop-per-call",
+        Metric::InstructionsWorker => "instructions-worker-per-call",
     }
 }
 
@@ -32,8 +35,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     let mut root = Map::new();
     for config in &results.configurations {
         let mut measures = Map::new();
-        for metric in Metric::ALL {
-            let s = &config.summary[&metric];
+        for (&metric, s) in &config.summary {
             measures.insert(
                 measure(metric).to_owned(),
                 json!({ "value": s.median, "lower_value": s.ci_low, "upper_value": s.ci_high }),

@@ -11,7 +11,7 @@
 use serde::Serialize;
 
 use crate::comparison::{Comparison, Method};
-use crate::model::metric::{Metric, Unit};
+use crate::model::metric::Unit;
 use crate::model::results::ResultFile;
 
 #[derive(Debug, Serialize)]
@@ -28,12 +28,11 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
         .configurations
         .iter()
         .flat_map(|config| {
-            Metric::ALL.iter().map(move |&metric| {
-                let s = &config.summary[&metric];
+            config.summary.iter().map(move |(&metric, s)| {
                 let half = (s.median - s.ci_low).max(s.ci_high - s.median);
                 // Sub-nanosecond digits are noise; switch counts per call are small numbers.
                 let decimals = match metric.unit() {
-                    Unit::NanosPerCall => 1,
+                    Unit::NanosPerCall | Unit::InstructionsPerCall => 1,
                     Unit::SwitchesPerCall => 4,
                 };
                 Entry {
@@ -41,6 +40,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                     unit: match metric.unit() {
                         Unit::NanosPerCall => "ns/call",
                         Unit::SwitchesPerCall => "switches/call",
+                        Unit::InstructionsPerCall => "instructions/call",
                     },
                     value: s.median,
                     range: format!("± {half:.decimals$}"),

@@ -272,6 +272,23 @@ fn summary_table(results: &ResultFile) -> String {
         let _ = writeln!(out, " {} |", c.summary[&Metric::Wall].n);
     }
     out.push_str("\nMedian [95% interval of the median]; `*` marks an interval below 95% coverage (too few runs).\n");
+    let counted = super::with_counters(results);
+    if !counted.is_empty() {
+        out.push_str(
+            "\nInstructions per call, under callgrind (waiting not counted):\n\n| Configuration |",
+        );
+        for m in Metric::COUNTERS {
+            let _ = write!(out, " {} |", m.label());
+        }
+        out.push_str(" n |\n|---|---:|---:|---:|---:|\n");
+        for c in counted {
+            let _ = write!(out, "| {} |", code(&c.id));
+            for m in Metric::COUNTERS {
+                let _ = write!(out, " {} |", median_with_interval(m, &c.summary[&m]));
+            }
+            let _ = writeln!(out, " {} |", c.summary[&Metric::Instructions].n);
+        }
+    }
     out
 }
 

@@ -31,6 +31,7 @@ pub fn value(metric: Metric, v: f64) -> String {
             }
         }
         Unit::SwitchesPerCall => format!("{v:.3}"),
+        Unit::InstructionsPerCall => format!("{v:.1}"),
     }
 }
 
@@ -39,7 +40,19 @@ pub fn unit(metric: Metric) -> &'static str {
     match metric.unit() {
         Unit::NanosPerCall => "us",
         Unit::SwitchesPerCall => "sw",
+        Unit::InstructionsPerCall => "instr",
     }
+}
+
+/// The configurations that have instruction counts, for the reports' second table.
+pub fn with_counters(
+    results: &crate::model::results::ResultFile,
+) -> Vec<&crate::model::results::ConfigurationResult> {
+    results
+        .configurations
+        .iter()
+        .filter(|c| c.has_counters())
+        .collect()
 }
 
 /// `median [low, high]` in display units; a `*` marks an interval below 95% coverage.
@@ -149,9 +162,11 @@ pub fn headline(comparison: &Comparison) -> String {
 /// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%`.
 pub fn gates(comparison: &Comparison) -> String {
     let policy = &comparison.policy;
-    crate::model::metric::Metric::ALL
+    // Instruction metrics are listed only where the comparison has them.
+    crate::model::metric::Metric::EVERY
         .iter()
         .filter(|m| policy.is_gated(**m))
+        .filter(|m| !m.is_counter() || comparison.pairs.iter().any(|p| p.metric == **m))
         .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
         .collect::<Vec<_>>()
         .join(", ")

@@ -63,6 +63,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
         rows.push(row);
     }
     out.push_str(&columns(&rows));
+    out.push_str(&counters_table(results));
     if low_coverage {
         out.push_str(
             "* too few runs for 95%: the interval is min..max and covers the median with lower probability (see the JSON's ci_coverage).\n",
@@ -157,6 +158,35 @@ pub fn render_comparison(comparison: &Comparison) -> String {
     let _ = writeln!(out, "{}", method_note(comparison));
     let _ = writeln!(out, "Verdict: {}", headline(comparison));
     out
+}
+
+/// Instruction counts, when the run has them: a table of its own, because they come from
+/// other runs (under callgrind) than the timing columns.
+fn counters_table(results: &ResultFile) -> String {
+    let configs = super::with_counters(results);
+    if configs.is_empty() {
+        return String::new();
+    }
+    let mut rows = vec![
+        ["Instructions per call"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain(Metric::COUNTERS.iter().map(|m| m.label().to_owned()))
+            .chain(["n".to_owned()])
+            .collect::<Vec<_>>(),
+    ];
+    for config in configs {
+        let mut row = vec![config.id.clone()];
+        for metric in Metric::COUNTERS {
+            row.push(median_with_interval(metric, &config.summary[&metric]));
+        }
+        row.push(config.summary[&Metric::Instructions].n.to_string());
+        rows.push(row);
+    }
+    format!(
+        "\nUnder callgrind (waiting not counted), median [interval] over the counting runs:\n{}",
+        columns(&rows)
+    )
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ pub mod paired_t;
 pub mod quantile;
 pub mod samples;
 pub mod summary;
+pub mod welch;
 
 pub use samples::{Samples, SamplesError};
 pub use summary::Summary;

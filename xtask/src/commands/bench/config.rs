@@ -146,7 +146,12 @@ impl TryFrom<Args> for Config {
 impl Config {
     /// The settings recorded in the result file: `runs` processes (blocks, when paired) per
     /// configuration, pinned as `pin` says (confirmed by the samples).
-    pub fn settings(&self, runs: u32, pin: bool) -> Settings {
+    pub fn settings(
+        &self,
+        runs: u32,
+        pin: bool,
+        counters: Option<&crate::engine::callgrind::Callgrind>,
+    ) -> Settings {
         let flags = &self.target.flags;
         Settings {
             runs,
@@ -157,6 +162,12 @@ impl Config {
             gap_us: flags.gap_us,
             inject_ns: flags.inject_ns,
             pin,
+            counters: counters.map(|callgrind| crate::model::results::CountingSettings {
+                runs: self.target.counters.runs,
+                count: self.target.counters.count,
+                valgrind: callgrind.version.clone(),
+                realtime: callgrind.realtime,
+            }),
         }
     }
 }

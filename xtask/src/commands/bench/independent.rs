@@ -19,17 +19,35 @@ use crate::model::store::{BaselineName, DEFAULT_BASELINE};
 pub fn run(config: &Config) -> anyhow::Result<Run> {
     let target = &config.target;
     let baseline = load_baseline(config)?;
+    // Before anything runs: `--counters` without valgrind is bad usage.
+    let callgrind = target.counters.resolve()?;
     let program = target.program()?;
     let ids = target.selected_ids(&program)?;
     let command = target.command(program);
-    let IndependentRun { samples, failures } = run_all(&command, &ids, config.runs)?;
+    let IndependentRun {
+        samples,
+        mut failures,
+    } = run_all(&command, &ids, config.runs)?;
+    let counter_samples = match &callgrind {
+        Some(callgrind) => {
+            eprintln!(
+                "counting instructions: {} runs per configuration under callgrind ({})",
+                target.counters.runs, callgrind.version
+            );
+            let counting = callgrind.command(&command, target.counters.count);
+            let counted = run_all(&counting, &ids, target.counters.runs)?;
+            failures.extend(counted.failures);
+            counted.samples
+        }
+        None => vec![Vec::new(); ids.len()],
+    };
 
     let pin = confirm_pinned(target.flags.pin, samples.iter().flatten());
     let configurations = ids
         .iter()
-        .zip(samples)
-        .filter(|(_, s)| !s.is_empty())
-        .map(|(id, s)| ConfigurationResult::from_samples(id.clone(), s))
+        .zip(samples.into_iter().zip(counter_samples))
+        .filter(|(_, (s, _))| !s.is_empty())
+        .map(|(id, (s, counted))| ConfigurationResult::with_counters(id.clone(), s, counted))
         .collect::<Result<Vec<_>, _>>()
         .context("summarising samples")?;
     let results = ResultFile {
@@ -38,7 +56,7 @@ pub fn run(config: &Config) -> anyhow::Result<Run> {
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         host: HostFingerprint::detect(&target.root),
         git: GitRevision::detect(&target.root),
-        settings: config.settings(config.runs, pin),
+        settings: config.settings(config.runs, pin, callgrind.as_ref()),
         configurations,
         failures,
         paired: None,

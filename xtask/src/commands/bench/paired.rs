@@ -28,9 +28,9 @@ use crate::engine::stop_rule::{Clock as _, MonotonicClock, StopRule};
 use crate::model::git::GitRevision;
 use crate::model::host::{FingerprintDiff, HostFingerprint};
 use crate::model::metric::Metric;
-use crate::model::paired_record::{PairedRecord, Side};
+use crate::model::paired_record::{PairedRecord, PairedSample, Side};
 use crate::model::results::{
-    ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, confirm_pinned,
+    ConfigurationResult, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, RunFailure, confirm_pinned,
 };
 use crate::model::usage::UsageError;
 
@@ -106,14 +106,38 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
             runner::PIN_FLAG
         );
     }
+    // Counting needs both binaries to count (`--inject-loops` came with counting).
+    let callgrind = match target.counters.resolve()? {
+        Some(callgrind) => {
+            let cannot_count: Vec<String> = [("base", &base.program), ("head", &head_program)]
+                .into_iter()
+                .filter(|(_, program)| !runner::supports_flag(program, COUNTING_FLAG))
+                .map(|(side, program)| format!("the {side} binary {}", program.display()))
+                .collect();
+            if cannot_count.is_empty() {
+                Some(callgrind)
+            } else {
+                eprintln!(
+                    "warning: {} cannot count instructions (it predates them); no counts on either side",
+                    cannot_count.join(" and ")
+                );
+                None
+            }
+        }
+        None => None,
+    };
     let mut sides = target.clone();
     sides.flags.pin = pin;
-    let mut executor = ProcessExecutor::new(
-        sides.command(base.program.clone()),
-        sides.command(head_program),
-    );
+    let base_command = sides.command(base.program.clone());
+    let head_command = sides.command(head_program);
+    let counting = callgrind.as_ref().map(|callgrind| CountingCommands {
+        base: callgrind.command(&base_command, target.counters.count),
+        head: callgrind.command(&head_command, target.counters.count),
+    });
+    let mut executor = ProcessExecutor::new(base_command, head_command);
     let head_fingerprint = HostFingerprint::detect(&target.root);
-    let context = PairedContext {
+    let mut context = PairedContext {
+        counters: Vec::new(),
         ids: ids.clone(),
         baseline_label: base.revision.label(),
         policy: config.policy.clone(),
@@ -132,10 +156,19 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
     let per_block = (ids.len() * 2) as u64;
     let mut progress = Progress::new(per_block * u64::from(paired.min_blocks));
     let clock = MonotonicClock::start();
-    let outcome = run_session(&mut executor, &context, rule, &clock, &mut |event| {
+    let mut outcome = run_session(&mut executor, &context, rule, &clock, &mut |event| {
         report_event(&mut progress, paired.min_blocks, per_block, event);
     })?;
     progress.finish();
+    if let Some(commands) = &counting {
+        let counted = count_both(commands, &ids, target.counters.runs)?;
+        outcome.failures.extend(counted.failures);
+        context.counters = counted.samples;
+        // The verdicts again, with the instruction pairs in the same Holm family.
+        let settled = outcome.comparison.clone();
+        outcome.comparison = crate::comparison::paired::compare(&outcome.samples, &context);
+        keep_settled_blocks(&mut outcome.comparison, &settled);
+    }
     eprintln!(
         "paired run: {} blocks in {:.0} s; stopped: {}",
         outcome.blocks,
@@ -152,13 +185,21 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
                 .filter(|s| s.side == Side::Head && s.measurement.id == *id)
                 .map(|s| s.measurement.clone())
                 .collect();
-            (!samples.is_empty()).then(|| ConfigurationResult::from_samples(id.clone(), samples))
+            let counted: Vec<_> = context
+                .counters
+                .iter()
+                .filter(|s| s.side == Side::Head && s.measurement.id == *id)
+                .map(|s| s.measurement.clone())
+                .collect();
+            (!samples.is_empty())
+                .then(|| ConfigurationResult::with_counters(id.clone(), samples, counted))
         })
         .collect::<Result<Vec<_>, _>>()
         .context("summarising the head's samples")?;
     let settings = config.settings(
         outcome.blocks,
         confirm_pinned(pin, outcome.samples.iter().map(|s| &s.measurement)),
+        callgrind.as_ref(),
     );
     let results = ResultFile {
         schema: RESULTS_SCHEMA,
@@ -178,6 +219,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
             added,
             removed,
             samples: outcome.samples,
+            counter_samples: context.counters,
         }),
     };
     Ok(Run {
@@ -185,6 +227,85 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         comparison: Some(outcome.comparison),
         planned_runs: outcome.blocks as usize * ids.len() * 2,
     })
+}
+
+/// The binary's flag that came with instruction counting: a base without it cannot count.
+const COUNTING_FLAG: &str = "--inject-loops";
+
+/// The counting runs' commands of both sides.
+struct CountingCommands {
+    base: runner::BenchCommand,
+    head: runner::BenchCommand,
+}
+
+/// What the counting runs of both sides produced.
+struct Counted {
+    samples: Vec<PairedSample>,
+    failures: Vec<RunFailure>,
+}
+
+/// `runs` counting runs per side and configuration, alternating the sides (base first in
+/// even runs, head first in odd ones), one process at a time.
+fn count_both(commands: &CountingCommands, ids: &[String], runs: u32) -> anyhow::Result<Counted> {
+    let mut progress = Progress::new(u64::from(runs) * ids.len() as u64 * 2);
+    let mut counted = Counted {
+        samples: Vec::new(),
+        failures: Vec::new(),
+    };
+    for run in 0..runs {
+        for (position, id) in ids.iter().enumerate() {
+            let order = if run % 2 == 0 {
+                [Side::Base, Side::Head]
+            } else {
+                [Side::Head, Side::Base]
+            };
+            for (turn, side) in order.into_iter().enumerate() {
+                let command = match side {
+                    Side::Base => &commands.base,
+                    Side::Head => &commands.head,
+                };
+                let what = format!("count {} {} {id}", run + 1, side.as_str());
+                progress.start(&what);
+                match runner::run_one(command, id) {
+                    Ok(measurement) => {
+                        let per_call = Metric::Instructions.per_call(&measurement);
+                        progress.done(&what, &format!("{per_call:.1} instr/call"));
+                        counted.samples.push(PairedSample {
+                            block: run,
+                            side,
+                            position: (position * 2 + turn) as u32,
+                            measurement,
+                        });
+                    }
+                    Err(failure) => {
+                        progress.done(&what, "FAILED");
+                        counted.failures.push(RunFailure {
+                            id: id.clone(),
+                            run,
+                            side: Some(side),
+                            reason: format!("counting: {failure}"),
+                            stderr_tail: failure.stderr_tail().to_owned(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    progress.finish();
+    Ok(counted)
+}
+
+/// Copies each timing pair's "settled after N blocks" from the session's comparison into
+/// the one recomputed with the counters (which has no blocks of its own).
+fn keep_settled_blocks(
+    comparison: &mut crate::comparison::Comparison,
+    settled: &crate::comparison::Comparison,
+) {
+    for pair in &mut comparison.pairs {
+        pair.settled_after_blocks = settled
+            .pair(&pair.id, pair.metric)
+            .and_then(|p| p.settled_after_blocks);
+    }
 }
 
 fn report_event(progress: &mut Progress, min_blocks: u32, per_block: u64, event: Event<'_>) {

@@ -32,6 +32,7 @@ pub struct TrialPlan<'a> {
 /// Runs every trial of the plan, printing one line per trial and every failed run.
 pub fn run(plan: &TrialPlan<'_>) -> anyhow::Result<Vec<Trial>> {
     let gate_ctx = PairedContext {
+        counters: Vec::new(),
         ids: plan.ids.to_vec(),
         baseline_label: "side A".to_owned(),
         policy: plan.policy.clone(),
@@ -41,6 +42,7 @@ pub fn run(plan: &TrialPlan<'_>) -> anyhow::Result<Vec<Trial>> {
         min_blocks: plan.blocks,
     };
     let sig_ctx = PairedContext {
+        counters: Vec::new(),
         policy: significance_policy(plan.policy),
         ..gate_ctx.clone()
     };
