@@ -465,6 +465,7 @@ fn worktree_xtask(repo: &Path, args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
     cmd.args(args)
         .env("HANDOFF_BENCH_WORKSPACE", repo)
+        .env("HANDOFF_BENCH_NO_COUNTERS", "true")
         .env("CI", "true")
         .env_remove("HANDOFF_BENCH_BIN")
         .env_remove("HANDOFF_BENCH_BASE_BIN")

@@ -16,8 +16,15 @@
 //! - `FAKE_BENCH_NO_PIN`: set, the fake plays a binary from before `--pin`: `--help` does
 //!   not list it, passing it is a usage error, and its JSON has no `pinned` field.
 //!
+//! - `FAKE_BENCH_INSTRUCTIONS`: `ID=FACTOR,...` multiplies the instruction counts of those
+//!   ids (a change of the code path; `FAKE_BENCH_SLOWDOWN` changes only times).
+//!
 //! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
-//! on the loop (async) side.
+//! on the loop (async) side. Run with `HANDOFF_BENCH_CALLGRIND_DIR` set (as the xtask's
+//! counting runs are), the fake prints instruction counts like the real binary under
+//! callgrind: 2000 per call on the loop and 300 on the worker, plus `--inject-loops N` x 4
+//! on the loop; they do not vary from run to run. With `FAKE_BENCH_NO_PIN` it plays a binary
+//! from before counting too (no `--inject-loops`, no counts).
 //!
 //! Its lines are serialized from [`Line`], whose fields are tested against the golden
 //! fixture captured from the real binary (`tests/fixtures/json-line/`, by
@@ -58,6 +65,12 @@ struct Line<'a> {
     ivcsw_worker: u64,
     ivcsw_other: u64,
     threads: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions_loop: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions_worker: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    instructions_other: Option<u64>,
 }
 
 fn env_map(name: &str) -> HashMap<String, String> {
@@ -81,6 +94,7 @@ fn main() -> ExitCode {
     let mut work = "zero".to_owned();
     let mut in_flight: u64 = 1;
     let mut inject_ns: u64 = 0;
+    let mut inject_loops: u64 = 0;
     let mut only: Vec<String> = Vec::new();
     let mut list = false;
     let mut json = false;
@@ -98,7 +112,11 @@ fn main() -> ExitCode {
                 println!(
                     "Usage: handoff-bench [--count N] [--work SPEC] [--in-flight N] [--gap US] \
                      [--inject-ns N]{} [--only GLOB] [--format FORMAT] [--list]",
-                    if knows_pin { " [--pin]" } else { "" }
+                    if knows_pin {
+                        " [--inject-loops N] [--pin]"
+                    } else {
+                        ""
+                    }
                 );
                 return ExitCode::SUCCESS;
             }
@@ -123,6 +141,11 @@ fn main() -> ExitCode {
                 v.parse()
                     .map(|n| inject_ns = n)
                     .map_err(|e| format!("--inject-ns: {e}"))
+            }),
+            "--inject-loops" if knows_pin => value("--inject-loops").and_then(|v| {
+                v.parse()
+                    .map(|n| inject_loops = n)
+                    .map_err(|e| format!("--inject-loops: {e}"))
             }),
             "--format" => value("--format").and_then(|v| match v.as_str() {
                 "json" => {
@@ -167,6 +190,8 @@ fn main() -> ExitCode {
         .and_then(|v| v.parse().ok())
         .unwrap_or(0);
     let failures = env_map("FAKE_BENCH_FAIL");
+    let instruction_factors = env_map("FAKE_BENCH_INSTRUCTIONS");
+    let counting = knows_pin && std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR").is_some();
     for id in selected {
         match failures.get(id).map(String::as_str) {
             Some("crash") => {
@@ -206,6 +231,11 @@ fn main() -> ExitCode {
         let cpu_worker = base_wall * 90 / 100;
         let cpu_other = base_wall / 20;
         let cpu_total = cpu_loop + cpu_worker + cpu_other;
+        let instruction_factor: f64 = instruction_factors
+            .get(id)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(1.0);
+        let counted = |per_call: f64| counting.then(|| (per_call * count as f64) as u64);
         let line = Line {
             schema: 1,
             id,
@@ -230,6 +260,9 @@ fn main() -> ExitCode {
             ivcsw_worker: 1,
             ivcsw_other: 0,
             threads: 3,
+            instructions_loop: counted(2000.0 * instruction_factor + 4.0 * inject_loops as f64),
+            instructions_worker: counted(300.0 * instruction_factor),
+            instructions_other: counted(0.0),
         };
         println!(
             "{}",

@@ -73,7 +73,7 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "no_counters")]
     pub counters: bool,
     /// Do not count instructions, even where valgrind is installed.
-    #[arg(long)]
+    #[arg(long, env = "HANDOFF_BENCH_NO_COUNTERS")]
     pub no_counters: bool,
     /// Runs under callgrind per configuration (and side); at least 2, so the counts' spread
     /// is measured.
@@ -348,10 +348,12 @@ mod tests {
             BTreeMap::from([
                 (Metric::Wall, 0.05),
                 (Metric::CpuTotal, 0.05),
-                (Metric::Vcsw, 0.02)
+                (Metric::Vcsw, 0.02),
+                (Metric::Instructions, 0.01)
             ])
         );
         assert!(!p.is_gated(Metric::CpuLoop));
+        assert!(!p.is_gated(Metric::InstructionsWorker));
         assert_eq!(p.threshold_of(Metric::CpuLoop), 0.05);
         let p = gate(3.0, &["wall:1.5", "CpuWorker"]).unwrap();
         assert_eq!(

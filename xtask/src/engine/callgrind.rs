@@ -25,6 +25,10 @@ use crate::engine::runner::{BenchCommand, CallgrindLaunch};
 /// The Debian/Ubuntu package that provides valgrind, for error messages.
 pub const VALGRIND_PACKAGE: &str = "valgrind";
 
+/// Tests only: a launch prefix to use instead of valgrind's (e.g. `env`), whitespace-separated;
+/// with it, nothing is detected. The integration tests run the fake benchmark this way.
+pub const LAUNCH_OVERRIDE_VARIABLE: &str = "HANDOFF_BENCH_CALLGRIND_LAUNCH";
+
 /// What the counting runs are launched with.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Callgrind {
@@ -34,6 +38,8 @@ pub struct Callgrind {
     pub realtime: bool,
     /// The CPU the process is confined to: the last one this process may use.
     pub cpu: usize,
+    /// [`LAUNCH_OVERRIDE_VARIABLE`]'s prefix, when set.
+    pub launch_override: Option<Vec<String>>,
 }
 
 fn runs(program: &str, args: &[&str]) -> Option<String> {
@@ -52,6 +58,20 @@ fn runs(program: &str, args: &[&str]) -> Option<String> {
 impl Callgrind {
     /// Step 1; `Err` names what is missing and how to install it.
     pub fn detect() -> Result<Self, String> {
+        if let Some(prefix) = std::env::var_os(LAUNCH_OVERRIDE_VARIABLE) {
+            return Ok(Self {
+                version: "override".to_owned(),
+                realtime: true,
+                cpu: 0,
+                launch_override: Some(
+                    prefix
+                        .to_string_lossy()
+                        .split_whitespace()
+                        .map(str::to_owned)
+                        .collect(),
+                ),
+            });
+        }
         let version = runs("valgrind", &["--version"]).ok_or_else(|| {
             format!(
                 "instruction counts need valgrind, which is not installed \
@@ -75,6 +95,7 @@ impl Callgrind {
             version,
             realtime,
             cpu,
+            launch_override: None,
         })
     }
 
@@ -90,6 +111,12 @@ impl Callgrind {
 
     /// Step 2: the launch prefix, the program and its output flag follow.
     pub fn launch(&self) -> CallgrindLaunch {
+        if let Some(prefix) = &self.launch_override {
+            return CallgrindLaunch {
+                prefix: prefix.clone(),
+                out_file_flag: false,
+            };
+        }
         let mut prefix: Vec<String> = Vec::new();
         if self.realtime {
             prefix.extend(["chrt", "-f", "1"].map(str::to_owned));
@@ -108,7 +135,10 @@ impl Callgrind {
             ]
             .map(str::to_owned),
         );
-        CallgrindLaunch { prefix }
+        CallgrindLaunch {
+            prefix,
+            out_file_flag: true,
+        }
     }
 
     /// The counting runs' command: the timing command's program and flags with `--count`
@@ -168,6 +198,7 @@ mod tests {
         version: String::new(),
         realtime: true,
         cpu: 1,
+        launch_override: None,
     };
 
     #[test]

@@ -80,6 +80,9 @@ pub struct BenchCommand {
 pub struct CallgrindLaunch {
     /// `chrt -f 1 taskset -c N setarch -R valgrind --tool=callgrind ...`, first the program.
     pub prefix: Vec<String>,
+    /// Whether valgrind's `--callgrind-out-file=DIR/callgrind.out.%p` follows the prefix
+    /// (not for a test's stand-in launcher).
+    pub out_file_flag: bool,
 }
 
 /// The environment variable through which the binary finds callgrind's dumps
@@ -179,12 +182,14 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
                 spawn_failure(std::io::Error::other("empty callgrind command line"))
             })?;
             let mut process = Command::new(first);
-            process
-                .args(rest)
-                .arg(format!(
+            process.args(rest);
+            if launch.out_file_flag {
+                process.arg(format!(
                     "--callgrind-out-file={}",
                     dir.path().join("callgrind.out.%p").display()
-                ))
+                ));
+            }
+            process
                 .arg(&command.program)
                 .env(CALLGRIND_DIR_VARIABLE, dir.path());
             process

@@ -41,6 +41,8 @@ impl Sandbox {
             .env("HANDOFF_BENCH_BIN", FAKE)
             .env("HANDOFF_BENCH_BASELINES_DIR", self.baselines())
             .env("FAKE_BENCH_STATE", self.path("state"))
+            // Counting has tests of its own (`counters_pipeline.rs`), which remove this.
+            .env("HANDOFF_BENCH_NO_COUNTERS", "true")
             .env("CI", "true");
         for variable in [
             "FAKE_BENCH_SLOWDOWN",
@@ -48,6 +50,8 @@ impl Sandbox {
             "FAKE_BENCH_IDS",
             "FAKE_BENCH_NOISE",
             "FAKE_BENCH_SEED",
+            "FAKE_BENCH_INSTRUCTIONS",
+            "HANDOFF_BENCH_CALLGRIND_LAUNCH",
             "HANDOFF_BENCH_BASE_BIN",
             "HANDOFF_BENCH_WORKSPACE",
             "GITHUB_STEP_SUMMARY",
