@@ -235,7 +235,7 @@ fn main() -> ExitCode {
             .get(id)
             .and_then(|f| f.parse().ok())
             .unwrap_or(1.0);
-        let counted = |per_call: f64| counting.then(|| (per_call * count as f64) as u64);
+        let counted = |per_call: f64| counting.then_some((per_call * count as f64) as u64);
         let line = Line {
             schema: 1,
             id,
