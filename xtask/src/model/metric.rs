@@ -102,6 +102,17 @@ impl Metric {
         })
     }
 
+    /// Whether the metric measures time, and so moves with the machine's speed: such a
+    /// metric is gated against a stored baseline only from the same boot of the same
+    /// machine (`HostFingerprint::timings_comparable`); counts of events (context switches)
+    /// do not depend on speed.
+    pub fn depends_on_speed(self) -> bool {
+        match self {
+            Metric::Wall | Metric::CpuTotal | Metric::CpuLoop | Metric::CpuWorker => true,
+            Metric::Vcsw => false,
+        }
+    }
+
     /// The metric's value for one measurement (count > 0 is checked at parse time).
     pub fn per_call(self, m: &Measurement) -> f64 {
         let total = match self {
@@ -134,6 +145,23 @@ mod tests {
         assert_eq!(Metric::CpuLoop.per_call(&m), 10_400.0);
         assert_eq!(Metric::CpuWorker.per_call(&m), 10_000.0);
         assert_eq!(Metric::Vcsw.per_call(&m), 500_003.0 / 250_000.0);
+    }
+
+    #[test]
+    fn only_times_depend_on_speed() {
+        let timed: Vec<Metric> = Metric::ALL
+            .into_iter()
+            .filter(|m| m.depends_on_speed())
+            .collect();
+        assert_eq!(
+            timed,
+            [
+                Metric::Wall,
+                Metric::CpuTotal,
+                Metric::CpuLoop,
+                Metric::CpuWorker
+            ]
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub mod markdown;
 pub mod table;
 pub mod untrusted;
 
-use crate::comparison::{Comparison, PairComparison, Verdict};
+use crate::comparison::{Comparison, NotGated, PairComparison, Verdict};
 pub use crate::model::files::pretty_json;
 use crate::model::metric::{Metric, Unit};
 use crate::stats::{CONFIDENCE, Summary};
@@ -146,13 +146,29 @@ pub fn headline(comparison: &Comparison) -> String {
     line
 }
 
-/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%`.
+/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%` (without
+/// those this comparison took out of the gate).
 pub fn gates(comparison: &Comparison) -> String {
     let policy = &comparison.policy;
     crate::model::metric::Metric::ALL
         .iter()
-        .filter(|m| policy.is_gated(**m))
+        .filter(|m| comparison.is_gated(**m))
         .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a [`NotGated`] entry means, after its reason (the renderer's own words).
+pub const NOT_GATED_NOTE: &str = "Times are gated against a stored baseline only when both \
+     runs come from the same boot of the same machine (on these VMs they move up to 3x from \
+     one boot to the next); `--against` gates them, measuring both sides in one run.";
+
+/// `Wall, CpuTotal`: the labels of the metrics of one [`NotGated`] entry.
+pub fn metric_list(not_gated: &NotGated) -> String {
+    not_gated
+        .metrics
+        .iter()
+        .map(|m| m.label())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -221,6 +237,26 @@ pub(crate) mod tests {
 
     /// Baseline and current result files with one regression, one improvement, one
     /// unchanged configuration and one on each side only.
+    /// `file` with every optional host field recorded, all from one boot.
+    pub(crate) fn recorded_host(mut file: ResultFile) -> ResultFile {
+        file.host = HostFingerprint {
+            machine: Some("5e1f0c2a9d3b7e64".to_owned()),
+            boot: Some("9a4c1e7f0b2d8c35".to_owned()),
+            glibc: Some("glibc 2.36".to_owned()),
+            cpu_flags: Some("b00453739d144cb9".to_owned()),
+            cpu_features: Some(vec!["sse4_2".to_owned(), "avx2".to_owned()]),
+            valgrind: Some("valgrind-3.19.0".to_owned()),
+            ..file.host
+        };
+        file
+    }
+
+    /// The file as measured in another boot.
+    pub(crate) fn another_boot(mut file: ResultFile) -> ResultFile {
+        file.host.boot = Some("07d2b9e45c1a3f68".to_owned());
+        file
+    }
+
     pub(crate) fn fixture() -> (ResultFile, ResultFile) {
         let base: Vec<f64> = (0..8).map(|i| 14_000.0 + 40.0 * f64::from(i)).collect();
         let spin: Vec<f64> = (0..8).map(|i| 210.0 + 3.0 * f64::from(i)).collect();
@@ -238,7 +274,7 @@ pub(crate) mod tests {
             ("tokio-current/dedicated", &slower),
             ("async-std/dedicated", &base[..3]),
         ]);
-        (baseline, current)
+        (recorded_host(baseline), recorded_host(current))
     }
 
     pub(crate) fn fixture_comparison(baseline: &ResultFile, current: &ResultFile) -> Comparison {
