@@ -10,7 +10,7 @@ use std::fmt::Write as _;
 
 use super::untrusted::code;
 use super::{
-    NOT_GATED_NOTE, change, headline, median_with_interval, method_note, metric_list, p_value,
+    change, headline, median_with_interval, method_note, metric_list, not_gated_note, p_value,
     value, worst,
 };
 use crate::comparison::{Comparison, Method, PairComparison, Verdict};
@@ -53,7 +53,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 out.push('\n');
             }
             let _ = writeln!(out, "{}\n", headline(cmp));
-            out.push_str(&not_gated_note(cmp));
+            out.push_str(&not_gated_notes(cmp));
             let design = match cmp.method {
                 Method::Paired { blocks, .. } => format!(
                     "{blocks} paired blocks (each configuration once per side per block) × {} calls",
@@ -159,14 +159,15 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
 }
 
 /// Why some gated metrics are only reported in this comparison (empty when none are).
-fn not_gated_note(cmp: &Comparison) -> String {
+fn not_gated_notes(cmp: &Comparison) -> String {
     let mut out = String::new();
     for not_gated in &cmp.not_gated {
         let _ = writeln!(
             out,
-            "> [!NOTE]\n> **Reported, not gated: {}**: {}. {NOT_GATED_NOTE}",
+            "> [!NOTE]\n> **Reported, not gated: {}**: {}.{}",
             metric_list(not_gated),
-            not_gated.why.reason
+            not_gated.why.reason,
+            not_gated_note(not_gated).map_or_else(String::new, |note| format!(" {note}"))
         );
         for d in not_gated.why.differences.iter().take(MAX_LISTED) {
             let _ = writeln!(

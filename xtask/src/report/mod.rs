@@ -158,10 +158,19 @@ pub fn gates(comparison: &Comparison) -> String {
         .join(", ")
 }
 
-/// What a [`NotGated`] entry means, after its reason (the renderer's own words).
-pub const NOT_GATED_NOTE: &str = "Times are gated against a stored baseline only when both \
-     runs come from the same boot of the same machine (on these VMs they move up to 3x from \
-     one boot to the next); `--against` gates them, measuring both sides in one run.";
+/// What a [`NotGated`] entry of times means, after its reason (the renderer's own words).
+pub const TIMES_NOT_GATED_NOTE: &str = "Times are gated against a stored baseline only when \
+     both runs come from the same boot of the same machine (on these VMs they move up to 3x \
+     from one boot to the next); `--against` gates them, measuring both sides in one run.";
+
+/// The explanation shown after a [`NotGated`] entry's reason, if its metrics have one.
+pub fn not_gated_note(not_gated: &NotGated) -> Option<&'static str> {
+    not_gated
+        .metrics
+        .iter()
+        .any(|m| m.depends_on_speed())
+        .then_some(TIMES_NOT_GATED_NOTE)
+}
 
 /// `Wall, CpuTotal`: the labels of the metrics of one [`NotGated`] entry.
 pub fn metric_list(not_gated: &NotGated) -> String {
@@ -235,8 +244,6 @@ pub(crate) mod tests {
     use crate::model::results::ResultFile;
     use crate::model::results::tests::result_file;
 
-    /// Baseline and current result files with one regression, one improvement, one
-    /// unchanged configuration and one on each side only.
     /// `file` with every optional host field recorded, all from one boot.
     pub(crate) fn recorded_host(mut file: ResultFile) -> ResultFile {
         file.host = HostFingerprint {
@@ -257,6 +264,8 @@ pub(crate) mod tests {
         file
     }
 
+    /// Baseline and current result files with one regression, one improvement, one
+    /// unchanged configuration and one on each side only, from one boot.
     pub(crate) fn fixture() -> (ResultFile, ResultFile) {
         let base: Vec<f64> = (0..8).map(|i| 14_000.0 + 40.0 * f64::from(i)).collect();
         let spin: Vec<f64> = (0..8).map(|i| 210.0 + 3.0 * f64::from(i)).collect();
@@ -333,6 +342,26 @@ pub(crate) mod tests {
             ..file.host
         };
         file
+    }
+
+    #[test]
+    fn only_times_taken_out_of_the_gate_get_the_note_on_times() {
+        let entry = |metrics: Vec<Metric>| NotGated {
+            metrics,
+            why: crate::model::host::Incomparable {
+                reason: "because".to_owned(),
+                differences: vec![],
+            },
+        };
+        assert_eq!(
+            not_gated_note(&entry(vec![Metric::Wall])),
+            Some(TIMES_NOT_GATED_NOTE)
+        );
+        assert_eq!(not_gated_note(&entry(vec![Metric::Vcsw])), None);
+        assert_eq!(
+            metric_list(&entry(vec![Metric::Wall, Metric::CpuTotal])),
+            "Wall, CpuTotal"
+        );
     }
 
     #[test]

@@ -3,8 +3,8 @@
 use std::fmt::Write as _;
 
 use super::{
-    NOT_GATED_NOTE, change_with_verdict, columns, headline, median_with_interval, method_note,
-    metric_list, value,
+    change_with_verdict, columns, headline, median_with_interval, method_note, metric_list,
+    not_gated_note, value,
 };
 use crate::comparison::{Comparison, Method};
 use crate::model::metric::Metric;
@@ -174,10 +174,13 @@ pub fn render_comparison(comparison: &Comparison) -> String {
     for not_gated in &comparison.not_gated {
         let _ = writeln!(
             out,
-            "Reported, not gated: {}: {}.\n  {NOT_GATED_NOTE}",
+            "Reported, not gated: {}: {}.",
             metric_list(not_gated),
             not_gated.why,
         );
+        if let Some(note) = not_gated_note(not_gated) {
+            let _ = writeln!(out, "  {note}");
+        }
     }
     let _ = writeln!(out, "Verdict: {}", headline(comparison));
     out
