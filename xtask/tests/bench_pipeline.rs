@@ -358,3 +358,192 @@ fn runs_are_pinned_unless_no_pin_and_a_baseline_of_the_other_kind_is_flagged() {
         .success()
         .stderr(predicate::str::contains("ran pinned").not());
 }
+
+/// Every time of every configuration of the fake 3x slower: another day on these VMs.
+const THREE_TIMES_SLOWER: &str = "floor/park=3,floor/spin=3,tokio-current/dedicated=3";
+
+/// Rewrites the stored host of a result file.
+fn edit_host(path: &std::path::Path, edit: impl FnOnce(&mut serde_json::Map<String, Value>)) {
+    let mut file = read_json(path);
+    edit(file["host"].as_object_mut().unwrap());
+    std::fs::write(path, file.to_string()).unwrap();
+}
+
+/// The pairs of a report's comparison of one metric: (gated, verdict) each.
+fn pairs_of(report: &Value, metric: &str) -> Vec<(bool, String)> {
+    report["comparison"]["pairs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["metric"] == metric)
+        .map(|p| {
+            (
+                p["gated"].as_bool().unwrap(),
+                p["verdict"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_baseline_from_another_boot_reports_a_3x_slowdown_without_failing() {
+    let sb = Sandbox::new();
+    sb.save_baseline("main");
+    let stored = sb.baselines().join("main.json");
+    edit_host(&stored, |host| {
+        host.insert("boot".into(), "0123456789abcdef".into());
+    });
+    let (out, md) = (sb.path("out.json"), sb.path("out.md"));
+    sb.bench(&["--baseline", "main", "--fail-on-regression", "--json"])
+        .arg(&out)
+        .arg("--markdown")
+        .arg(&md)
+        .env("FAKE_BENCH_SLOWDOWN", THREE_TIMES_SLOWER)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Reported, not gated: Wall, CpuTotal: the two runs come from different boots",
+        ))
+        .stdout(predicate::str::contains("(boot: 0123456789abcdef -> "))
+        .stdout(predicate::str::contains(
+            "Verdict: no confirmed regression: 0 regressed, 0 improved, 3 unchanged",
+        ))
+        .stdout(predicate::str::contains("not gated: 12 regressed"));
+    let report = read_json(&out);
+    let reason = &report["comparison"]["not_gated"][0];
+    assert_eq!(
+        reason["metrics"],
+        serde_json::json!(["wall_ns_per_call", "cpu_total_ns_per_call"])
+    );
+    assert!(
+        reason["reason"]
+            .as_str()
+            .unwrap()
+            .contains("different boots"),
+        "{reason}"
+    );
+    // The times are still judged, as information; context switches stay gated.
+    for metric in ["wall_ns_per_call", "cpu_total_ns_per_call"] {
+        assert!(
+            pairs_of(&report, metric)
+                .iter()
+                .all(|(gated, verdict)| !gated && verdict == "regressed"),
+            "{metric}"
+        );
+    }
+    assert!(
+        pairs_of(&report, "vcsw_per_call")
+            .iter()
+            .all(|(gated, verdict)| *gated && verdict == "unchanged")
+    );
+    let markdown = std::fs::read_to_string(&md).unwrap();
+    assert!(
+        markdown.contains("## handoff-bench: :white_check_mark: No confirmed regression"),
+        "{markdown}"
+    );
+    assert!(
+        markdown.contains(
+            "> **Reported, not gated: Wall, CpuTotal**: the two runs come from different boots"
+        ),
+        "{markdown}"
+    );
+
+    // `compare` decides alike, and gates once both files share the boot.
+    sb.xtask(&["compare", "--fail-on-regression"])
+        .arg(&stored)
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Reported, not gated: Wall, CpuTotal",
+        ));
+    let boot = report["host"]["boot"].clone();
+    edit_host(&stored, |host| {
+        host.insert("boot".into(), boot);
+    });
+    sb.xtask(&["compare", "--fail-on-regression"])
+        .arg(&stored)
+        .arg(&out)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Verdict: REGRESSED: 6 regressed"))
+        .stdout(predicate::str::contains("Reported, not gated").not());
+}
+
+#[test]
+fn a_baseline_from_the_same_boot_gates_times_and_a_3x_slowdown_exits_3() {
+    let sb = Sandbox::new();
+    sb.save_baseline("main");
+    let stored = read_json(&sb.baselines().join("main.json"));
+    let boot = stored["host"]["boot"].as_str().unwrap();
+    assert_eq!(boot.len(), 16, "{boot}");
+    let out = sb.path("out.json");
+    sb.bench(&["--baseline", "main", "--fail-on-regression", "--json"])
+        .arg(&out)
+        .env("FAKE_BENCH_SLOWDOWN", THREE_TIMES_SLOWER)
+        .assert()
+        .code(3)
+        .stdout(predicate::str::contains("Verdict: REGRESSED: 6 regressed"))
+        .stdout(predicate::str::contains("Reported, not gated").not());
+    let report = read_json(&out);
+    assert_eq!(report["host"]["boot"], boot);
+    assert_eq!(report["comparison"].get("not_gated"), None);
+    assert!(
+        pairs_of(&report, "wall_ns_per_call")
+            .iter()
+            .all(|(gated, verdict)| *gated && verdict == "regressed")
+    );
+}
+
+#[test]
+fn a_baseline_from_an_older_xtask_loads_and_never_gates_times() {
+    let sb = Sandbox::new();
+    sb.save_baseline("reference");
+    let stored = sb.baselines().join("reference.json");
+    let new_fields = [
+        "machine",
+        "boot",
+        "glibc",
+        "cpu_flags",
+        "cpu_features",
+        "valgrind",
+    ];
+    edit_host(&stored, |host| {
+        for field in new_fields {
+            assert!(host.remove(field).is_some(), "{field} not recorded");
+        }
+    });
+    let out = sb.path("out.json");
+    sb.bench(&["--fail-on-regression", "--json"])
+        .arg(&out)
+        .env("FAKE_BENCH_SLOWDOWN", THREE_TIMES_SLOWER)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "Reported, not gated: Wall, CpuTotal: the baseline records no boot id",
+        ))
+        .stdout(predicate::str::contains(
+            "Not recorded by both runs (a file from before these fields, or unreadable): cpu_flags: not recorded -> ",
+        ))
+        .stdout(predicate::str::contains("DIFFERENT HOST").not())
+        .stdout(predicate::str::contains("Verdict: no confirmed regression"));
+    let report = read_json(&out);
+    let unrecorded: Vec<&str> = report["comparison"]["fingerprint"]["unrecorded"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        unrecorded,
+        ["cpu_flags", "cpu_features", "glibc", "valgrind"]
+    );
+    // The old file is not rewritten by loading it, and still gets the same answer offline.
+    assert!(read_json(&stored)["host"].get("boot").is_none());
+    sb.xtask(&["compare", "--fail-on-regression"])
+        .arg(&stored)
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("the baseline records no boot id"));
+}

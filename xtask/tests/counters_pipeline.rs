@@ -177,3 +177,35 @@ fn counters_without_valgrind_exit_2_naming_the_package() {
         .code(2)
         .stderr(predicate::str::contains("apt-get install -y valgrind"));
 }
+
+#[test]
+fn counts_of_another_toolchain_are_reported_not_gated_with_the_reason() {
+    let sb = Sandbox::new();
+    sb.counting(&["--save-baseline", "main"]).assert().success();
+    // The baseline was counted with another compiler.
+    let path = sb.baselines().join("main.json");
+    let mut baseline: Value = read_json(&path);
+    baseline["host"]["rustc"] = Value::String("rustc 1.80.0 (051478957 2024-07-21)".into());
+    std::fs::write(&path, serde_json::to_string_pretty(&baseline).unwrap()).unwrap();
+    let out = sb.path("b.json");
+    sb.counting(&["--baseline", "main", "--fail-on-regression", "--json"])
+        .arg(&out)
+        .env("FAKE_BENCH_INSTRUCTIONS", "floor/spin=1.05")
+        .assert()
+        // Judged, but not gated: another toolchain's counts are not a regression of the code.
+        .success()
+        .stdout(predicate::str::contains("rustc"));
+    let report = read_json(&out);
+    let instructions = pair(&report, "floor/spin", "instructions_per_call");
+    assert_eq!(instructions["gated"], false);
+    assert_eq!(instructions["verdict"], "regressed");
+    let not_gated = report["comparison"]["not_gated"].as_array().unwrap();
+    assert!(
+        not_gated.iter().any(|n| n["metrics"]
+            .as_array()
+            .unwrap()
+            .contains(&Value::from("instructions_per_call"))
+            && n["reason"].as_str().is_some()),
+        "{not_gated:?}"
+    );
+}

@@ -3,7 +3,8 @@
 //! with Welch's t on log values ([`crate::stats::welch`]). The rank tests of the timing
 //! metrics cannot do it: with three runs a side, Mann-Whitney's smallest p-value is 0.1.
 
-use crate::comparison::{ChangeEstimate, PairInput};
+use crate::comparison::{ChangeEstimate, NotGated, PairInput, VerdictPolicy};
+use crate::model::host::FingerprintDiff;
 use crate::model::metric::Metric;
 use crate::model::results::ConfigurationResult;
 use crate::stats::bootstrap::RatioInterval;
@@ -46,4 +47,23 @@ pub fn pairs(base: &ConfigurationResult, head: &ConfigurationResult) -> Vec<Pair
             })
         })
         .collect()
+}
+
+/// The gated instruction metrics taken out of the gate when the two sides' counts cannot be
+/// compared (another toolchain, C library, valgrind or CPU feature set:
+/// `FingerprintDiff::counts_comparable`), with the reason; `None` when they can, or when
+/// there are no instruction pairs.
+pub fn not_gated(
+    diff: &FingerprintDiff,
+    policy: &VerdictPolicy,
+    inputs: &[PairInput],
+) -> Option<NotGated> {
+    let Err(why) = diff.counts_comparable() else {
+        return None;
+    };
+    let metrics: Vec<Metric> = Metric::COUNTERS
+        .into_iter()
+        .filter(|m| policy.is_gated(*m) && inputs.iter().any(|p| p.metric == *m))
+        .collect();
+    (!metrics.is_empty()).then_some(NotGated { metrics, why })
 }

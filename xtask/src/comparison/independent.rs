@@ -4,12 +4,17 @@
 //! (`stats::bootstrap`) and a two-sided Mann-Whitney U p-value (`stats::mann_whitney`).
 //! Each pair's bootstrap seed is derived from the comparison seed and the pair's name, so a
 //! pair's interval does not depend on which other configurations were run.
+//!
+//! The two sets may come from different days: times (the metrics that depend on speed) are
+//! gated only when both runs share one boot of one machine
+//! (`HostFingerprint::timings_comparable`), and are otherwise reported, with the reason.
 
 use std::collections::BTreeSet;
 
 use crate::comparison::counters;
 use crate::comparison::{
-    ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
+    ChangeEstimate, Comparison, ComparisonContext, Method, NotGated, PairInput, VerdictPolicy,
+    assemble_with,
 };
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
@@ -56,7 +61,8 @@ pub fn estimate(
     }
 }
 
-/// Compares every configuration present in both files, every metric.
+/// Compares every configuration present in both files, every metric; the gated times only
+/// from the same boot (see the module docs).
 pub fn compare(
     baseline: &ResultFile,
     current: &ResultFile,
@@ -100,6 +106,12 @@ pub fn compare(
         }
         inputs.extend(counters::pairs(base, cur));
     }
+    let mut not_gated = timings_not_gated(baseline, current, &policy);
+    not_gated.extend(counters::not_gated(
+        &baseline.host.diff(&current.host),
+        &policy,
+        &inputs,
+    ));
     let context = ComparisonContext {
         method: Method::Independent {
             bootstrap_resamples: settings.resamples,
@@ -117,7 +129,27 @@ pub fn compare(
             .map(|s| (*s).to_owned())
             .collect(),
     };
-    assemble(context, inputs)
+    assemble_with(context, not_gated, inputs)
+}
+
+/// The gated metrics that depend on speed, taken out of the gate when the runs' times cannot
+/// be compared.
+fn timings_not_gated(
+    baseline: &ResultFile,
+    current: &ResultFile,
+    policy: &VerdictPolicy,
+) -> Vec<NotGated> {
+    let Err(why) = baseline.host.timings_comparable(&current.host) else {
+        return Vec::new();
+    };
+    let metrics: Vec<Metric> = Metric::ALL
+        .into_iter()
+        .filter(|m| m.depends_on_speed() && policy.is_gated(*m))
+        .collect();
+    if metrics.is_empty() {
+        return Vec::new();
+    }
+    vec![NotGated { metrics, why }]
 }
 
 /// FNV-1a of the pair's name mixed into the seed: stable across platforms and versions.
@@ -147,6 +179,12 @@ mod tests {
         resamples: 500,
         seed: 1,
     };
+
+    /// The file as measured in the boot `boot`.
+    fn in_boot(mut file: ResultFile, boot: &str) -> ResultFile {
+        file.host.boot = Some(boot.to_owned());
+        file
+    }
 
     fn positive_samples() -> impl Strategy<Value = Vec<f64>> {
         prop::collection::vec(1.0..1e6_f64, 1..15)
@@ -198,7 +236,9 @@ mod tests {
             ("smol/dedicated", &base),
             ("new/y", &base),
         ]);
+        let (baseline, current) = (in_boot(baseline, "b1"), in_boot(current, "b1"));
         let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        assert!(cmp.not_gated.is_empty());
         assert_eq!(cmp.added, vec!["new/y"]);
         assert_eq!(cmp.removed, vec!["gone/x"]);
         assert_eq!(cmp.pairs.len(), 10);
@@ -216,6 +256,109 @@ mod tests {
         );
         assert!(cmp.has_regression());
         assert_eq!(cmp.tally().regressed, 4);
+    }
+
+    /// A baseline and a current run of two configurations, every time of the current 3x
+    /// the baseline's (another day on these VMs), context switches the same.
+    fn three_times_slower() -> (ResultFile, ResultFile) {
+        let base: Vec<f64> = (0..10).map(|i| 14_000.0 + 50.0 * f64::from(i)).collect();
+        let slow: Vec<f64> = base.iter().map(|v| v * 3.0).collect();
+        let ids = ["floor/park", "smol/dedicated"];
+        let baseline = result_file(&[(ids[0], &base), (ids[1], &base)]);
+        let current = result_file(&[(ids[0], &slow), (ids[1], &slow)]);
+        (baseline, current)
+    }
+
+    #[test]
+    fn times_from_another_boot_are_reported_not_gated() {
+        let (baseline, current) = three_times_slower();
+        let (baseline, current) = (in_boot(baseline, "b1"), in_boot(current, "b2"));
+        let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        assert!(!cmp.has_regression());
+        let timed = [
+            Metric::Wall,
+            Metric::CpuTotal,
+            Metric::CpuLoop,
+            Metric::CpuWorker,
+        ];
+        assert_eq!(cmp.not_gated.len(), 1);
+        assert_eq!(cmp.not_gated[0].metrics, timed);
+        let why = cmp.not_gated_because(Metric::Wall).unwrap();
+        assert!(why.reason.contains("different boots"), "{why}");
+        assert_eq!(why.differences[0].to_string(), "boot: b1 -> b2");
+        for metric in timed {
+            let park = cmp.pair("floor/park", metric).unwrap();
+            assert!(!park.gated && !cmp.is_gated(metric), "{metric}");
+            // Still judged, as information, at the metric's threshold.
+            assert_eq!(park.verdict, Verdict::Regressed, "{metric}");
+            assert_eq!(park.threshold, 0.05);
+        }
+        // Context switches do not depend on speed: still gated, and alone in the gate's
+        // Holm family (2 pairs), the 8 reported pairs in theirs.
+        let vcsw = cmp.pair("floor/park", Metric::Vcsw).unwrap();
+        assert!(vcsw.gated && cmp.is_gated(Metric::Vcsw));
+        assert_eq!(cmp.gate_tally().total(), 2);
+        assert_eq!(cmp.gate_tally().unchanged, 2);
+        assert_eq!(cmp.reported_tally().regressed, 8);
+    }
+
+    #[test]
+    fn times_from_the_same_boot_are_gated() {
+        let (baseline, current) = three_times_slower();
+        let (baseline, current) = (in_boot(baseline, "b1"), in_boot(current, "b1"));
+        let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        assert!(cmp.not_gated.is_empty());
+        assert!(cmp.has_regression());
+        assert_eq!(cmp.gate_tally().regressed, 8);
+        assert!(cmp.pair("floor/park", Metric::Wall).unwrap().gated);
+    }
+
+    #[test]
+    fn a_baseline_without_a_boot_id_never_gates_times() {
+        let (baseline, current) = three_times_slower();
+        // Both from the test helper, recording no boot id: as two files from before them.
+        let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        assert!(!cmp.has_regression());
+        let why = cmp.not_gated_because(Metric::CpuTotal).unwrap();
+        assert!(
+            why.reason.contains("neither run records a boot id"),
+            "{why}"
+        );
+        let current = in_boot(current, "b1");
+        let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        assert!(!cmp.has_regression());
+        let why = cmp.not_gated_because(Metric::Wall).unwrap();
+        assert!(
+            why.reason.contains("the baseline records no boot id"),
+            "{why}"
+        );
+    }
+
+    #[test]
+    fn only_gated_times_are_listed_as_taken_out_of_the_gate() {
+        let (baseline, current) = three_times_slower();
+        let policy = |gates: &[Metric]| VerdictPolicy {
+            gates: gates.iter().map(|m| (*m, 0.05)).collect(),
+            ..POLICY
+        };
+        let cmp = compare(
+            &baseline,
+            &current,
+            "baseline test".into(),
+            policy(&[Metric::Wall, Metric::Vcsw]),
+            FAST,
+        );
+        assert_eq!(cmp.not_gated[0].metrics, [Metric::Wall]);
+        assert_eq!(cmp.not_gated_because(Metric::CpuLoop), None);
+        let cmp = compare(
+            &baseline,
+            &current,
+            "baseline test".into(),
+            policy(&[Metric::Vcsw]),
+            FAST,
+        );
+        assert!(cmp.not_gated.is_empty());
+        assert!(!cmp.has_regression());
     }
 
     #[test]

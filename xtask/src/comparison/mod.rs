@@ -13,7 +13,9 @@
 //!    [`assemble`] adjusts the p-values of the gated pairs together with Holm's method, so
 //!    the chance of any false "regressed"/"improved" among them stays below alpha; the
 //!    reported-only pairs are adjusted as a family of their own, so adding them to a report
-//!    never weakens the gate.
+//!    never weakens the gate. A method may also take gated metrics out of the gate for one
+//!    comparison, with the reason ([`NotGated`], through [`assemble_with`]): the
+//!    independent method does so for times against a baseline from another boot.
 //! 3. [`verdict`] then decides each pair from its adjusted p-value and its interval against
 //!    its metric's noise threshold (all metrics are smaller-is-better):
 //!    - `regressed`: significant and the whole interval above `1 + threshold`;
@@ -30,7 +32,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::host::FingerprintDiff;
+use crate::model::host::{FingerprintDiff, Incomparable};
 use crate::model::metric::Metric;
 use crate::stats::Summary;
 use crate::stats::bootstrap::RatioInterval;
@@ -156,6 +158,15 @@ fn yes() -> bool {
     true
 }
 
+/// Metrics the policy gates that one comparison only reports, and why (e.g. times against a
+/// baseline from another boot: `HostFingerprint::timings_comparable`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotGated {
+    pub metrics: Vec<Metric>,
+    #[serde(flatten)]
+    pub why: Incomparable,
+}
+
 /// A whole comparison, from any method; what every report renders.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
@@ -170,6 +181,9 @@ pub struct Comparison {
     pub added: Vec<String>,
     /// Configurations only in the baseline.
     pub removed: Vec<String>,
+    /// Gated metrics this comparison only reports, with the reason.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub not_gated: Vec<NotGated>,
 }
 
 /// Counts of verdicts.
@@ -226,6 +240,20 @@ impl Comparison {
         self.gated().any(|p| p.verdict == Verdict::Regressed)
     }
 
+    /// Whether the metric's pairs decide this comparison's gate: gated by the policy and
+    /// not taken out of the gate ([`NotGated`]).
+    pub fn is_gated(&self, metric: Metric) -> bool {
+        self.policy.is_gated(metric) && self.not_gated_because(metric).is_none()
+    }
+
+    /// Why a metric the policy gates is only reported here, if it is.
+    pub fn not_gated_because(&self, metric: Metric) -> Option<&Incomparable> {
+        self.not_gated
+            .iter()
+            .find(|n| n.metrics.contains(&metric))
+            .map(|n| &n.why)
+    }
+
     pub fn pair(&self, id: &str, metric: Metric) -> Option<&PairComparison> {
         self.pairs.iter().find(|p| p.id == id && p.metric == metric)
     }
@@ -245,11 +273,24 @@ pub struct ComparisonContext {
 /// Applies Holm's correction within the gated and the reported-only pairs and decides
 /// each verdict.
 pub fn assemble(context: ComparisonContext, inputs: Vec<PairInput>) -> Comparison {
+    assemble_with(context, Vec::new(), inputs)
+}
+
+/// [`assemble`], with the metrics of `not_gated` reported only: their pairs join the
+/// reported-only family and keep their metric's threshold.
+pub fn assemble_with(
+    context: ComparisonContext,
+    not_gated: Vec<NotGated>,
+    inputs: Vec<PairInput>,
+) -> Comparison {
     let policy = &context.policy;
+    let is_gated = |metric: Metric| {
+        policy.is_gated(metric) && !not_gated.iter().any(|n| n.metrics.contains(&metric))
+    };
     let mut adjusted = vec![0.0; inputs.len()];
     for gated in [true, false] {
         let family: Vec<usize> = (0..inputs.len())
-            .filter(|&i| policy.is_gated(inputs[i].metric) == gated)
+            .filter(|&i| is_gated(inputs[i].metric) == gated)
             .collect();
         let p_values: Vec<f64> = family.iter().map(|&i| inputs[i].estimate.p_value).collect();
         for (&i, p) in family.iter().zip(holm_adjust(&p_values)) {
@@ -263,7 +304,7 @@ pub fn assemble(context: ComparisonContext, inputs: Vec<PairInput>) -> Compariso
             let threshold = policy.threshold_of(input.metric);
             PairComparison {
                 verdict: verdict(input.estimate.ratio_ci, p_adjusted, policy.alpha, threshold),
-                gated: policy.is_gated(input.metric),
+                gated: is_gated(input.metric),
                 threshold,
                 settled_after_blocks: None,
                 id: input.id,
@@ -283,6 +324,7 @@ pub fn assemble(context: ComparisonContext, inputs: Vec<PairInput>) -> Compariso
         pairs,
         added: context.added,
         removed: context.removed,
+        not_gated,
     }
 }
 

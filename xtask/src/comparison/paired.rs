@@ -37,7 +37,7 @@ use std::collections::BTreeMap;
 
 use crate::comparison::counters;
 use crate::comparison::{
-    ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble,
+    ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble_with,
 };
 use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
@@ -229,7 +229,8 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
         }
     }
     inputs.extend(counter_inputs(&context.counters, &context.ids));
-    assemble(
+    let not_gated = counters::not_gated(&context.fingerprint, &context.policy, &inputs);
+    assemble_with(
         ComparisonContext {
             method: Method::Paired {
                 blocks,
@@ -241,6 +242,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
             added: context.added.clone(),
             removed: context.removed.clone(),
         },
+        not_gated.into_iter().collect(),
         inputs,
     )
 }

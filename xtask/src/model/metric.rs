@@ -75,15 +75,6 @@ impl Metric {
         Metric::COUNTERS.contains(&self)
     }
 
-    /// Whether the metric depends on the machine's speed and its neighbours (times do;
-    /// instruction counts and context switches per call do not).
-    pub fn is_timing(self) -> bool {
-        matches!(
-            self,
-            Metric::Wall | Metric::CpuTotal | Metric::CpuLoop | Metric::CpuWorker
-        )
-    }
-
     /// The field name in result files (with its unit).
     pub fn key(self) -> &'static str {
         match self {
@@ -160,6 +151,20 @@ impl Metric {
         })
     }
 
+    /// Whether the metric measures time, and so moves with the machine's speed: such a
+    /// metric is gated against a stored baseline only from the same boot of the same
+    /// machine (`HostFingerprint::timings_comparable`); counts of events (context switches)
+    /// do not depend on speed.
+    pub fn depends_on_speed(self) -> bool {
+        match self {
+            Metric::Wall | Metric::CpuTotal | Metric::CpuLoop | Metric::CpuWorker => true,
+            Metric::Vcsw
+            | Metric::Instructions
+            | Metric::InstructionsLoop
+            | Metric::InstructionsWorker => false,
+        }
+    }
+
     /// The metric's value for one measurement (count > 0 is checked at parse time); NaN for
     /// an instruction count the line does not carry (a run not under callgrind), which
     /// [`crate::stats::Samples`] refuses.
@@ -211,6 +216,23 @@ mod tests {
         assert_eq!(Metric::InstructionsWorker.per_call(&m), 1000.0);
         let timing_only = Measurement::parse_line(EXAMPLE).unwrap();
         assert!(Metric::Instructions.per_call(&timing_only).is_nan());
+    }
+
+    #[test]
+    fn only_times_depend_on_speed() {
+        let timed: Vec<Metric> = Metric::EVERY
+            .into_iter()
+            .filter(|m| m.depends_on_speed())
+            .collect();
+        assert_eq!(
+            timed,
+            [
+                Metric::Wall,
+                Metric::CpuTotal,
+                Metric::CpuLoop,
+                Metric::CpuWorker
+            ]
+        );
     }
 
     #[test]

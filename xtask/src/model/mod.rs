@@ -1,12 +1,14 @@
 //! The data model: what the engine produces and the comparison reads. One process's
 //! [`measurement`], the [`metric`]s read from it, [`results`] files (raw samples plus
-//! summaries), [`paired_record`]s, the [`host`] fingerprint and [`git`] revision, the
-//! baseline [`store`], and how files are written ([`files`]). [`usage`] holds the one error
-//! every layer above may raise for bad usage. Imports only `stats`.
+//! summaries), [`paired_record`]s, the [`host`] fingerprint (read by [`host_probe`]) and
+//! [`git`] revision, the baseline [`store`], and how files are written ([`files`]).
+//! [`usage`] holds the one error every layer above may raise for bad usage. Imports only
+//! `stats`.
 
 pub mod files;
 pub mod git;
 pub mod host;
+pub mod host_probe;
 pub mod measurement;
 pub mod metric;
 pub mod paired_record;

@@ -349,6 +349,7 @@ pub(crate) mod tests {
                 kernel: "6.1.0-test".to_owned(),
                 rustc: "rustc 1.95.0 (59807616e 2026-04-14)".to_owned(),
                 crates: [("tokio".to_owned(), "1.54.0".to_owned())].into(),
+                ..HostFingerprint::default()
             },
             git: GitRevision {
                 revision: Some("0123456789abcdef0123456789abcdef01234567".to_owned()),

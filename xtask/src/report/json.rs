@@ -40,5 +40,33 @@ mod tests {
         let value: serde_json::Value = serde_json::from_str(&text).unwrap();
         insta::assert_json_snapshot!(value["comparison"]["pairs"][0]);
         insta::assert_json_snapshot!(value["configurations"][0]["summary"]["wall_ns_per_call"]);
+        assert_eq!(value["comparison"].get("not_gated"), None);
+    }
+
+    #[test]
+    fn times_not_gated_carry_their_reason() {
+        let (baseline, current) = fixture();
+        let current = crate::report::tests::another_boot(current);
+        let cmp = fixture_comparison(&baseline, &current);
+        let text = render(&current, Some(&cmp));
+        let value: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let not_gated = &value["comparison"]["not_gated"][0];
+        assert_eq!(
+            not_gated["metrics"],
+            serde_json::json!(["wall_ns_per_call", "cpu_total_ns_per_call"])
+        );
+        assert!(
+            not_gated["reason"]
+                .as_str()
+                .unwrap()
+                .contains("different boots"),
+            "{not_gated}"
+        );
+        assert_eq!(not_gated["differences"][0]["field"], "boot");
+        assert_eq!(value["comparison"]["pairs"][0]["gated"], false);
+        assert_eq!(value["host"]["boot"], "07d2b9e45c1a3f68");
+        assert_eq!(value["host"]["glibc"], "glibc 2.36");
+        let reloaded = ResultFile::parse(&text, Path::new("out.json")).unwrap();
+        assert_eq!(reloaded, current);
     }
 }

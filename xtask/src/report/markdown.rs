@@ -9,8 +9,12 @@
 use std::fmt::Write as _;
 
 use super::untrusted::code;
-use super::{change, headline, median_with_interval, method_note, p_value, value, worst};
+use super::{
+    change, headline, median_with_interval, method_note, metric_list, not_gated_note, p_value,
+    value, worst,
+};
 use crate::comparison::{Comparison, Method, PairComparison, Verdict};
+use crate::model::host::HostFingerprint;
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
 
@@ -49,6 +53,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 out.push('\n');
             }
             let _ = writeln!(out, "{}\n", headline(cmp));
+            out.push_str(&not_gated_notes(cmp));
             let design = match cmp.method {
                 Method::Paired { blocks, .. } => format!(
                     "{blocks} paired blocks (each configuration once per side per block) × {} calls",
@@ -106,15 +111,25 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 code(&d.current)
             );
         }
+        for d in cmp.fingerprint.unrecorded.iter().take(MAX_LISTED) {
+            let _ = writeln!(
+                out,
+                "- not recorded by both runs: {} {} → {}",
+                code(&d.field),
+                code(&d.baseline),
+                code(&d.current)
+            );
+        }
     }
     let h = &results.host;
     let _ = writeln!(
         out,
-        "- host: {} ({} cores), kernel {}, {}\n- settings: work {}, in-flight {}, {}, created {}",
+        "- host: {} ({} cores), kernel {}, {}{}\n- settings: work {}, in-flight {}, {}, created {}",
         code(&h.cpu_model),
         h.cores,
         code(&h.kernel),
         code(&h.rustc),
+        recorded_extras(&results.host),
         code(&results.settings.work),
         results.settings.in_flight,
         super::pinning(results.settings.pin),
@@ -139,6 +154,43 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 results.failures.len() - MAX_LISTED
             );
         }
+    }
+    out
+}
+
+/// Why some gated metrics are only reported in this comparison (empty when none are).
+fn not_gated_notes(cmp: &Comparison) -> String {
+    let mut out = String::new();
+    for not_gated in &cmp.not_gated {
+        let _ = writeln!(
+            out,
+            "> [!NOTE]\n> **Reported, not gated: {}**: {}.{}",
+            metric_list(not_gated),
+            not_gated.why.reason,
+            not_gated_note(not_gated).map_or_else(String::new, |note| format!(" {note}"))
+        );
+        for d in not_gated.why.differences.iter().take(MAX_LISTED) {
+            let _ = writeln!(
+                out,
+                "> - {}: {} → {}",
+                code(&d.field),
+                code(&d.baseline),
+                code(&d.current)
+            );
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// `, glibc …, valgrind …, CPU features …` for the optional host fields a file records.
+fn recorded_extras(host: &HostFingerprint) -> String {
+    let mut out = String::new();
+    for value in [&host.glibc, &host.valgrind].into_iter().flatten() {
+        let _ = write!(out, ", {}", code(value));
+    }
+    if let Some(features) = &host.cpu_features {
+        let _ = write!(out, ", CPU features {}", code(&features.join(" ")));
     }
     out
 }
@@ -314,6 +366,14 @@ mod tests {
     fn without_baseline() {
         let (_, current) = fixture();
         insta::assert_snapshot!(render(&current, None));
+    }
+
+    #[test]
+    fn another_boot_reports_times_without_gating_them() {
+        let (baseline, current) = fixture();
+        let current = crate::report::tests::another_boot(current);
+        let cmp = fixture_comparison(&baseline, &current);
+        insta::assert_snapshot!(render(&current, Some(&cmp)));
     }
 
     #[test]

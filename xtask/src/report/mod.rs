@@ -11,7 +11,7 @@ pub mod markdown;
 pub mod table;
 pub mod untrusted;
 
-use crate::comparison::{Comparison, PairComparison, Verdict};
+use crate::comparison::{Comparison, NotGated, PairComparison, Verdict};
 pub use crate::model::files::pretty_json;
 use crate::model::metric::{Metric, Unit};
 use crate::stats::{CONFIDENCE, Summary};
@@ -159,15 +159,40 @@ pub fn headline(comparison: &Comparison) -> String {
     line
 }
 
-/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%`.
+/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%` (without
+/// those this comparison took out of the gate).
 pub fn gates(comparison: &Comparison) -> String {
     let policy = &comparison.policy;
     // Instruction metrics are listed only where the comparison has them.
     crate::model::metric::Metric::EVERY
         .iter()
-        .filter(|m| policy.is_gated(**m))
+        .filter(|m| comparison.is_gated(**m))
         .filter(|m| !m.is_counter() || comparison.pairs.iter().any(|p| p.metric == **m))
         .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// What a [`NotGated`] entry of times means, after its reason (the renderer's own words).
+pub const TIMES_NOT_GATED_NOTE: &str = "Times are gated against a stored baseline only when \
+     both runs come from the same boot of the same machine (on these VMs they move up to 3x \
+     from one boot to the next); `--against` gates them, measuring both sides in one run.";
+
+/// The explanation shown after a [`NotGated`] entry's reason, if its metrics have one.
+pub fn not_gated_note(not_gated: &NotGated) -> Option<&'static str> {
+    not_gated
+        .metrics
+        .iter()
+        .any(|m| m.depends_on_speed())
+        .then_some(TIMES_NOT_GATED_NOTE)
+}
+
+/// `Wall, CpuTotal`: the labels of the metrics of one [`NotGated`] entry.
+pub fn metric_list(not_gated: &NotGated) -> String {
+    not_gated
+        .metrics
+        .iter()
+        .map(|m| m.label())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -234,8 +259,28 @@ pub(crate) mod tests {
     use crate::model::results::ResultFile;
     use crate::model::results::tests::result_file;
 
+    /// `file` with every optional host field recorded, all from one boot.
+    pub(crate) fn recorded_host(mut file: ResultFile) -> ResultFile {
+        file.host = HostFingerprint {
+            machine: Some("5e1f0c2a9d3b7e64".to_owned()),
+            boot: Some("9a4c1e7f0b2d8c35".to_owned()),
+            glibc: Some("glibc 2.36".to_owned()),
+            cpu_flags: Some("b00453739d144cb9".to_owned()),
+            cpu_features: Some(vec!["sse4_2".to_owned(), "avx2".to_owned()]),
+            valgrind: Some("valgrind-3.19.0".to_owned()),
+            ..file.host
+        };
+        file
+    }
+
+    /// The file as measured in another boot.
+    pub(crate) fn another_boot(mut file: ResultFile) -> ResultFile {
+        file.host.boot = Some("07d2b9e45c1a3f68".to_owned());
+        file
+    }
+
     /// Baseline and current result files with one regression, one improvement, one
-    /// unchanged configuration and one on each side only.
+    /// unchanged configuration and one on each side only, from one boot.
     pub(crate) fn fixture() -> (ResultFile, ResultFile) {
         let base: Vec<f64> = (0..8).map(|i| 14_000.0 + 40.0 * f64::from(i)).collect();
         let spin: Vec<f64> = (0..8).map(|i| 210.0 + 3.0 * f64::from(i)).collect();
@@ -253,7 +298,7 @@ pub(crate) mod tests {
             ("tokio-current/dedicated", &slower),
             ("async-std/dedicated", &base[..3]),
         ]);
-        (baseline, current)
+        (recorded_host(baseline), recorded_host(current))
     }
 
     pub(crate) fn fixture_comparison(baseline: &ResultFile, current: &ResultFile) -> Comparison {
@@ -312,6 +357,26 @@ pub(crate) mod tests {
             ..file.host
         };
         file
+    }
+
+    #[test]
+    fn only_times_taken_out_of_the_gate_get_the_note_on_times() {
+        let entry = |metrics: Vec<Metric>| NotGated {
+            metrics,
+            why: crate::model::host::Incomparable {
+                reason: "because".to_owned(),
+                differences: vec![],
+            },
+        };
+        assert_eq!(
+            not_gated_note(&entry(vec![Metric::Wall])),
+            Some(TIMES_NOT_GATED_NOTE)
+        );
+        assert_eq!(not_gated_note(&entry(vec![Metric::Vcsw])), None);
+        assert_eq!(
+            metric_list(&entry(vec![Metric::Wall, Metric::CpuTotal])),
+            "Wall, CpuTotal"
+        );
     }
 
     #[test]

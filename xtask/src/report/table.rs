@@ -2,7 +2,10 @@
 
 use std::fmt::Write as _;
 
-use super::{change_with_verdict, columns, headline, median_with_interval, method_note, value};
+use super::{
+    change_with_verdict, columns, headline, median_with_interval, method_note, metric_list,
+    not_gated_note, value,
+};
 use crate::comparison::{Comparison, Method};
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
@@ -103,6 +106,19 @@ pub fn render_comparison(comparison: &Comparison) -> String {
             .collect();
         let _ = writeln!(out, "Toolchain changes: {}", changes.join(", "));
     }
+    if !comparison.fingerprint.unrecorded.is_empty() {
+        let fields: Vec<String> = comparison
+            .fingerprint
+            .unrecorded
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let _ = writeln!(
+            out,
+            "Not recorded by both runs (a file from before these fields, or unreadable): {}",
+            fields.join(", ")
+        );
+    }
     let _ = writeln!(out, "Compared with {}:", comparison.baseline_label);
     let paired = matches!(comparison.method, Method::Paired { .. });
     let mut header = vec![
@@ -156,6 +172,17 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         );
     }
     let _ = writeln!(out, "{}", method_note(comparison));
+    for not_gated in &comparison.not_gated {
+        let _ = writeln!(
+            out,
+            "Reported, not gated: {}: {}.",
+            metric_list(not_gated),
+            not_gated.why,
+        );
+        if let Some(note) = not_gated_note(not_gated) {
+            let _ = writeln!(out, "  {note}");
+        }
+    }
     let _ = writeln!(out, "Verdict: {}", headline(comparison));
     out
 }
@@ -224,6 +251,41 @@ mod tests {
             stderr_tail: "thread 'main' panicked".to_owned(),
         });
         insta::assert_snapshot!(render(&current, None));
+    }
+
+    #[test]
+    fn another_boot_reports_times_without_gating_them() {
+        let (baseline, current) = fixture();
+        let current = crate::report::tests::another_boot(current);
+        let cmp = fixture_comparison(&baseline, &current);
+        insta::assert_snapshot!(render_comparison(&cmp));
+    }
+
+    #[test]
+    fn a_baseline_from_before_the_boot_id_is_said_so() {
+        let (mut baseline, current) = fixture();
+        baseline.host = crate::model::host::HostFingerprint {
+            cpu_model: baseline.host.cpu_model,
+            cores: baseline.host.cores,
+            kernel: baseline.host.kernel,
+            rustc: baseline.host.rustc,
+            crates: baseline.host.crates,
+            ..Default::default()
+        };
+        let cmp = fixture_comparison(&baseline, &current);
+        let text = render_comparison(&cmp);
+        assert!(
+            text.contains("Not recorded by both runs (a file from before these fields, or unreadable): cpu_flags: not recorded -> b00453739d144cb9, "),
+            "{text}"
+        );
+        assert!(
+            text.contains("Reported, not gated: Wall, CpuTotal: the baseline records no boot id"),
+            "{text}"
+        );
+        assert!(
+            text.contains("Verdict: no confirmed regression: 0 regressed, 0 improved, 3 unchanged"),
+            "{text}"
+        );
     }
 
     #[test]
