@@ -42,13 +42,7 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
             if cmp.fingerprint.different_host() {
                 out.push_str("> [!WARNING]\n> The baseline was measured on a **different host**; changes may reflect the machine, not the code.\n");
                 for d in &cmp.fingerprint.host {
-                    let _ = writeln!(
-                        out,
-                        "> - {}: {} → {}",
-                        code(&d.field),
-                        code(&d.baseline),
-                        code(&d.current)
-                    );
+                    out.push_str(&difference_line(d));
                 }
                 out.push('\n');
             }
@@ -170,13 +164,7 @@ fn not_gated_notes(cmp: &Comparison) -> String {
             not_gated_note(not_gated).map_or_else(String::new, |note| format!(" {note}"))
         );
         for d in not_gated.why.differences.iter().take(MAX_LISTED) {
-            let _ = writeln!(
-                out,
-                "> - {}: {} → {}",
-                code(&d.field),
-                code(&d.baseline),
-                code(&d.current)
-            );
+            out.push_str(&difference_line(d));
         }
         out.push('\n');
     }
@@ -342,6 +330,16 @@ fn summary_table(results: &ResultFile) -> String {
         }
     }
     out
+}
+
+/// One fingerprint difference as a quoted list item, every value an inert code span.
+fn difference_line(d: &crate::model::host::FieldDifference) -> String {
+    format!(
+        "> - {}: {} → {}\n",
+        code(&d.field),
+        code(&d.baseline),
+        code(&d.current)
+    )
 }
 
 #[cfg(test)]
