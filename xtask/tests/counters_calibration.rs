@@ -90,8 +90,8 @@ fn exact_counts_give_no_false_alarm_and_a_one_percent_injection_is_always_found(
     assert_eq!(c["false_alarms_gate"]["count"], 0);
     assert_eq!(c["false_alarms_significant"]["count"], 0);
     for id in IDS.split(',') {
-        // The pilot measured the iteration (4 instructions in the fake) and sized 1% of
-        // 2300 instructions per call: 5.75 -> 6 iterations.
+        // The pilot measured the iteration (4 instructions in the fake, which has no cost of
+        // entering the loop) and sized 1% of 2300 instructions per call: 5.75 -> 6.
         let pilot = c["pilot"]
             .as_array()
             .unwrap()
@@ -99,6 +99,7 @@ fn exact_counts_give_no_false_alarm_and_a_one_percent_injection_is_always_found(
             .find(|p| p["id"] == id)
             .unwrap();
         assert_eq!(pilot["instructions_per_loop"], 4.0, "{id}");
+        assert_eq!(pilot["injection_offset"], 0.0, "{id}");
         assert_eq!(pilot["per_call"]["instructions_per_call"], 2300.0);
         assert_eq!(pilot["inject_loops"], serde_json::json!([6]));
         for metric in METRICS {

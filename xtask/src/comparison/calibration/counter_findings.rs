@@ -361,6 +361,7 @@ pub(crate) mod tests {
             .into(),
             probe_loops: 1000,
             instructions_per_loop: 4.0,
+            injection_offset: 0.0,
             inject_loops: vec![6],
         }
     }

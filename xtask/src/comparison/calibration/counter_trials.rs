@@ -35,31 +35,76 @@ pub struct CounterPilot {
     pub id: String,
     /// Median per call over the pilot's runs without injection, per counter metric.
     pub per_call: BTreeMap<Metric, f64>,
-    /// The `--inject-loops` of the pilot's injected runs.
+    /// The `--inject-loops` of the pilot's injected runs: `probe_loops` and twice that.
     pub probe_loops: u64,
     /// Instructions on the loop per iteration of the injected loop: the slope between the
-    /// medians of the runs without injection and with `probe_loops`.
+    /// medians of the runs with `probe_loops` and with twice that.
     pub instructions_per_loop: f64,
-    /// Per `--effect`, side B's `--inject-loops`: `max(1, round(E/100 * instructions /
-    /// instructions_per_loop))`.
+    /// Instructions on the loop that any injection adds besides its iterations (entering
+    /// the loop at all): the runs with `probe_loops` minus those without, less the
+    /// iterations' share. The real binary's is a few instructions; ignored, it would make
+    /// an injection of three iterations 20% larger than planned.
+    pub injection_offset: f64,
+    /// Per `--effect`, side B's `--inject-loops`: see [`inject_loops_for`].
     pub inject_loops: Vec<u64>,
 }
 
+/// The loop's median instructions per call at the pilot's three injections.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeMedians {
+    pub plain: f64,
+    pub probe: f64,
+    pub double: f64,
+}
+
 impl CounterPilot {
+    /// The pilot of `id` from its medians per call without injection (`per_call`) and the
+    /// loop's at `0`, `probe_loops` and `2 probe_loops` injected iterations; `None` when
+    /// the iterations add no instructions (a binary that ignores `--inject-loops`).
+    pub fn measured(
+        id: &str,
+        per_call: BTreeMap<Metric, f64>,
+        probe_loops: u64,
+        loop_medians: ProbeMedians,
+        effects: &[f64],
+    ) -> Option<Self> {
+        let probe = probe_loops as f64;
+        let per_loop = (loop_medians.double - loop_medians.probe) / probe;
+        if !(per_loop.is_finite() && per_loop > 0.0) {
+            return None;
+        }
+        let offset = loop_medians.probe - loop_medians.plain - per_loop * probe;
+        let instructions = per_call.get(&Metric::Instructions).copied().unwrap_or(0.0);
+        Some(CounterPilot {
+            id: id.to_owned(),
+            inject_loops: effects
+                .iter()
+                .map(|e| inject_loops_for(*e, instructions, per_loop, offset))
+                .collect(),
+            per_call,
+            probe_loops,
+            instructions_per_loop: per_loop,
+            injection_offset: offset,
+        })
+    }
+
     /// The ratio an injection of `loops` iterations should give `metric` (the loop and the
-    /// total grow by `loops * instructions_per_loop`; the worker does not).
+    /// total grow by `offset + loops * instructions_per_loop`; the worker does not).
     pub fn expected_ratio(&self, metric: Metric, loops: u64) -> f64 {
         let base = self.per_call.get(&metric).copied().unwrap_or(0.0);
-        if metric == Metric::InstructionsWorker || base <= 0.0 {
+        if metric == Metric::InstructionsWorker || base <= 0.0 || loops == 0 {
             return 1.0;
         }
-        1.0 + loops as f64 * self.instructions_per_loop / base
+        1.0 + (self.injection_offset + loops as f64 * self.instructions_per_loop) / base
     }
 }
 
-/// Side B's `--inject-loops` for an effect of `effect_pct`% of `instructions` per call.
-pub fn inject_loops_for(effect_pct: f64, instructions: f64, per_loop: f64) -> u64 {
-    ((effect_pct / 100.0 * instructions / per_loop).round() as u64).max(1)
+/// Side B's `--inject-loops` for an effect of `effect_pct`% of `instructions` per call:
+/// `max(1, round((E/100 * instructions - offset) / per_loop))`, the number of iterations
+/// that comes closest to the effect.
+pub fn inject_loops_for(effect_pct: f64, instructions: f64, per_loop: f64, offset: f64) -> u64 {
+    let loops = ((effect_pct / 100.0 * instructions - offset) / per_loop).round();
+    if loops >= 1.0 { loops as u64 } else { 1 }
 }
 
 /// One counter metric of one configuration in one trial.
@@ -236,26 +281,71 @@ pub(crate) mod tests {
         out
     }
 
+    fn fake_per_call() -> BTreeMap<Metric, f64> {
+        [
+            (Metric::Instructions, 2300.0),
+            (Metric::InstructionsLoop, 2000.0),
+            (Metric::InstructionsWorker, 300.0),
+        ]
+        .into()
+    }
+
     #[test]
     fn injections_are_sized_from_the_measured_iteration_and_never_zero() {
-        // The fake: 2300 instructions per call, 4 per iteration: 1% = 23 = 5.75 iterations.
-        assert_eq!(inject_loops_for(1.0, 2300.0, 4.0), 6);
-        assert_eq!(inject_loops_for(0.01, 100.0, 7.0), 1);
-        let pilot = CounterPilot {
-            id: "a".to_owned(),
-            per_call: [
-                (Metric::Instructions, 2300.0),
-                (Metric::InstructionsLoop, 2000.0),
-                (Metric::InstructionsWorker, 300.0),
-            ]
-            .into(),
-            probe_loops: 1000,
-            instructions_per_loop: 4.0,
-            inject_loops: vec![6],
+        // The fake: 2300 instructions per call, 4 per iteration, no offset: 1% = 23 = 5.75
+        // iterations.
+        assert_eq!(inject_loops_for(1.0, 2300.0, 4.0, 0.0), 6);
+        assert_eq!(inject_loops_for(0.01, 100.0, 7.0, 0.0), 1);
+        let medians = ProbeMedians {
+            plain: 2000.0,
+            probe: 6000.0,
+            double: 10_000.0,
         };
+        let pilot = CounterPilot::measured("a", fake_per_call(), 1000, medians, &[1.0]).unwrap();
+        assert_eq!(
+            (pilot.instructions_per_loop, pilot.injection_offset),
+            (4.0, 0.0)
+        );
+        assert_eq!(pilot.inject_loops, [6]);
         assert!((pilot.expected_ratio(Metric::Instructions, 6) - 2324.0 / 2300.0).abs() < 1e-12);
         assert!((pilot.expected_ratio(Metric::InstructionsLoop, 6) - 1.012).abs() < 1e-12);
         assert_eq!(pilot.expected_ratio(Metric::InstructionsWorker, 6), 1.0);
+        assert_eq!(pilot.expected_ratio(Metric::Instructions, 0), 1.0);
+    }
+
+    #[test]
+    fn the_offset_of_entering_the_loop_is_measured_and_sized_in() {
+        // As the real binary measured here: 7 per iteration plus 4 for any injection.
+        // 1% of 2192.4 = 21.9: (21.9 - 4) / 7 = 2.56 -> 3 iterations, 25 instructions;
+        // without the offset it would be 3.13 -> 3, planned as 21.
+        let per_call: BTreeMap<Metric, f64> = [
+            (Metric::Instructions, 2192.4),
+            (Metric::InstructionsLoop, 1898.3),
+            (Metric::InstructionsWorker, 294.1),
+        ]
+        .into();
+        let medians = ProbeMedians {
+            plain: 1898.3,
+            probe: 1898.3 + 4.0 + 7000.0,
+            double: 1898.3 + 4.0 + 14_000.0,
+        };
+        let pilot = CounterPilot::measured("a", per_call, 1000, medians, &[1.0, 5.0]).unwrap();
+        assert!((pilot.instructions_per_loop - 7.0).abs() < 1e-9);
+        assert!((pilot.injection_offset - 4.0).abs() < 1e-6);
+        // 5% = 109.6: (109.6 - 4) / 7 = 15.09 -> 15.
+        assert_eq!(pilot.inject_loops, [3, 15]);
+        let expected = pilot.expected_ratio(Metric::Instructions, 3);
+        assert!(
+            (expected - (1.0 + 25.0 / 2192.4)).abs() < 1e-9,
+            "{expected}"
+        );
+        // An injection that adds nothing per iteration has no pilot.
+        let flat = ProbeMedians {
+            plain: 1.0,
+            probe: 5.0,
+            double: 5.0,
+        };
+        assert!(CounterPilot::measured("a", fake_per_call(), 1000, flat, &[1.0]).is_none());
     }
 
     #[test]

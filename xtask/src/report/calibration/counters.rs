@@ -99,6 +99,30 @@ fn status(m: &CounterMetricFindings) -> String {
     }
 }
 
+/// Where whole iterations cannot come within a quarter of an effect (a large offset, or a
+/// configuration with few instructions per call), the injection actually made, in words.
+fn coarse_injections(c: &CounterCalibration) -> Vec<String> {
+    let mut notes = Vec::new();
+    for (e, effect) in c.settings.effects_pct.iter().enumerate() {
+        for p in &c.pilot {
+            let Some(loops) = p.inject_loops.get(e) else {
+                continue;
+            };
+            let expected = (p.expected_ratio(Metric::Instructions, *loops) - 1.0) * 100.0;
+            if (expected - effect).abs() > effect / 4.0 {
+                notes.push(format!(
+                    "Note: on {} the closest injection to +{effect}% is {loops} iterations, {} (entering the loop adds {:.1} instructions, each iteration {:.3}).",
+                    p.id,
+                    change(1.0 + expected / 100.0),
+                    p.injection_offset,
+                    p.instructions_per_loop
+                ));
+            }
+        }
+    }
+    notes
+}
+
 pub fn render(c: &CounterCalibration) -> String {
     let mut out = String::new();
     let s = &c.settings;
@@ -137,9 +161,10 @@ pub fn render(c: &CounterCalibration) -> String {
 
     let _ = writeln!(
         out,
-        "Pilot ({} runs without and with --inject-loops {}): instructions per call, and per iteration of the injected loop:",
+        "Pilot ({} runs each without injection and with --inject-loops {} and {}): instructions per call; on the loop, per injected iteration and for entering the loop (offset):",
         s.pilot_runs,
-        c.pilot.first().map_or(0, |p| p.probe_loops)
+        c.pilot.first().map_or(0, |p| p.probe_loops),
+        c.pilot.first().map_or(0, |p| 2 * p.probe_loops)
     );
     let mut rows = vec![
         [
@@ -160,6 +185,7 @@ pub fn render(c: &CounterCalibration) -> String {
                 .map_or("n/a".to_owned(), |v| format!("{v:.1}"))
         }));
         row.push(format!("{:.3}", p.instructions_per_loop));
+        row.push(format!("{:.2}", p.injection_offset));
         rows.push(row);
     }
     out.push_str(&columns(&rows));
@@ -273,6 +299,9 @@ pub fn render(c: &CounterCalibration) -> String {
         }
     }
     out.push_str(&columns(&rows));
+    for note in coarse_injections(c) {
+        let _ = writeln!(out, "{note}");
+    }
 
     let not: Vec<&str> = c
         .configs
@@ -304,6 +333,22 @@ mod tests {
         insta::assert_snapshot!(render(
             &crate::comparison::calibration::counter_findings::tests::fixture()
         ));
+    }
+
+    #[test]
+    fn an_injection_far_from_its_effect_is_pointed_out() {
+        let mut c = crate::comparison::calibration::counter_findings::tests::fixture();
+        assert!(!render(&c).contains("Note:"));
+        // As tokio-current/to-thread measured here: entering the loop costs 55 instructions.
+        c.pilot[2].injection_offset = 54.84;
+        let text = render(&c);
+        assert!(
+            text.contains(
+                "Note: on c the closest injection to +1% is 6 iterations, +3.428% (entering the \
+                 loop adds 54.8 instructions, each iteration 4.000)."
+            ),
+            "{text}"
+        );
     }
 
     #[test]

@@ -8,10 +8,11 @@
 //!
 //! 1. Callgrind is detected as for `bench --counters` (without valgrind: exit 2), and the
 //!    binary must know `--inject-loops`.
-//! 2. Pilot (`pilot`): every configuration is counted `--pilot-runs` times without and with
-//!    [`pilot::PROBE_LOOPS`] injected iterations; the medians give its instructions per call
-//!    and the instructions of one iteration on the loop (measured, not assumed), and these
-//!    the injection of an effect of `E`%: `round(E/100 * instructions / per_iteration)`.
+//! 2. Pilot (`pilot`): every configuration is counted `--pilot-runs` times without
+//!    injection and with [`pilot::PROBE_LOOPS`] and twice as many injected iterations; the
+//!    medians give its instructions per call, the instructions of one iteration on the loop
+//!    and those of entering the loop at all (measured, not assumed), and these the
+//!    injection of an effect of `E`%: `round((E/100 * instructions - offset) / per_iteration)`.
 //! 3. Trials (`trials`): `--trials` rounds, each of one A/A trial and one trial per
 //!    `--effect`, interleaved. A trial counts every configuration `--counter-runs` times per
 //!    side, the sides alternating as in `bench --against --counters`, and judges the runs
