@@ -111,8 +111,9 @@ fn coarse_injections(c: &CounterCalibration) -> Vec<String> {
             let expected = (p.expected_ratio(Metric::Instructions, *loops) - 1.0) * 100.0;
             if (expected - effect).abs() > effect / 4.0 {
                 notes.push(format!(
-                    "Note: on {} the closest injection to +{effect}% is {loops} iterations, {} (entering the loop adds {:.1} instructions, each iteration {:.3}).",
+                    "Note: on {} the closest injection to +{effect}% is {loops} iteration{}, {} (entering the loop adds {:.1} instructions, each iteration {:.3}).",
                     p.id,
+                    if *loops == 1 { "" } else { "s" },
                     change(1.0 + expected / 100.0),
                     p.injection_offset,
                     p.instructions_per_loop
@@ -173,6 +174,7 @@ pub fn render(c: &CounterCalibration) -> String {
             "InstrLoop",
             "InstrWorker",
             "Per iteration",
+            "Offset",
         ]
         .map(str::to_owned)
         .to_vec(),
