@@ -18,6 +18,10 @@
 //!
 //! - `FAKE_BENCH_INSTRUCTIONS`: `ID=FACTOR,...` multiplies the instruction counts of those
 //!   ids (a change of the code path; `FAKE_BENCH_SLOWDOWN` changes only times).
+//! - `FAKE_BENCH_INSTRUCTION_NOISE`: `ID=REL_SD,...`: with `FAKE_BENCH_STATE`, invocation `k`
+//!   of those ids has its instruction counts multiplied by `exp(REL_SD * z)`, `z` a standard
+//!   normal from a hash of (`FAKE_BENCH_SEED`, id, `k`) drawn apart from the timing noise's:
+//!   counts that do not reproduce, as with waits counted inside pool threads.
 //!
 //! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
 //! on the loop (async) side. Run with `HANDOFF_BENCH_CALLGRIND_DIR` set (as the xtask's
@@ -191,6 +195,7 @@ fn main() -> ExitCode {
         .unwrap_or(0);
     let failures = env_map("FAKE_BENCH_FAIL");
     let instruction_factors = env_map("FAKE_BENCH_INSTRUCTIONS");
+    let instruction_noise = env_map("FAKE_BENCH_INSTRUCTION_NOISE");
     let counting = knows_pin && std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR").is_some();
     for id in selected {
         match failures.get(id).map(String::as_str) {
@@ -231,10 +236,21 @@ fn main() -> ExitCode {
         let cpu_worker = base_wall * 90 / 100;
         let cpu_other = base_wall / 20;
         let cpu_total = cpu_loop + cpu_worker + cpu_other;
+        let counts_sd: f64 = instruction_noise
+            .get(id)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(0.0);
+        // Its own stream (the seed's complement), so adding it leaves the timing noise as is.
+        let counts_noise = if counts_sd > 0.0 {
+            (counts_sd * standard_normal(!seed, id, invocation)).exp()
+        } else {
+            1.0
+        };
         let instruction_factor: f64 = instruction_factors
             .get(id)
             .and_then(|f| f.parse().ok())
-            .unwrap_or(1.0);
+            .unwrap_or(1.0)
+            * counts_noise;
         let counted = |per_call: f64| counting.then_some((per_call * count as f64) as u64);
         let line = Line {
             schema: 1,

@@ -1,7 +1,9 @@
 //! How well the paired gate works on this host, as data: the records `cargo xtask
 //! calibrate` writes (its `--json` and the input of `report::calibration`), and the pure
 //! analysis from judged trials to false-alarm rates, detection rates and the minimum
-//! detectable effect (MDE). The command that runs the trials is `commands::calibrate`.
+//! detectable effect (MDE). The command that runs the trials is `commands::calibrate`. The
+//! calibration of the instruction counts (`calibrate --counters`) has its records and
+//! analysis in the children [`counter_trials`] and [`counter_findings`].
 //!
 //! # How a trial is judged
 //!
@@ -31,6 +33,10 @@
 //! confirm an `E`% slowdown, and never below the MDE itself (a threshold the design cannot
 //! resolve only turns changes into "inconclusive"). The significant rule's false alarm
 //! rate bounds the gate's: the gate's rule is stricter on the same data.
+
+pub mod counter_findings;
+pub mod counter_mde;
+pub mod counter_trials;
 
 use serde::Serialize;
 
@@ -206,7 +212,7 @@ pub fn significance_policy(policy: &VerdictPolicy) -> VerdictPolicy {
     let mut p = policy.clone();
     p.threshold = 0.0;
     if p.gates.is_empty() {
-        p.gates = Metric::ALL.iter().map(|m| (*m, 0.0)).collect();
+        p.gates = Metric::EVERY.iter().map(|m| (*m, 0.0)).collect();
     } else {
         p.gates.values_mut().for_each(|t| *t = 0.0);
     }

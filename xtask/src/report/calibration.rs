@@ -1,4 +1,7 @@
 //! The terminal report of `cargo xtask calibrate`: false alarms, detection per effect, MDE.
+//! The counter calibration's (`--counters`) is its child [`counters`].
+
+pub mod counters;
 
 use std::fmt::Write as _;
 

@@ -51,6 +51,7 @@ impl Sandbox {
             "FAKE_BENCH_NOISE",
             "FAKE_BENCH_SEED",
             "FAKE_BENCH_INSTRUCTIONS",
+            "FAKE_BENCH_INSTRUCTION_NOISE",
             "HANDOFF_BENCH_CALLGRIND_LAUNCH",
             "HANDOFF_BENCH_BASE_BIN",
             "HANDOFF_BENCH_WORKSPACE",

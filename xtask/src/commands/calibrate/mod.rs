@@ -30,7 +30,15 @@
 //! The per-run noise here comes mostly from thread placement, not from the number of calls,
 //! so `--count 5000` (half the window) is a fair guide for the gate's counts in less time;
 //! the README's figures were measured that way (26 minutes for that run).
+//!
+//! # `--counters`
+//!
+//! With `--counters`, only the calibration of the instruction counts runs (`counters`: the
+//! same A/A and injected trials through the gate's counting comparison, with side B's
+//! injection in loop iterations, `--inject-loops`), and `--effect` defaults to 1 (the
+//! instruction gate's threshold) instead of 5.
 
+mod counters;
 mod pilot;
 mod trials;
 
@@ -47,7 +55,7 @@ use crate::comparison::calibration::{
     summarise,
 };
 use crate::engine::runner;
-use crate::engine::target::Target;
+use crate::engine::target::{CountersRequest, Target};
 use crate::model::files::{pretty_json, write_atomically};
 use crate::model::git::GitRevision;
 use crate::model::host::HostFingerprint;
@@ -57,20 +65,29 @@ use crate::report;
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Calibrate what you gate: the run options are bench's, with the same \
-    defaults. An injection maps to wall time 1:1 only with one call in flight."
+    defaults. An injection maps to wall time 1:1 only with one call in flight.\n\n\
+    --counters calibrates the instruction counts instead of the timing, and only them (the \
+    timing trials of tokio-current/* take about 26 minutes here): per trial --counter-runs \
+    runs of each side under callgrind at --counter-count calls, side B with --inject-loops \
+    sized to --effect percent of each configuration's instructions per call (default 1 \
+    with --counters); --blocks does not apply. It reports per configuration and counter \
+    metric the A/A false alarms, the detections and the minimum detectable effect, and \
+    names the configurations whose counts do not reproduce."
 )]
 pub struct Args {
     /// Trials of each kind (A/A, and each injected effect).
     #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..))]
     pub trials: u32,
     /// An injected slowdown of side B, in percent of the configuration's wall time per call
-    /// measured in the pilot; repeatable.
-    #[arg(long = "effect", value_name = "PCT", default_values_t = [5.0], value_parser = parse_positive_pct)]
+    /// (with --counters: of its instructions per call) measured in the pilot; repeatable
+    /// [default: 5; 1 with --counters]
+    #[arg(long = "effect", value_name = "PCT", value_parser = parse_positive_pct)]
     pub effects: Vec<f64>,
-    /// Blocks per trial (the same as `bench --min-blocks`; at least 2).
+    /// Blocks per trial (the same as `bench --min-blocks`; at least 2; timing only).
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..))]
     pub blocks: u32,
-    /// Pilot runs per configuration (their median wall time per call sizes the injection).
+    /// Pilot runs per configuration (their median wall time per call, with --counters their
+    /// median counts, size the injection).
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..))]
     pub pilot_runs: u32,
     /// Power of the MDE (probability of detecting an effect of that size).
@@ -99,17 +116,31 @@ pub struct Config {
     pub pilot_runs: u32,
     pub power: f64,
     pub json: Option<PathBuf>,
+    /// `--counters`: calibrate the instruction counts instead of the timing.
+    pub counters: bool,
+}
+
+/// `--effect`'s default: the instruction gate's threshold with `--counters`, else 5%.
+fn default_effects(counters: bool) -> Vec<f64> {
+    vec![if counters { 1.0 } else { 5.0 }]
 }
 
 impl TryFrom<Args> for Config {
     type Error = anyhow::Error;
 
     fn try_from(args: Args) -> anyhow::Result<Self> {
+        let target = args.run.into_target();
+        let counters = target.counters.request == CountersRequest::Required;
         Ok(Config {
             policy: args.policy.policy()?,
-            target: args.run.into_target(),
+            target,
+            counters,
             trials: args.trials,
-            effects: args.effects,
+            effects: if args.effects.is_empty() {
+                default_effects(counters)
+            } else {
+                args.effects
+            },
             blocks: args.blocks,
             pilot_runs: args.pilot_runs,
             power: args.power,
@@ -126,6 +157,17 @@ impl Args {
 
 impl Config {
     fn run(self) -> anyhow::Result<Outcome> {
+        if self.counters {
+            return counters::run(&counters::Plan {
+                target: &self.target,
+                policy: &self.policy,
+                trials: self.trials,
+                effects: &self.effects,
+                pilot_runs: self.pilot_runs,
+                power: self.power,
+                json: self.json.as_deref(),
+            });
+        }
         let Config {
             target,
             policy,
