@@ -97,6 +97,22 @@ pub struct CallgrindLaunch {
 /// same layout.
 pub const FIXED_PATH: &str = "/usr/local/bin:/usr/bin:/bin:/usr/local/sbin:/usr/sbin:/sbin";
 
+/// The size every counting process's argument and environment strings are padded to (with
+/// [`STACK_PAD_VARIABLE`]), so that arguments that differ between two sides (`calibrate`
+/// gives side B `--inject-loops N`) or between configurations do not move the stack either:
+/// an `--inject-loops 1` alone moved `tokio-current/to-thread` by +16% before.
+pub const STACK_STRINGS_SIZE: usize = 4096;
+/// The environment variable that pads a counting process's strings to [`STACK_STRINGS_SIZE`].
+pub const STACK_PAD_VARIABLE: &str = "HANDOFF_BENCH_STACK_PAD";
+
+/// The padding that brings `strings` (each stored with its terminating NUL) to
+/// [`STACK_STRINGS_SIZE`] bytes, as the value of [`STACK_PAD_VARIABLE`].
+pub fn stack_padding<'a>(strings: impl IntoIterator<Item = &'a str>) -> String {
+    let used: usize = strings.into_iter().map(|s| s.len() + 1).sum();
+    let pad_entry = STACK_PAD_VARIABLE.len() + 2; // "NAME=" and the NUL
+    "x".repeat(STACK_STRINGS_SIZE.saturating_sub(used + pad_entry))
+}
+
 /// The environment variable through which the binary finds callgrind's dumps
 /// (`src/counters.rs`).
 pub const CALLGRIND_DIR_VARIABLE: &str = "HANDOFF_BENCH_CALLGRIND_DIR";
@@ -220,9 +236,21 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
         }
         _ => Command::new(&command.program),
     };
+    process.args(["--format", "json", "--only", id]).args(&command.args);
+    if let (Some(launch), Some(dir)) = (&command.callgrind, &dumps)
+        && launch.out_file_flag
+    {
+        let program = dir.path().join("handoff-bench");
+        let dir_entry = format!("{CALLGRIND_DIR_VARIABLE}={}", dir.path().display());
+        let path_entry = format!("PATH={FIXED_PATH}");
+        let program = program.to_string_lossy();
+        let strings = [program.as_ref(), "--format", "json", "--only", id]
+            .into_iter()
+            .chain(command.args.iter().map(String::as_str))
+            .chain([dir_entry.as_str(), path_entry.as_str()]);
+        process.env(STACK_PAD_VARIABLE, stack_padding(strings));
+    }
     let mut child = process
-        .args(["--format", "json", "--only", id])
-        .args(&command.args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -323,6 +351,23 @@ mod tests {
         assert_eq!(
             flags.args()[6..],
             ["--gap", "7", "--inject-ns", "30", PIN_FLAG]
+        );
+    }
+
+    #[test]
+    fn counting_processes_strings_are_padded_to_one_size() {
+        let short = stack_padding(["a", "--inject-loops", "1"]);
+        let long = stack_padding(["a", "--inject-loops", "123456", "--only", "x/y"]);
+        let total = |strings: &[&str], pad: &str| {
+            strings.iter().map(|s| s.len() + 1).sum::<usize>()
+                + STACK_PAD_VARIABLE.len()
+                + 2
+                + pad.len()
+        };
+        assert_eq!(total(&["a", "--inject-loops", "1"], &short), STACK_STRINGS_SIZE);
+        assert_eq!(
+            total(&["a", "--inject-loops", "123456", "--only", "x/y"], &long),
+            STACK_STRINGS_SIZE
         );
     }
 
