@@ -31,7 +31,7 @@
 //! So a caller that is already waiting costs one `fetch_or` and one wake per call, a caller
 //! that has not registered yet (busy polling) costs no wake at all, and nothing ever blocks.
 //! The loom model tests at the bottom of this file check steps 1-5 under every interleaving:
-//! `RUSTFLAGS="--cfg worker_loom" CARGO_TARGET_DIR=target/loom cargo test --release --lib worker::slot`.
+//! `RUSTFLAGS="--cfg worker_loom" cargo test --lib --target-dir target/loom worker::slot`.
 
 use std::task::{Context, Poll, Waker};
 

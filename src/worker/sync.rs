@@ -1,7 +1,7 @@
 //! The atomics and cell behind the reply slot: `std` normally, `loom` in the loom model tests.
 //!
 //! Only the lock-free protocol in [`super::slot`] goes through this shim, so that
-//! `RUSTFLAGS="--cfg worker_loom" cargo test --release --lib worker::slot` can explore every
+//! `RUSTFLAGS="--cfg worker_loom" cargo test --lib --target-dir target/loom worker::slot` can explore every
 //! interleaving of it. Everything else in the worker uses `std` directly.
 
 #[cfg(all(worker_loom, test))]
