@@ -236,7 +236,9 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
         }
         _ => Command::new(&command.program),
     };
-    process.args(["--format", "json", "--only", id]).args(&command.args);
+    process
+        .args(["--format", "json", "--only", id])
+        .args(&command.args);
     if let (Some(launch), Some(dir)) = (&command.callgrind, &dumps)
         && launch.out_file_flag
     {
@@ -364,7 +366,10 @@ mod tests {
                 + 2
                 + pad.len()
         };
-        assert_eq!(total(&["a", "--inject-loops", "1"], &short), STACK_STRINGS_SIZE);
+        assert_eq!(
+            total(&["a", "--inject-loops", "1"], &short),
+            STACK_STRINGS_SIZE
+        );
         assert_eq!(
             total(&["a", "--inject-loops", "123456", "--only", "x/y"], &long),
             STACK_STRINGS_SIZE
