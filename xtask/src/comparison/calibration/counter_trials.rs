@@ -100,10 +100,12 @@ impl CounterPilot {
 }
 
 /// Side B's `--inject-loops` for an effect of `effect_pct`% of `instructions` per call:
-/// `max(1, round((E/100 * instructions - offset) / per_loop))`, the number of iterations
-/// that comes closest to the effect.
+/// `max(1, ceil((E/100 * instructions - offset) / per_loop))`, the fewest whole iterations
+/// that reach the effect. Rounded up, not to the nearest, because the gate confirms a
+/// regression only when its whole interval lies above the threshold: an injection of 0.97%
+/// against a 1% gate would measure the rule, not the gate's eyesight.
 pub fn inject_loops_for(effect_pct: f64, instructions: f64, per_loop: f64, offset: f64) -> u64 {
-    let loops = ((effect_pct / 100.0 * instructions - offset) / per_loop).round();
+    let loops = ((effect_pct / 100.0 * instructions - offset) / per_loop).ceil();
     if loops >= 1.0 { loops as u64 } else { 1 }
 }
 
@@ -296,6 +298,9 @@ pub(crate) mod tests {
         // iterations.
         assert_eq!(inject_loops_for(1.0, 2300.0, 4.0, 0.0), 6);
         assert_eq!(inject_loops_for(0.01, 100.0, 7.0, 0.0), 1);
+        // 1% of 3264.8 with a 4-instruction entry is 4.09 iterations of 7: 5, not 4
+        // (4 would inject 0.98%).
+        assert_eq!(inject_loops_for(1.0, 3264.8, 7.0, 4.0), 5);
         let medians = ProbeMedians {
             plain: 2000.0,
             probe: 6000.0,
@@ -317,7 +322,7 @@ pub(crate) mod tests {
     fn the_offset_of_entering_the_loop_is_measured_and_sized_in() {
         // As the real binary measured here: 7 per iteration plus 4 for any injection.
         // 1% of 2192.4 = 21.9: (21.9 - 4) / 7 = 2.56 -> 3 iterations, 25 instructions;
-        // without the offset it would be 3.13 -> 3, planned as 21.
+        // without the offset it would be 3.13 -> 4, planned as 28 (+1.3%).
         let per_call: BTreeMap<Metric, f64> = [
             (Metric::Instructions, 2192.4),
             (Metric::InstructionsLoop, 1898.3),
@@ -332,8 +337,8 @@ pub(crate) mod tests {
         let pilot = CounterPilot::measured("a", per_call, 1000, medians, &[1.0, 5.0]).unwrap();
         assert!((pilot.instructions_per_loop - 7.0).abs() < 1e-9);
         assert!((pilot.injection_offset - 4.0).abs() < 1e-6);
-        // 5% = 109.6: (109.6 - 4) / 7 = 15.09 -> 15.
-        assert_eq!(pilot.inject_loops, [3, 15]);
+        // 5% = 109.6: (109.6 - 4) / 7 = 15.09 -> 16 (15 would inject 4.98%).
+        assert_eq!(pilot.inject_loops, [3, 16]);
         let expected = pilot.expected_ratio(Metric::Instructions, 3);
         assert!(
             (expected - (1.0 + 25.0 / 2192.4)).abs() < 1e-9,

@@ -12,7 +12,8 @@
 //!    injection and with [`pilot::PROBE_LOOPS`] and twice as many injected iterations; the
 //!    medians give its instructions per call, the instructions of one iteration on the loop
 //!    and those of entering the loop at all (measured, not assumed), and these the
-//!    injection of an effect of `E`%: `round((E/100 * instructions - offset) / per_iteration)`.
+//!    injection of an effect of `E`%: `ceil((E/100 * instructions - offset) /
+//!    per_iteration)`, the fewest whole iterations that reach the effect.
 //! 3. Trials (`trials`): `--trials` rounds, each of one A/A trial and one trial per
 //!    `--effect`, interleaved. A trial counts every configuration `--counter-runs` times per
 //!    side, the sides alternating as in `bench --against --counters`, and judges the runs
