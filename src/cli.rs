@@ -15,7 +15,7 @@ use crate::work::Work;
     name = "handoff-bench",
     version,
     about = "What one async -> thread -> async round trip costs, per runtime and handoff, beside the physical floors",
-    after_help = "Exit status: 0 ran, 2 bad usage (a bad flag, or an --only that matches nothing), 101 an internal failure."
+    after_help = "Exit status: 0 ran, 2 bad usage (a bad flag, an --only that matches nothing, or a --serve command that is not one), 101 an internal failure."
 )]
 pub struct Cli {
     /// Calls per configuration inside the timed window.
@@ -51,6 +51,15 @@ pub struct Cli {
     /// Print the selected configuration ids, one a line, and exit.
     #[arg(long)]
     pub list: bool,
+    /// How long back-to-back calls run before the first timed window, milliseconds (under
+    /// valgrind: 1000 calls instead).
+    #[arg(long, default_value_t = 100, value_name = "MS")]
+    pub warm_up_ms: u64,
+    /// Serve mode, for the xtask's lock-step sampling: set up the one configuration --only
+    /// selects, warm it up, print `{"ready":ID}`, then for every line `N` read from stdin
+    /// run a timed window of N calls and print its JSON line; end on `quit` or end of input.
+    #[arg(long, conflicts_with = "list")]
+    pub serve: bool,
 }
 
 /// How results are printed.
@@ -75,6 +84,8 @@ pub struct Config {
     pub format: Format,
     /// List ids instead of running.
     pub list: bool,
+    /// Serve timed windows on command (`--serve`); then `configurations` holds one.
+    pub serve: bool,
 }
 
 /// Flags that parse but cannot be run.
@@ -83,6 +94,9 @@ pub enum ConfigError {
     /// `--only` selected nothing.
     #[error("--only {patterns} matches no configuration; `handoff-bench --list` shows the ids")]
     NothingSelected { patterns: String },
+    /// `--serve` with more than one configuration selected.
+    #[error("--serve runs one configuration, but the --only given selects {count}: {first}, ...")]
+    ServeNeedsOne { count: usize, first: String },
 }
 
 impl TryFrom<Cli> for Config {
@@ -106,6 +120,12 @@ impl TryFrom<Cli> for Config {
                 .join(" ");
             return Err(ConfigError::NothingSelected { patterns });
         }
+        if cli.serve && configurations.len() > 1 {
+            return Err(ConfigError::ServeNeedsOne {
+                count: configurations.len(),
+                first: configurations[0].id(),
+            });
+        }
         Ok(Config {
             configurations,
             work: cli.work,
@@ -116,9 +136,11 @@ impl TryFrom<Cli> for Config {
                 inject: Duration::from_nanos(cli.inject_ns),
                 inject_loops: cli.inject_loops,
                 pin: cli.pin,
+                warm_up: Duration::from_millis(cli.warm_up_ms),
             },
             format: cli.format,
             list: cli.list,
+            serve: cli.serve,
         })
     }
 }
@@ -158,5 +180,19 @@ mod tests {
         assert_eq!(config.shape.in_flight, 1);
         assert_eq!(config.work, Work::Zero);
         assert_eq!(config.configurations.len(), Configuration::all().len());
+        assert_eq!(config.shape.warm_up, crate::driver::WARM_UP);
+        assert!(!config.serve);
+    }
+
+    #[test]
+    fn serve_takes_exactly_one_configuration() {
+        let one = config(&["--serve", "--only", "floor/park"]).unwrap();
+        assert!(one.serve);
+        assert_eq!(one.configurations.len(), 1);
+        let error = config(&["--serve", "--only", "floor/*"]).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "--serve runs one configuration, but the --only given selects 2: floor/spin, ..."
+        );
     }
 }

@@ -33,8 +33,8 @@ pub struct Settle {
 }
 
 impl Settle {
-    /// The settle phase starting now.
-    pub fn starting_now() -> Self {
+    /// The settle phase of `warm_up` (by time; by calls under valgrind) starting now.
+    pub fn starting_now(warm_up: Duration) -> Self {
         if crate::counters::active() {
             Self {
                 calls: WARM_UP_CALLS_UNDER_VALGRIND,
@@ -43,9 +43,51 @@ impl Settle {
         } else {
             Self {
                 calls: u64::MAX,
-                until: Some(Instant::now() + WARM_UP),
+                until: Some(Instant::now() + warm_up),
             }
         }
+    }
+}
+
+/// The timed windows of one run, after its warm-up: one window of `--count` calls in a
+/// normal run ([`Single`]), or as many as asked for in serve mode (`crate::serve`).
+pub trait Windows: Send + 'static {
+    /// The number of calls of the next window; `None` ends the run. May block (serve mode
+    /// waits for its next command here, outside any window).
+    fn next_window(&mut self) -> Option<u64>;
+    /// What the window of `count` calls that just closed cost.
+    fn finished(&mut self, count: u64, usage: Usage);
+}
+
+/// One window of a fixed number of calls: a normal run.
+#[derive(Debug)]
+pub struct Single {
+    count: u64,
+    usage: Option<Usage>,
+}
+
+impl Single {
+    /// One window of `count` calls.
+    pub fn new(count: u64) -> Self {
+        Self { count, usage: None }
+    }
+
+    /// What the window cost.
+    ///
+    /// # Panics
+    /// If the run ended before its window (a driver bug).
+    pub fn into_usage(self) -> Usage {
+        self.usage.expect("the run measured its window")
+    }
+}
+
+impl Windows for Single {
+    fn next_window(&mut self) -> Option<u64> {
+        self.usage.is_none().then_some(self.count)
+    }
+
+    fn finished(&mut self, _count: u64, usage: Usage) {
+        self.usage = Some(usage);
     }
 }
 
@@ -67,13 +109,21 @@ pub struct Shape {
     /// Pin threads by role after the first warm-up calls ([`crate::pinning`]), so every
     /// process measures the same placement.
     pub pin: bool,
+    /// How long back-to-back calls run before the first window opens ([`WARM_UP`] by
+    /// default; [`WARM_UP_CALLS_UNDER_VALGRIND`] calls instead under valgrind).
+    pub warm_up: Duration,
 }
 
-/// Warms `handoff` up with `in_flight` checked calls and [`WARM_UP`] of back-to-back calls
-/// ([`Settle`]),
-/// then makes `shape.count` calls inside a timed window and returns what the window cost. The handoff is dropped (shut down)
-/// after the window closes.
-pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> Usage {
+/// Warms `handoff` up with `in_flight` checked calls and `shape.warm_up` of back-to-back
+/// calls ([`Settle`]), then makes each window's calls inside a timed window and hands
+/// `windows` what the window cost, until `windows` ends the run. The handoff is dropped
+/// (shut down) after the last window closes.
+pub async fn measure<H: Handoff, W: Windows>(
+    runtime: Runtime,
+    handoff: H,
+    shape: Shape,
+    mut windows: W,
+) -> W {
     measure::register(Role::Loop);
     // Warm-up: as many concurrent calls as the run keeps in flight, so pools have started
     // the threads they need before the window opens. The seed checks 7 == f(5).
@@ -91,7 +141,7 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
     // not rounds that drain to zero: the window must inherit the placement the run's own
     // traffic leads to. No call is issued after the deadline, so a slow call cannot stretch
     // the warm-up by more than the calls already outstanding.
-    let phase = Settle::starting_now();
+    let phase = Settle::starting_now(shape.warm_up);
     let settle = Shape {
         count: phase.calls,
         gap: Duration::ZERO,
@@ -103,12 +153,16 @@ pub async fn measure<H: Handoff>(runtime: Runtime, handoff: H, shape: Shape) -> 
     // Again: threads started during the settle phase that never register a role (runtime
     // helpers) would otherwise stay wherever their parent ran.
     pinning::pin_if(shape.pin);
-    let window = Window::start();
-    let answered = calls(runtime, &handoff, shape, None).await;
-    let usage = window.finish();
-    assert_eq!(answered, shape.count, "every call answered exactly once");
+    while let Some(count) = windows.next_window() {
+        let shape = Shape { count, ..shape };
+        let window = Window::start();
+        let answered = calls(runtime, &handoff, shape, None).await;
+        let usage = window.finish();
+        assert_eq!(answered, count, "every call answered exactly once");
+        windows.finished(count, usage);
+    }
     drop(handoff);
-    usage
+    windows
 }
 
 /// Makes `shape.count` calls, one at a time or `shape.in_flight` at once, issuing none

@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use crossbeam_utils::CachePadded;
 
-use crate::driver::{self, Shape};
-use crate::measure::{self, Role, Usage, Window};
+use crate::driver::{self, Shape, Windows};
+use crate::measure::{self, Role, Window};
 use crate::work::{self, Work, spin_for};
 
 /// How the two threads wait for each other.
@@ -109,7 +109,7 @@ impl Side {
 /// Runs `shape.count` calls through the floor (after the warm-up) and returns
 /// what the timed window cost. `shape.in_flight` calls may be outstanding at once; the gap
 /// (a plain sleep: there is no runtime) and the injected work precede every call.
-pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
+pub fn run<W: Windows>(floor: Floor, work: Work, shape: Shape, mut windows: W) -> W {
     let counters = Arc::new(Counters::new(shape.in_flight));
     let caller = thread::current();
     let partner = {
@@ -143,10 +143,11 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         inject: Duration::ZERO,
         inject_loops: 0,
         pin: false,
+        warm_up: Duration::ZERO,
     };
     issue_calls(&counters, &side, 0, one, None);
     crate::pinning::pin_if(shape.pin);
-    let phase = driver::Settle::starting_now();
+    let phase = driver::Settle::starting_now(shape.warm_up);
     let settle = Shape {
         count: phase.calls,
         gap: Duration::ZERO,
@@ -154,21 +155,19 @@ pub fn run(floor: Floor, work: Work, shape: Shape) -> Usage {
         inject_loops: 0,
         ..shape
     };
-    let next = issue_calls(&counters, &side, 1, settle, phase.until);
+    let mut next = issue_calls(&counters, &side, 1, settle, phase.until);
     crate::pinning::pin_if(shape.pin);
-    let window = Window::start();
-    issue_calls(&counters, &side, next, shape, None);
-    let usage = window.finish();
+    while let Some(count) = windows.next_window() {
+        let window = Window::start();
+        next = issue_calls(&counters, &side, next, Shape { count, ..shape }, None);
+        windows.finished(count, window.finish());
+    }
 
     counters.stop.store(true, Ordering::Release);
     side.notify();
     let answered = partner.join().expect("floor partner thread panicked");
-    assert_eq!(
-        answered,
-        next + shape.count,
-        "every call answered exactly once"
-    );
-    usage
+    assert_eq!(answered, next, "every call answered exactly once");
+    windows
 }
 
 /// Caller side: issues `shape.count` calls numbered from `first` (none after `stop`), and

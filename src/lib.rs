@@ -3,8 +3,10 @@
 //!
 //! The pipeline: [`cli::Cli`] -> [`cli::Config`] -> [`suite::Configuration::run`] (a
 //! [`driver`] or a [`floors`] run inside a [`measure::Window`]) ->
-//! [`measurement::Measurement`] -> [`table`] or a JSON line.
+//! [`measurement::Measurement`] -> [`table`] or a JSON line. In serve mode ([`serve`]) one
+//! configuration runs as many timed windows as its commands ask for.
 
+pub mod allocator;
 pub mod cli;
 pub mod counters;
 pub mod driver;
@@ -16,6 +18,7 @@ pub mod pinning;
 pub mod platform;
 pub mod roles;
 pub mod runtime;
+pub mod serve;
 pub mod suite;
 pub mod table;
 pub mod work;

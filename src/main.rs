@@ -8,7 +8,12 @@ use handoff_bench::cli::{Cli, Config, Format};
 use handoff_bench::measurement::Measurement;
 use handoff_bench::table;
 
-/// Bad usage: a bad flag (clap uses the same code) or an `--only` that matches nothing.
+/// The system allocator, or mimalloc under valgrind ([`handoff_bench::allocator`]).
+#[global_allocator]
+static ALLOCATOR: handoff_bench::allocator::Allocator = handoff_bench::allocator::Allocator;
+
+/// Bad usage: a bad flag (clap uses the same code), an `--only` that matches nothing, or a
+/// serve-mode command that is not one.
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
@@ -23,6 +28,23 @@ fn main() -> ExitCode {
     if let Err(error) = handoff_bench::counters::init() {
         eprintln!("error: setting up instruction counting under valgrind: {error}");
         return ExitCode::FAILURE;
+    }
+    if config.serve {
+        let input = std::io::BufReader::new(std::io::stdin());
+        let served = handoff_bench::serve::serve(
+            config.configurations[0],
+            config.work,
+            config.shape,
+            input,
+            std::io::stdout(),
+        );
+        return match served {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(error) => {
+                eprintln!("error: {error}");
+                ExitCode::from(EXIT_USAGE)
+            }
+        };
     }
     let mut stdout = std::io::stdout().lock();
     if config.list {

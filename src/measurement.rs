@@ -73,6 +73,10 @@ pub struct Measurement {
     /// The same for every other thread.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions_other: Option<u64>,
+    /// In serve mode (`--serve`), the window's index in its process (0-based); absent in a
+    /// normal run, whose one window is the whole process's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<u64>,
 }
 
 fn is_zero(value: &u64) -> bool {
@@ -124,6 +128,7 @@ impl Measurement {
             instructions_loop: usage.instructions.map(|i| i.loop_threads),
             instructions_worker: usage.instructions.map(|i| i.worker_threads),
             instructions_other: usage.instructions.map(|i| i.other_threads),
+            slice: None,
         }
     }
 

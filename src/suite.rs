@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::driver::{self, Shape};
+use crate::driver::{self, Shape, Single, Windows};
 use crate::floors::{self, Floor};
 use crate::handoff::dedicated::{Dedicated, SPIN_FOR};
 use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
@@ -113,13 +113,37 @@ impl Configuration {
 
     /// Runs this configuration once: start-up, warm-up, the timed window, shutdown.
     pub fn run(self, work: Work, shape: Shape) -> Measurement {
+        let usage = self
+            .run_windows(work, shape, Single::new(shape.count))
+            .into_usage();
+        self.debug_threads(&usage);
+        Measurement::new(self.id_parts(), work, shape, &usage)
+    }
+
+    /// Runs this configuration with the timed windows `windows` asks for: start-up,
+    /// warm-up, the windows, shutdown. Returns `windows`, which has seen every window.
+    pub fn run_windows<W: Windows>(self, work: Work, shape: Shape, windows: W) -> W {
         // No thread of this configuration inherits an earlier one's pinned mask.
         pinning::release();
         measure::begin_epoch();
-        let usage = match self {
-            Configuration::Floor(floor) => floors::run(floor, work, shape),
-            Configuration::Async { runtime, handoff } => run_async(runtime, handoff, work, shape),
-        };
+        match self {
+            Configuration::Floor(floor) => floors::run(floor, work, shape, windows),
+            Configuration::Async { runtime, handoff } => {
+                run_async(runtime, handoff, work, shape, windows)
+            }
+        }
+    }
+
+    /// The two parts of the id, for [`Measurement::new`].
+    pub fn id_parts(self) -> IdParts<'static> {
+        IdParts {
+            runtime: self.runtime_name(),
+            handoff: self.handoff_name(),
+        }
+    }
+
+    /// With `HANDOFF_BENCH_DEBUG_THREADS` set, every thread's share of the window on stderr.
+    fn debug_threads(self, usage: &Usage) {
         if std::env::var_os("HANDOFF_BENCH_DEBUG_THREADS").is_some() {
             for thread in &usage.per_thread {
                 eprintln!(
@@ -134,11 +158,6 @@ impl Configuration {
                 );
             }
         }
-        let id = IdParts {
-            runtime: self.runtime_name(),
-            handoff: self.handoff_name(),
-        };
-        Measurement::new(id, work, shape, &usage)
     }
 }
 
@@ -148,37 +167,52 @@ impl fmt::Display for Configuration {
     }
 }
 
-fn run_async(runtime: Runtime, handoff: HandoffKind, work: Work, shape: Shape) -> Usage {
+fn run_async<W: Windows>(
+    runtime: Runtime,
+    handoff: HandoffKind,
+    work: Work,
+    shape: Shape,
+    windows: W,
+) -> W {
     // Worker threads are started inside the runtime's context, as an application would.
-    let dedicated = |strategy: Strategy| {
+    let dedicated = |strategy: Strategy, windows: W| {
         runtime.block_on(async move {
-            driver::measure(runtime, Dedicated::spawn(work, strategy), shape).await
+            driver::measure(runtime, Dedicated::spawn(work, strategy), shape, windows).await
         })
     };
     match handoff {
         HandoffKind::ToThread => match runtime {
-            Runtime::TokioCurrent | Runtime::TokioMulti => {
-                runtime.block_on(driver::measure(runtime, TokioSpawnBlocking(work), shape))
+            Runtime::TokioCurrent | Runtime::TokioMulti => runtime.block_on(driver::measure(
+                runtime,
+                TokioSpawnBlocking(work),
+                shape,
+                windows,
+            )),
+            Runtime::AsyncStd => runtime.block_on(driver::measure(
+                runtime,
+                AsyncStdSpawnBlocking(work),
+                shape,
+                windows,
+            )),
+            Runtime::Smol => {
+                runtime.block_on(driver::measure(runtime, SmolUnblock(work), shape, windows))
             }
-            Runtime::AsyncStd => {
-                runtime.block_on(driver::measure(runtime, AsyncStdSpawnBlocking(work), shape))
-            }
-            Runtime::Smol => runtime.block_on(driver::measure(runtime, SmolUnblock(work), shape)),
         },
-        HandoffKind::Dedicated => dedicated(Strategy::Adaptive),
-        HandoffKind::DedicatedBlock => dedicated(Strategy::Block),
-        HandoffKind::DedicatedSpin => dedicated(Strategy::Spin(SPIN_FOR)),
-        HandoffKind::DedicatedBusyPoll => dedicated(Strategy::BusyPoll(SPIN_FOR)),
+        HandoffKind::Dedicated => dedicated(Strategy::Adaptive, windows),
+        HandoffKind::DedicatedBlock => dedicated(Strategy::Block, windows),
+        HandoffKind::DedicatedSpin => dedicated(Strategy::Spin(SPIN_FOR), windows),
+        HandoffKind::DedicatedBusyPoll => dedicated(Strategy::BusyPoll(SPIN_FOR), windows),
         HandoffKind::CrossbeamOneshot => runtime.block_on(async move {
-            driver::measure(runtime, CrossbeamOneshot::spawn(work), shape).await
+            driver::measure(runtime, CrossbeamOneshot::spawn(work), shape, windows).await
         }),
         HandoffKind::FlumeOneshot => runtime.block_on(async move {
-            driver::measure(runtime, FlumeOneshot::spawn(work), shape).await
+            driver::measure(runtime, FlumeOneshot::spawn(work), shape, windows).await
         }),
         HandoffKind::PoolMutex => runtime.block_on(driver::measure(
             runtime,
             PoolMutex::new(runtime, work),
             shape,
+            windows,
         )),
     }
 }

@@ -111,6 +111,7 @@ mod tests {
             instructions_loop: None,
             instructions_worker: None,
             instructions_other: None,
+            slice: None,
         }
     }
 
