@@ -3,8 +3,7 @@
 //! scripts that give the base its own behaviour, and a temporary git repository whose two
 //! commits build a tiny fake benchmark each.
 
-use std::os::unix::fs::PermissionsExt as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command as StdCommand;
 
 use assert_cmd::Command;
@@ -18,29 +17,6 @@ use xtask::comparison::paired::{self, PairedContext};
 use xtask::comparison::{Verdict, VerdictPolicy};
 use xtask::model::metric::Metric;
 use xtask::model::paired_record::PairedSample;
-
-impl Sandbox {
-    /// `xtask ARGS` as the sandbox runs it, with the fake's seeded noise.
-    fn noisy_xtask(&self, args: &[&str]) -> Command {
-        let mut cmd = self.xtask(args);
-        cmd.env("FAKE_BENCH_NOISE", "0.01")
-            .env("FAKE_BENCH_SEED", "7");
-        cmd
-    }
-
-    /// A base executable: the fake with its own environment (`NAME=VALUE` lines).
-    fn base_wrapper(&self, env: &[(&str, &str)]) -> PathBuf {
-        let path = self.path("base-bench");
-        let mut script = String::from("#!/bin/sh\n");
-        for (k, v) in env {
-            script.push_str(&format!("export {k}='{v}'\n"));
-        }
-        script.push_str(&format!("exec '{FAKE}' \"$@\"\n"));
-        std::fs::write(&path, script).unwrap();
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
-        path
-    }
-}
 
 fn verdict(report: &Value, id: &str, metric: &str) -> String {
     report["comparison"]["pairs"]

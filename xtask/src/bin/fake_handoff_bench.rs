@@ -23,6 +23,12 @@
 //!   normal from a hash of (`FAKE_BENCH_SEED`, id, `k`) drawn apart from the timing noise's:
 //!   counts that do not reproduce, as with waits counted inside pool threads.
 //!
+//! - `FAKE_BENCH_NO_SERVE`: set, the fake plays a binary from before `--serve`.
+//!
+//! `--serve` works as the real binary's (`src/serve.rs`): `{"ready":ID}`, then one line per
+//! call count read from stdin, each a window as above (every window is one invocation for
+//! the jitter and the noise) with `"slice"`; `quit` or end of input ends it.
+//!
 //! `--inject-ns N` is honoured as the real binary does: N ns more wall time per call, spent
 //! on the loop (async) side. Run with `HANDOFF_BENCH_CALLGRIND_DIR` set (as the xtask's
 //! counting runs are), the fake prints instruction counts like the real binary under
@@ -75,6 +81,8 @@ struct Line<'a> {
     instructions_worker: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     instructions_other: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    slice: Option<u64>,
 }
 
 fn env_map(name: &str) -> HashMap<String, String> {
@@ -104,6 +112,8 @@ fn main() -> ExitCode {
     let mut json = false;
     let mut pinned = false;
     let knows_pin = std::env::var_os("FAKE_BENCH_NO_PIN").is_none();
+    let knows_serve = knows_pin && std::env::var_os("FAKE_BENCH_NO_SERVE").is_none();
+    let mut serve = false;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
@@ -115,9 +125,14 @@ fn main() -> ExitCode {
             "--help" => {
                 println!(
                     "Usage: handoff-bench [--count N] [--work SPEC] [--in-flight N] [--gap US] \
-                     [--inject-ns N]{} [--only GLOB] [--format FORMAT] [--list]",
+                     [--inject-ns N]{}{} [--only GLOB] [--format FORMAT] [--list]",
                     if knows_pin {
                         " [--inject-loops N] [--pin]"
+                    } else {
+                        ""
+                    },
+                    if knows_serve {
+                        " [--serve] [--warm-up-ms MS]"
                     } else {
                         ""
                     }
@@ -128,6 +143,11 @@ fn main() -> ExitCode {
                 pinned = true;
                 Ok(())
             }
+            "--serve" if knows_serve => {
+                serve = true;
+                Ok(())
+            }
+            "--warm-up-ms" if knows_serve => value(&arg).map(drop),
             "--count" => value("--count").and_then(|v| {
                 v.parse()
                     .map(|n| count = n)
@@ -197,22 +217,7 @@ fn main() -> ExitCode {
     let instruction_factors = env_map("FAKE_BENCH_INSTRUCTIONS");
     let instruction_noise = env_map("FAKE_BENCH_INSTRUCTION_NOISE");
     let counting = knows_pin && std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR").is_some();
-    for id in selected {
-        match failures.get(id).map(String::as_str) {
-            Some("crash") => {
-                eprintln!("thread 'main' panicked at src/main.rs:1:1:\nfake crash of {id}");
-                return ExitCode::from(101);
-            }
-            Some("badjson") => {
-                // The start of a line, cut short: what a child killed mid-write leaves.
-                let start = serde_json::json!({ "schema": 1, "id": id }).to_string();
-                println!("{}", start.trim_end_matches('}'));
-                return ExitCode::SUCCESS;
-            }
-            Some("hang") => std::thread::sleep(std::time::Duration::from_secs(60)),
-            Some("usage") => return usage("invalid --work"),
-            _ => {}
-        }
+    let window = |id: &str, count: u64, slice: Option<u64>| -> String {
         let invocation = next_invocation(id);
         let jitter = 1.0 + (invocation % 10) as f64 * 0.002 - 0.009;
         let factor: f64 = slowdown.get(id).and_then(|f| f.parse().ok()).unwrap_or(1.0);
@@ -279,11 +284,45 @@ fn main() -> ExitCode {
             instructions_loop: counted(2000.0 * instruction_factor + 4.0 * inject_loops as f64),
             instructions_worker: counted(300.0 * instruction_factor),
             instructions_other: counted(0.0),
+            slice,
         };
-        println!(
-            "{}",
-            serde_json::to_string(&line).expect("a line serializes")
-        );
+        serde_json::to_string(&line).expect("a line serializes")
+    };
+    if serve {
+        let [id] = selected.as_slice() else {
+            return usage("--serve runs one configuration");
+        };
+        println!("{}", serde_json::json!({ "ready": id }));
+        for (slice, line) in (0u64..).zip(std::io::stdin().lines()) {
+            let Ok(line) = line else { break };
+            let line = line.trim();
+            if line.is_empty() || line == "quit" {
+                break;
+            }
+            let Ok(calls) = line.parse::<u64>() else {
+                return usage(&format!("serve mode: bad command {line:?}"));
+            };
+            println!("{}", window(id, calls, Some(slice)));
+        }
+        return ExitCode::SUCCESS;
+    }
+    for id in selected {
+        match failures.get(id).map(String::as_str) {
+            Some("crash") => {
+                eprintln!("thread 'main' panicked at src/main.rs:1:1:\nfake crash of {id}");
+                return ExitCode::from(101);
+            }
+            Some("badjson") => {
+                // The start of a line, cut short: what a child killed mid-write leaves.
+                let start = serde_json::json!({ "schema": 1, "id": id }).to_string();
+                println!("{}", start.trim_end_matches('}'));
+                return ExitCode::SUCCESS;
+            }
+            Some("hang") => std::thread::sleep(std::time::Duration::from_secs(60)),
+            Some("usage") => return usage("invalid --work"),
+            _ => {}
+        }
+        println!("{}", window(id, count, None));
     }
     ExitCode::SUCCESS
 }

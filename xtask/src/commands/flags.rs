@@ -22,7 +22,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 
 use crate::comparison::{Comparison, VerdictPolicy};
+use crate::engine::lockstep::SliceShape;
 use crate::engine::runner::BinaryFlags;
+use crate::engine::sampling::Sampling;
 use crate::engine::target::{CounterSettings, CountersRequest, Target};
 use crate::model::files::write_atomically;
 use crate::model::metric::Metric;
@@ -83,6 +85,21 @@ pub struct RunArgs {
     /// counting takes about 2 minutes here at the defaults).
     #[arg(long, value_name = "N", default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub counter_count: u64,
+    /// How a paired run (`bench --against`, `calibrate`) samples base and head: `processes`
+    /// (one process per side and block) or `lockstep` (per block, two serving processes
+    /// side by side, their slices alternating A B B A ...). README, "Sampling design".
+    #[arg(long, value_enum, default_value_t = SamplingArg::Processes)]
+    pub sampling: SamplingArg,
+    /// Lock-step sampling: slice pairs per block.
+    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
+    pub slices: u32,
+    /// Lock-step sampling: calls per slice.
+    #[arg(long, value_name = "N", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub slice_calls: u64,
+    /// Warm-up of every process before its first timed window, in milliseconds, passed to
+    /// the binary (`--warm-up-ms`; its default is 100).
+    #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
+    pub warm_up: Option<u64>,
     /// Use this benchmark executable instead of building one (for tests).
     #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
     pub bench_bin: Option<PathBuf>,
@@ -106,6 +123,7 @@ impl RunArgs {
                 gap_us: None,
                 inject_ns: None,
                 pin: !self.no_pin,
+                warm_up_ms: self.warm_up,
             },
             timeout: self.timeout,
             counters: CounterSettings {
@@ -117,8 +135,22 @@ impl RunArgs {
                 runs: self.counter_runs,
                 count: self.counter_count,
             },
+            sampling: match self.sampling {
+                SamplingArg::Processes => Sampling::Processes,
+                SamplingArg::Lockstep => Sampling::Lockstep(SliceShape {
+                    slices: self.slices,
+                    calls: self.slice_calls,
+                }),
+            },
         }
     }
+}
+
+/// `--sampling`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SamplingArg {
+    Processes,
+    Lockstep,
 }
 
 /// A positive, finite number of seconds (`0.5`, `120`); a clap value parser.

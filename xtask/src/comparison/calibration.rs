@@ -79,6 +79,9 @@ pub struct TrialConfig {
     pub significant: bool,
     /// Standard deviation of the Wall block log-ratios (`None` below two blocks).
     pub sd_log_ratio: Option<f64>,
+    /// The Wall block log-ratios themselves, in block order: what any other estimator can
+    /// be evaluated on afterwards.
+    pub log_ratios: Vec<f64>,
 }
 
 /// One trial.
@@ -182,6 +185,11 @@ pub struct CalibrationSettings {
     pub in_flight: u64,
     /// Threads pinned by role (`--pin`, unless `--no-pin`).
     pub pin: bool,
+    /// The sampling design (`--sampling`): `processes`, or `lockstep (S slices x N calls)`.
+    pub sampling: String,
+    /// `--warm-up` in milliseconds, when given (the binary's default is 100).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub warm_up_ms: Option<u64>,
     pub effects_pct: Vec<f64>,
     pub policy: VerdictPolicy,
 }
@@ -264,6 +272,7 @@ pub fn trial_configs(
                 gate_verdict: g.map_or(Verdict::Inconclusive, |p| p.verdict),
                 significant: s.is_some_and(|p| p.verdict == Verdict::Regressed),
                 sd_log_ratio: paired_t::paired_t(&d, 0.95).map(|e| e.sd),
+                log_ratios: d,
             }
         })
         .collect()
@@ -385,6 +394,7 @@ pub(crate) mod tests {
             gate_verdict: gate,
             significant,
             sd_log_ratio: Some(sd),
+            log_ratios: vec![ratio.ln(); 4],
         }
     }
 
@@ -457,6 +467,8 @@ pub(crate) mod tests {
                 work: "zero".to_owned(),
                 in_flight: 1,
                 pin: true,
+                sampling: "processes".to_owned(),
+                warm_up_ms: None,
                 effects_pct: vec![5.0],
                 policy: crate::comparison::paired::tests::policy(),
             },

@@ -44,6 +44,7 @@ pub fn pairs(base: &ConfigurationResult, head: &ConfigurationResult) -> Vec<Pair
                 estimate: estimate(&b, &h)?,
                 baseline: Summary::of(&b),
                 current: Summary::of(&h),
+                modes: None,
             })
         })
         .collect()

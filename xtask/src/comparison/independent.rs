@@ -102,6 +102,7 @@ pub fn compare(
                 ),
                 baseline: Summary::of(&b),
                 current: Summary::of(&c),
+                modes: None,
             });
         }
         inputs.extend(counters::pairs(base, cur));

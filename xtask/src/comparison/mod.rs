@@ -129,6 +129,21 @@ pub struct PairInput {
     pub baseline: Summary,
     pub current: Summary,
     pub estimate: ChangeEstimate,
+    /// Paired timing metrics: a fast and a slow mode in the samples, when there are two.
+    pub modes: Option<ModeShares>,
+}
+
+/// Two modes in one pair's samples (both sides pooled, `stats::modes`), and how much of
+/// each side's samples fell into the slow one: a change that moves samples from the fast
+/// mode to the slow one is a regression a median can hide.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct ModeShares {
+    /// The median of each mode, per call, in the metric's unit.
+    pub fast: f64,
+    pub slow: f64,
+    /// The share (0..=1) of the baseline's and the current samples in the slow mode.
+    pub baseline_slow_share: f64,
+    pub current_slow_share: f64,
 }
 
 /// One (configuration, metric) pair with its verdict.
@@ -152,6 +167,9 @@ pub struct PairComparison {
     /// Paired method: after how many blocks the verdict was reached and then kept.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub settled_after_blocks: Option<u32>,
+    /// Two modes in the samples, and each side's share of the slow one, when there are two.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modes: Option<ModeShares>,
 }
 
 fn yes() -> bool {
@@ -307,6 +325,7 @@ pub fn assemble_with(
                 gated: is_gated(input.metric),
                 threshold,
                 settled_after_blocks: None,
+                modes: input.modes,
                 id: input.id,
                 metric: input.metric,
                 baseline: input.baseline,

@@ -37,7 +37,8 @@ use std::collections::BTreeMap;
 
 use crate::comparison::counters;
 use crate::comparison::{
-    ChangeEstimate, Comparison, ComparisonContext, Method, PairInput, VerdictPolicy, assemble_with,
+    ChangeEstimate, Comparison, ComparisonContext, Method, ModeShares, PairInput, VerdictPolicy,
+    assemble_with,
 };
 use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
@@ -45,6 +46,7 @@ use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedSample, Side};
 use crate::model::results::ConfigurationResult;
 use crate::stats::bootstrap::RatioInterval;
+use crate::stats::modes::{slow_share, two_modes};
 use crate::stats::paired_t::paired_t;
 use crate::stats::{CONFIDENCE, Samples, Summary};
 
@@ -66,18 +68,26 @@ pub struct PairedContext {
     pub counters: Vec<PairedSample>,
 }
 
-/// One block of one configuration with both runs.
-#[derive(Debug, Clone, Copy)]
+/// One block of one configuration with both sides: one sample a side (a whole process), or
+/// in lock-step sampling the slices of both serving processes, matched by slice index.
+#[derive(Debug, Clone)]
 pub struct BlockPair<'a> {
     pub block: u32,
-    pub base: &'a Measurement,
-    pub head: &'a Measurement,
+    /// `(base, head)` per slice index present on both sides, in slice order.
+    pub slices: Vec<(&'a Measurement, &'a Measurement)>,
 }
 
-/// The log-ratio `ln((head + r) / (base + r))` of one metric in one block.
+/// The log-ratio of one metric in one block: `ln((head + r) / (base + r))` of each matched
+/// slice pair (slice `k` of both sides ran back to back), and the median of those, so one
+/// slice that a hiccup of the host hit does not move the block.
 pub fn log_ratio(metric: Metric, pair: &BlockPair<'_>) -> f64 {
     let r = metric.resolution();
-    ((metric.per_call(pair.head) + r) / (metric.per_call(pair.base) + r)).ln()
+    let ratios: Vec<f64> = pair
+        .slices
+        .iter()
+        .map(|(base, head)| ((metric.per_call(head) + r) / (metric.per_call(base) + r)).ln())
+        .collect();
+    Samples::new(ratios).map_or(f64::NAN, |s| s.median())
 }
 
 /// The change estimate from a set of log-ratios (see the module docs).
@@ -99,21 +109,28 @@ pub fn estimate(log_ratios: &[f64]) -> ChangeEstimate {
     }
 }
 
-/// The complete block pairs of one configuration among `samples`, by block.
+/// The complete block pairs of one configuration among `samples`, by block: blocks where
+/// both sides have at least one sample with the same slice index (a failed run drops its
+/// block's pair, never shifts another run into it).
 pub fn block_pairs<'a>(samples: &'a [PairedSample], id: &str) -> Vec<BlockPair<'a>> {
-    let mut by_block: BTreeMap<u32, [Option<&Measurement>; 2]> = BTreeMap::new();
+    type Sides<'a> = [Option<&'a Measurement>; 2];
+    let mut by_block: BTreeMap<u32, BTreeMap<Option<u32>, Sides<'a>>> = BTreeMap::new();
     for s in samples.iter().filter(|s| s.measurement.id == id) {
-        let slot = by_block.entry(s.block).or_default();
+        let slot = by_block
+            .entry(s.block)
+            .or_default()
+            .entry(s.slice)
+            .or_default();
         slot[usize::from(s.side == Side::Head)] = Some(&s.measurement);
     }
     by_block
         .into_iter()
-        .filter_map(|(block, [base, head])| {
-            Some(BlockPair {
-                block,
-                base: base?,
-                head: head?,
-            })
+        .filter_map(|(block, slices)| {
+            let slices: Vec<_> = slices
+                .into_values()
+                .filter_map(|[base, head]| Some((base?, head?)))
+                .collect();
+            (!slices.is_empty()).then_some(BlockPair { block, slices })
         })
         .collect()
 }
@@ -206,17 +223,20 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
         }
         for metric in Metric::ALL {
             let d: Vec<f64> = pairs.iter().map(|p| log_ratio(metric, p)).collect();
-            let summary = |side: Side| {
-                let values = kept
-                    .iter()
+            let values = |side: Side| -> Vec<f64> {
+                kept.iter()
                     .filter(|s| s.side == side && s.measurement.id == *id)
                     .map(|s| metric.per_call(&s.measurement))
-                    .collect();
-                Samples::new(values).map(|s| Summary::of(&s))
+                    .collect()
             };
+            let (base_values, head_values) = (values(Side::Base), values(Side::Head));
+            let modes = mode_shares(&base_values, &head_values);
             // Both sides have at least one sample (there is a pair), and per-call values
             // of validated measurements are finite.
-            let (Ok(baseline), Ok(current)) = (summary(Side::Base), summary(Side::Head)) else {
+            let (Ok(baseline), Ok(current)) = (
+                Samples::new(base_values).map(|s| Summary::of(&s)),
+                Samples::new(head_values).map(|s| Summary::of(&s)),
+            ) else {
                 continue;
             };
             inputs.push(PairInput {
@@ -225,6 +245,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
                 baseline,
                 current,
                 estimate: estimate(&d),
+                modes,
             });
         }
     }
@@ -245,6 +266,27 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
         not_gated.into_iter().collect(),
         inputs,
     )
+}
+
+/// Fewer pooled samples than this are not searched for modes: on one log-normal mode the
+/// rule of `stats::modes` finds two in about 5% of samples of 20 values, under 1% of 50
+/// (measured in its tests), and a report of ~100 pairs would show false modes.
+const MIN_SAMPLES_FOR_MODES: usize = 40;
+
+/// A fast and a slow mode in the pooled samples of both sides (`stats::modes`), with each
+/// side's share of the slow one; `None` when the samples have one mode, or too few.
+fn mode_shares(base: &[f64], head: &[f64]) -> Option<ModeShares> {
+    if base.len() + head.len() < MIN_SAMPLES_FOR_MODES {
+        return None;
+    }
+    let pooled: Vec<f64> = base.iter().chain(head).copied().collect();
+    let modes = two_modes(&pooled)?;
+    Some(ModeShares {
+        fast: modes.fast_median,
+        slow: modes.slow_median,
+        baseline_slow_share: slow_share(&modes, base),
+        current_slow_share: slow_share(&modes, head),
+    })
 }
 
 /// Gated pairs that are still inconclusive: what keeps `--max-time` adding blocks.
@@ -311,6 +353,7 @@ pub(crate) mod tests {
                         block,
                         side,
                         position: (2 * i + position) as u32,
+                        slice: None,
                         measurement: measurement(id, wall),
                     });
                 }
@@ -438,9 +481,39 @@ pub(crate) mod tests {
         let h = measurement("floor/spin", 0.0);
         let pair = BlockPair {
             block: 0,
-            base: &b,
-            head: &h,
+            slices: vec![(&b, &h)],
         };
         assert_eq!(log_ratio(Metric::Wall, &pair), 0.0);
+    }
+
+    /// Lock-step blocks: slices are matched by index, an unmatched slice is dropped, and
+    /// the block's log-ratio is the median of its slice pairs' (one wild slice moves it
+    /// not at all).
+    #[test]
+    fn slices_pair_by_index_and_the_median_resists_one_wild_slice() {
+        let sample = |block, side, slice: Option<u32>, wall: f64| PairedSample {
+            block,
+            side,
+            position: 0,
+            slice,
+            measurement: measurement("floor/park", wall),
+        };
+        let mut samples = Vec::new();
+        for (k, (base, head)) in [(100.0, 110.0), (100.0, 110.0), (100.0, 300.0)]
+            .into_iter()
+            .enumerate()
+        {
+            samples.push(sample(0, Side::Base, Some(k as u32), base));
+            samples.push(sample(0, Side::Head, Some(k as u32), head));
+        }
+        // Block 0 also has a base slice 3 whose head never ran (a failure).
+        samples.push(sample(0, Side::Base, Some(3), 1.0));
+        // Block 1 has only a base sample: no pair.
+        samples.push(sample(1, Side::Base, Some(0), 100.0));
+        let pairs = block_pairs(&samples, "floor/park");
+        assert_eq!(pairs.len(), 1);
+        assert_eq!(pairs[0].slices.len(), 3);
+        let d = log_ratio(Metric::Wall, &pairs[0]);
+        assert!((d - 1.1f64.ln()).abs() < 1e-3, "{d}");
     }
 }

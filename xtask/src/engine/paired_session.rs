@@ -5,8 +5,9 @@
 //!
 //! 1. Before each block, `stop_rule::StopRule::decide` looks at the block durations so far,
 //!    the clock and the number of gated pairs still inconclusive.
-//! 2. A block runs `schedule::block` through an [`Executor`] (real processes, or a mock in
-//!    tests). A failed run is recorded with its block and side and only drops that block's
+//! 2. A block runs every configuration's pair through an [`Executor`], the side
+//!    `schedule::first_side` names first (real processes, serving processes in lock-step,
+//!    or a mock in tests). A failed run is recorded with its block and side and only drops that block's
 //!    pair; a run rejecting its arguments (exit 2) stops everything, since every other would
 //!    too.
 //! 3. From `min_blocks` on, the comparison of the blocks so far gives the unresolved count.
@@ -25,9 +26,44 @@ use crate::model::paired_record::{PairedSample, Side};
 use crate::model::results::RunFailure;
 use crate::model::usage::UsageError;
 
-/// Runs one configuration on one side.
+/// Runs one configuration on one side, and both sides of a block.
 pub trait Executor {
+    /// One sample of `id` on `side`.
     fn run(&mut self, side: Side, id: &str) -> Result<Measurement, ChildFailure>;
+
+    /// Every sample of `id` in one block, `first` first: by default one process per side
+    /// ([`ProcessExecutor`]); the lock-step sampler runs slices of two serving processes
+    /// (`engine::lockstep`).
+    fn run_pair(&mut self, id: &str, first: Side) -> Vec<SideRun> {
+        [first, first.other()]
+            .into_iter()
+            .map(|side| SideRun {
+                side,
+                slice: None,
+                outcome: self.run(side, id),
+            })
+            .collect()
+    }
+}
+
+/// One sample (or its failure) of a block, in the order they ran.
+#[derive(Debug)]
+pub struct SideRun {
+    pub side: Side,
+    /// The slice index in its serving process (lock-step); `None` for a whole process.
+    pub slice: Option<u32>,
+    pub outcome: Result<Measurement, ChildFailure>,
+}
+
+impl SideRun {
+    /// A failure of `side`.
+    pub fn failed(side: Side, failure: ChildFailure) -> Self {
+        SideRun {
+            side,
+            slice: None,
+            outcome: Err(failure),
+        }
+    }
 }
 
 /// Fresh processes of two benchmark binaries; optional extra flags per side and
@@ -108,39 +144,54 @@ pub fn run_session(
         }
         let block = durations.len() as u32;
         let started = clock.elapsed();
-        for step in schedule::block(&context.ids, block) {
-            match executor.run(step.side, &step.id) {
-                Ok(measurement) => {
-                    observe(Event::Run {
-                        step: &step,
-                        outcome: Ok(&measurement),
-                    });
-                    samples.push(PairedSample {
-                        block,
-                        side: step.side,
-                        position: step.position,
-                        measurement,
-                    });
-                }
-                Err(ChildFailure::BadUsage { stderr_tail }) => {
-                    return Err(UsageError(format!(
-                        "the {} binary rejected the arguments for {} (exit status 2):\n{stderr_tail}",
-                        step.side.as_str(),
-                        step.id
-                    )));
-                }
-                Err(failure) => {
-                    observe(Event::Run {
-                        step: &step,
-                        outcome: Err(&failure),
-                    });
-                    failures.push(RunFailure {
-                        id: step.id.clone(),
-                        run: block,
-                        side: Some(step.side),
-                        reason: failure.to_string(),
-                        stderr_tail: failure.stderr_tail().to_owned(),
-                    });
+        let mut position = 0u32;
+        for (index, id) in context.ids.iter().enumerate() {
+            let first = schedule::first_side(index, block);
+            for run in executor.run_pair(id, first) {
+                let step = PairedStep {
+                    block,
+                    position,
+                    id: id.clone(),
+                    side: run.side,
+                };
+                position += 1;
+                match run.outcome {
+                    Ok(measurement) => {
+                        // Progress shows one step per side and block, not every slice.
+                        if run.slice.is_none_or(|k| k == 0) {
+                            observe(Event::Run {
+                                step: &step,
+                                outcome: Ok(&measurement),
+                            });
+                        }
+                        samples.push(PairedSample {
+                            block,
+                            side: step.side,
+                            position: step.position,
+                            slice: run.slice,
+                            measurement,
+                        });
+                    }
+                    Err(ChildFailure::BadUsage { stderr_tail }) => {
+                        return Err(UsageError(format!(
+                            "the {} binary rejected the arguments for {} (exit status 2):\n{stderr_tail}",
+                            step.side.as_str(),
+                            step.id
+                        )));
+                    }
+                    Err(failure) => {
+                        observe(Event::Run {
+                            step: &step,
+                            outcome: Err(&failure),
+                        });
+                        failures.push(RunFailure {
+                            id: step.id.clone(),
+                            run: block,
+                            side: Some(step.side),
+                            reason: failure.to_string(),
+                            stderr_tail: failure.stderr_tail().to_owned(),
+                        });
+                    }
                 }
             }
         }

@@ -36,6 +36,8 @@ pub struct BinaryFlags {
     pub inject_ns: Option<u64>,
     /// `--pin`.
     pub pin: bool,
+    /// `--warm-up-ms MS`, passed only when given (the binary's default is 100 ms).
+    pub warm_up_ms: Option<u64>,
 }
 
 impl BinaryFlags {
@@ -57,6 +59,9 @@ impl BinaryFlags {
         }
         if self.pin {
             args.push(PIN_FLAG.to_owned());
+        }
+        if let Some(warm_up) = self.warm_up_ms {
+            args.extend(["--warm-up-ms".to_owned(), warm_up.to_string()]);
         }
         args
     }
@@ -323,7 +328,7 @@ fn drain<R: Read + Send + 'static>(pipe: Option<R>) -> std::thread::JoinHandle<V
 }
 
 /// The last lines of a child's stderr.
-fn tail(bytes: &[u8]) -> String {
+pub fn tail(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(bytes);
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(STDERR_TAIL_LINES)..].join("\n")
@@ -342,6 +347,7 @@ mod tests {
             gap_us: None,
             inject_ns: None,
             pin: false,
+            warm_up_ms: None,
         };
         assert_eq!(
             flags.args(),
@@ -350,9 +356,18 @@ mod tests {
         flags.gap_us = Some(7);
         flags.inject_ns = Some(30);
         flags.pin = true;
+        flags.warm_up_ms = Some(20);
         assert_eq!(
             flags.args()[6..],
-            ["--gap", "7", "--inject-ns", "30", PIN_FLAG]
+            [
+                "--gap",
+                "7",
+                "--inject-ns",
+                "30",
+                PIN_FLAG,
+                "--warm-up-ms",
+                "20"
+            ]
         );
     }
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 use crate::engine::binary::{BENCH_BIN, build_release};
 use crate::engine::callgrind::Callgrind;
 use crate::engine::runner::{self, BenchCommand, BinaryFlags};
+use crate::engine::sampling::Sampling;
 use crate::model::usage::UsageError;
 
 #[derive(Debug, Clone)]
@@ -23,6 +24,8 @@ pub struct Target {
     pub timeout: Duration,
     /// Whether and how instructions are counted.
     pub counters: CounterSettings,
+    /// How a paired session samples the two sides (`--sampling`).
+    pub sampling: Sampling,
 }
 
 /// `--counters`, `--no-counters`, neither.

@@ -74,6 +74,12 @@ impl Measurement {
         self.extra.get("pinned").and_then(Value::as_bool) == Some(true)
     }
 
+    /// The window's index in its serving process (`--serve`, lock-step sampling); `None`
+    /// for a normal run's one window.
+    pub fn slice(&self) -> Option<u64> {
+        self.extra.get("slice").and_then(Value::as_u64)
+    }
+
     /// Voluntary context switches of the whole process: loop + worker + `vcsw_other` when the
     /// binary reports it (it is optional in Contract 1).
     pub fn vcsw_total(&self) -> u64 {

@@ -37,6 +37,10 @@ pub struct PairedSample {
     pub side: Side,
     /// 0-based position of the run in its block's schedule.
     pub position: u32,
+    /// Lock-step sampling: the slice's index in its serving process (slice `k` of base and
+    /// slice `k` of head ran back to back); absent when the sample is a whole process.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub slice: Option<u32>,
     pub measurement: Measurement,
 }
 
@@ -85,4 +89,8 @@ pub struct PairedRecord {
     /// the run's index); absent when instructions were not counted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counter_samples: Vec<PairedSample>,
+    /// The sampling design (`processes`, `lockstep (S slices x N calls)`); absent in files
+    /// from before lock-step sampling, which sampled whole processes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<String>,
 }

@@ -76,11 +76,18 @@ pub fn render(c: &Calibration) -> String {
     let s = &c.settings;
     let _ = writeln!(
         out,
-        "handoff-bench calibration: {} configurations, {} trials of each kind, {} blocks x {} calls per trial, work {}, in-flight {}, {}; {} ({} cores), rev {}; {:.0} s",
+        "handoff-bench calibration: {} configurations, {} trials of each kind, {} blocks per trial sampled as {}{}, work {}, in-flight {}, {}; {} ({} cores), rev {}; {:.0} s",
         s.ids.len(),
         s.trials,
         s.blocks,
-        s.count,
+        if s.sampling.starts_with("lockstep") {
+            s.sampling.clone()
+        } else {
+            format!("processes of {} calls", s.count)
+        },
+        s.warm_up_ms
+            .map(|ms| format!(" after {ms} ms of warm-up"))
+            .unwrap_or_default(),
         s.work,
         s.in_flight,
         super::pinning(s.pin),

@@ -49,10 +49,21 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
             let _ = writeln!(out, "{}\n", headline(cmp));
             out.push_str(&not_gated_notes(cmp));
             let design = match cmp.method {
-                Method::Paired { blocks, .. } => format!(
-                    "{blocks} paired blocks (each configuration once per side per block) × {} calls",
-                    results.settings.count
-                ),
+                Method::Paired { blocks, .. } => match results
+                    .paired
+                    .as_ref()
+                    .and_then(|p| p.sampling.as_deref())
+                    .filter(|s| s.starts_with("lockstep"))
+                {
+                    Some(lockstep) => format!(
+                        "{blocks} paired blocks (each configuration's base and head side by side per block), sampled {}",
+                        code(lockstep)
+                    ),
+                    None => format!(
+                        "{blocks} paired blocks (each configuration once per side per block) × {} calls",
+                        results.settings.count
+                    ),
+                },
                 Method::Independent { .. } => format!(
                     "{} runs × {} calls per configuration",
                     results.settings.runs, results.settings.count
@@ -65,6 +76,13 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 code(&results.git.short())
             );
             out.push_str(&overview_table(results, cmp));
+            let modes = super::mode_notes(cmp);
+            if !modes.is_empty() {
+                out.push_str("\nTwo modes (a move between them is a change a median can hide):\n");
+                for (id, note) in modes {
+                    let _ = writeln!(out, "- {}: {note}", code(&id));
+                }
+            }
             if !cmp.added.is_empty() {
                 let _ = writeln!(out, "\nAdded (no baseline): {}", code_list(&cmp.added));
             }

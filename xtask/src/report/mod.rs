@@ -227,6 +227,31 @@ pub fn method_note(comparison: &Comparison) -> String {
 
 /// Pads `cells` into aligned columns (first column left-aligned, the rest too), separated by
 /// two spaces, trailing spaces trimmed.
+/// One line per gated pair whose samples have two modes (`comparison::ModeShares`):
+/// `(id, "wall: fast 12.1 us, slow 35.0 us; in the slow mode: base 20%, head 80%")`.
+pub fn mode_notes(comparison: &Comparison) -> Vec<(String, String)> {
+    comparison
+        .pairs
+        .iter()
+        .filter(|pair| pair.gated)
+        .filter_map(|pair| {
+            let m = pair.modes?;
+            let share = |s: f64| format!("{:.0}%", s * 100.0);
+            Some((
+                pair.id.clone(),
+                format!(
+                    "{}: fast {}, slow {}; in the slow mode: base {}, head {}",
+                    pair.metric.label(),
+                    value(pair.metric, m.fast),
+                    value(pair.metric, m.slow),
+                    share(m.baseline_slow_share),
+                    share(m.current_slow_share)
+                ),
+            ))
+        })
+        .collect()
+}
+
 pub fn columns(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
         .map(|i| {

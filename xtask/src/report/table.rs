@@ -172,6 +172,9 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         );
     }
     let _ = writeln!(out, "{}", method_note(comparison));
+    for (id, note) in super::mode_notes(comparison) {
+        let _ = writeln!(out, "Two modes: {id} {note}.");
+    }
     for not_gated in &comparison.not_gated {
         let _ = writeln!(
             out,

@@ -8,9 +8,11 @@ pub mod bootstrap;
 pub mod holm;
 pub mod mann_whitney;
 pub mod median_interval;
+pub mod modes;
 pub mod paired_t;
 pub mod quantile;
 pub mod samples;
+pub mod signed_rank;
 pub mod summary;
 pub mod welch;
 

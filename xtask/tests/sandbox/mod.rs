@@ -4,6 +4,7 @@
 // Each test binary compiles its own copy of this module and uses only part of it.
 #![allow(dead_code)]
 
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -52,6 +53,7 @@ impl Sandbox {
             "FAKE_BENCH_SEED",
             "FAKE_BENCH_INSTRUCTIONS",
             "FAKE_BENCH_INSTRUCTION_NOISE",
+            "FAKE_BENCH_NO_SERVE",
             "HANDOFF_BENCH_CALLGRIND_LAUNCH",
             "HANDOFF_BENCH_BASE_BIN",
             "HANDOFF_BENCH_WORKSPACE",
@@ -61,6 +63,27 @@ impl Sandbox {
             cmd.env_remove(variable);
         }
         cmd
+    }
+
+    /// `xtask ARGS` as the sandbox runs it, with the fake's seeded noise.
+    pub fn noisy_xtask(&self, args: &[&str]) -> Command {
+        let mut cmd = self.xtask(args);
+        cmd.env("FAKE_BENCH_NOISE", "0.01")
+            .env("FAKE_BENCH_SEED", "7");
+        cmd
+    }
+
+    /// A base executable: the fake with its own environment (`NAME=VALUE` lines).
+    pub fn base_wrapper(&self, env: &[(&str, &str)]) -> PathBuf {
+        let path = self.path("base-bench");
+        let mut script = String::from("#!/bin/sh\n");
+        for (k, v) in env {
+            script.push_str(&format!("export {k}='{v}'\n"));
+        }
+        script.push_str(&format!("exec '{FAKE}' \"$@\"\n"));
+        std::fs::write(&path, script).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        path
     }
 }
 

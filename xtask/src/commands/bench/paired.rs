@@ -21,9 +21,11 @@ use crate::commands::bench::config::{Config, PairedSettings};
 use crate::commands::bench::finish::Run;
 use crate::comparison::paired::PairedContext;
 use crate::engine::base::{self, BaseSpec};
-use crate::engine::paired_session::{Event, ProcessExecutor, run_session};
+use crate::engine::paired_session::{Event, run_session};
 use crate::engine::progress::Progress;
 use crate::engine::runner;
+use crate::engine::sampling::{ExtraFlags, Sampling};
+use crate::engine::serve_client::{SERVE_FLAG, WARM_UP_FLAG};
 use crate::engine::stop_rule::{Clock as _, MonotonicClock, StopRule};
 use crate::model::git::GitRevision;
 use crate::model::host::{FingerprintDiff, HostFingerprint};
@@ -61,6 +63,31 @@ fn common_ids(head_ids: &[String], base_ids: &[String]) -> CommonIds {
             .cloned()
             .collect(),
     }
+}
+
+/// The sampling design both binaries can run: lock-step needs `--serve` on both sides (a
+/// base from before it came runs whole processes, with a warning).
+fn sampling_both_can_run(
+    sampling: Sampling,
+    base: &std::path::Path,
+    head: &std::path::Path,
+) -> Sampling {
+    if sampling == Sampling::Processes {
+        return sampling;
+    }
+    let cannot: Vec<String> = [("base", base), ("head", head)]
+        .into_iter()
+        .filter(|(_, program)| !runner::supports_flag(program, SERVE_FLAG))
+        .map(|(side, program)| format!("the {side} binary {}", program.display()))
+        .collect();
+    if cannot.is_empty() {
+        return sampling;
+    }
+    eprintln!(
+        "warning: {} has no {SERVE_FLAG} flag; sampling whole processes instead of lock-step",
+        cannot.join(" and ")
+    );
+    Sampling::Processes
 }
 
 /// Runs the paired benchmark (see the module docs).
@@ -126,15 +153,29 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         }
         None => None,
     };
+    let sampling = sampling_both_can_run(target.sampling, &base.program, &head_program);
+    // `--warm-up-ms` came with `--serve`: both sides get it, or neither.
+    let warm_up_ms = target.flags.warm_up_ms.filter(|_| {
+        let both = [&base.program, &head_program]
+            .into_iter()
+            .all(|program| runner::supports_flag(program, WARM_UP_FLAG));
+        if !both {
+            eprintln!(
+                "warning: a binary has no {WARM_UP_FLAG} flag; --warm-up ignored on both sides"
+            );
+        }
+        both
+    });
     let mut sides = target.clone();
     sides.flags.pin = pin;
+    sides.flags.warm_up_ms = warm_up_ms;
     let base_command = sides.command(base.program.clone());
     let head_command = sides.command(head_program);
     let counting = callgrind.as_ref().map(|callgrind| CountingCommands {
         base: callgrind.command(&base_command, target.counters.count),
         head: callgrind.command(&head_command, target.counters.count),
     });
-    let mut executor = ProcessExecutor::new(base_command, head_command);
+    let mut executor = sampling.executor(base_command, head_command, ExtraFlags::new());
     let head_fingerprint = HostFingerprint::detect(&target.root);
     let mut context = PairedContext {
         counters: Vec::new(),
@@ -156,7 +197,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
     let per_block = (ids.len() * 2) as u64;
     let mut progress = Progress::new(per_block * u64::from(paired.min_blocks));
     let clock = MonotonicClock::start();
-    let mut outcome = run_session(&mut executor, &context, rule, &clock, &mut |event| {
+    let mut outcome = run_session(executor.as_mut(), &context, rule, &clock, &mut |event| {
         report_event(&mut progress, paired.min_blocks, per_block, event);
     })?;
     progress.finish();
@@ -220,6 +261,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
             removed,
             samples: outcome.samples,
             counter_samples: context.counters,
+            sampling: Some(sampling.label()),
         }),
     };
     Ok(Run {
@@ -274,6 +316,7 @@ fn count_both(commands: &CountingCommands, ids: &[String], runs: u32) -> anyhow:
                             block: run,
                             side,
                             position: (position * 2 + turn) as u32,
+                            slice: None,
                             measurement,
                         });
                     }

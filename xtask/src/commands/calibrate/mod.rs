@@ -202,6 +202,7 @@ impl Config {
         let started = Instant::now();
         let trials = trials::run(&trials::TrialPlan {
             command: &command,
+            sampling: target.sampling,
             ids: &ids,
             pilot: &pilot,
             effects,
@@ -238,6 +239,8 @@ impl Config {
                 work: target.flags.work.clone(),
                 in_flight: target.flags.in_flight,
                 pin: target.flags.pin,
+                sampling: target.sampling.label(),
+                warm_up_ms: target.flags.warm_up_ms,
                 effects_pct: effects.clone(),
                 policy: policy.clone(),
             },

@@ -7,8 +7,9 @@
 use crate::comparison::VerdictPolicy;
 use crate::comparison::calibration::{Pilot, Trial, judge, significance_policy, trial_configs};
 use crate::comparison::paired::PairedContext;
-use crate::engine::paired_session::{ProcessExecutor, run_session};
+use crate::engine::paired_session::run_session;
 use crate::engine::runner::BenchCommand;
+use crate::engine::sampling::{ExtraFlags, Sampling};
 use crate::engine::stop_rule::{MonotonicClock, StopRule};
 use crate::model::host::FingerprintDiff;
 use crate::model::paired_record::Side;
@@ -19,6 +20,8 @@ use crate::report;
 pub struct TrialPlan<'a> {
     /// The one binary, run as both side A (base) and side B (head).
     pub command: &'a BenchCommand,
+    /// How each trial samples the two sides (`--sampling`).
+    pub sampling: Sampling,
     pub ids: &'a [String],
     /// Per configuration, the injection of each effect.
     pub pilot: &'a [Pilot],
@@ -57,17 +60,20 @@ pub fn run(plan: &TrialPlan<'_>) -> anyhow::Result<Vec<Trial>> {
     let mut trials = Vec::new();
     for round in 0..plan.rounds {
         for kind in &kinds {
-            let mut executor = ProcessExecutor::new(plan.command.clone(), plan.command.clone());
+            let mut extra = ExtraFlags::new();
             if let Some(e) = kind {
                 for p in plan.pilot {
-                    executor.extra.insert(
+                    extra.insert(
                         (Side::Head, p.id.clone()),
                         vec!["--inject-ns".to_owned(), p.inject_ns[*e].to_string()],
                     );
                 }
             }
+            let mut executor =
+                plan.sampling
+                    .executor(plan.command.clone(), plan.command.clone(), extra);
             let clock = MonotonicClock::start();
-            let outcome = run_session(&mut executor, &gate_ctx, rule, &clock, &mut |_| {})?;
+            let outcome = run_session(executor.as_mut(), &gate_ctx, rule, &clock, &mut |_| {})?;
             let judged = judge(&outcome.samples, &gate_ctx, &sig_ctx);
             let trial = Trial {
                 round,

@@ -276,6 +276,7 @@ pub(crate) mod tests {
                     block: run,
                     side,
                     position: turn as u32,
+                    slice: None,
                     measurement: counted(id, l, w),
                 });
             }

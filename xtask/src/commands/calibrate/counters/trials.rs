@@ -79,6 +79,7 @@ fn count_sides(
                         block: run,
                         side,
                         position: (position * 2 + turn) as u32,
+                        slice: None,
                         measurement,
                     }),
                     Err(failure) => counted.failures.push(Failure {
