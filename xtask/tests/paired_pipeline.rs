@@ -150,6 +150,7 @@ fn the_paired_comparison_can_be_recomputed_from_the_result_file() {
         added: vec![],
         removed: vec![],
         min_blocks: 5,
+        estimator: Default::default(),
     };
     let recomputed = paired::compare(&samples, &context);
     let stored = report["comparison"]["pairs"].as_array().unwrap();

@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 
-use crate::comparison::{Comparison, VerdictPolicy};
+use crate::comparison::{Comparison, PairedEstimator, VerdictPolicy};
 use crate::engine::lockstep::SliceShape;
 use crate::engine::runner::BinaryFlags;
 use crate::engine::sampling::Sampling;
@@ -90,6 +90,11 @@ pub struct RunArgs {
     /// side by side, their slices alternating A B B A ...). README, "Sampling design".
     #[arg(long, value_enum, default_value_t = SamplingArg::Processes)]
     pub sampling: SamplingArg,
+    /// How a paired run turns its per-block log-ratios into an estimate: `mean` (paired t)
+    /// or `hodges-lehmann` (signed-rank; robust to blocks in a slow mode, but its p-value
+    /// cannot go below 2/2^blocks). README, "Sampling design".
+    #[arg(long, value_enum, default_value_t = EstimatorArg::Mean)]
+    pub estimator: EstimatorArg,
     /// Lock-step sampling: slice pairs per block.
     #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     pub slices: u32,
@@ -135,6 +140,10 @@ impl RunArgs {
                 runs: self.counter_runs,
                 count: self.counter_count,
             },
+            estimator: match self.estimator {
+                EstimatorArg::Mean => PairedEstimator::Mean,
+                EstimatorArg::HodgesLehmann => PairedEstimator::HodgesLehmann,
+            },
             sampling: match self.sampling {
                 SamplingArg::Processes => Sampling::Processes,
                 SamplingArg::Lockstep => Sampling::Lockstep(SliceShape {
@@ -144,6 +153,13 @@ impl RunArgs {
             },
         }
     }
+}
+
+/// `--estimator`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EstimatorArg {
+    Mean,
+    HodgesLehmann,
 }
 
 /// `--sampling`'s values.

@@ -190,6 +190,8 @@ pub struct CalibrationSettings {
     /// `--warm-up` in milliseconds, when given (the binary's default is 100).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub warm_up_ms: Option<u64>,
+    /// The paired estimator (`--estimator`).
+    pub estimator: crate::comparison::PairedEstimator,
     pub effects_pct: Vec<f64>,
     pub policy: VerdictPolicy,
 }
@@ -469,6 +471,7 @@ pub(crate) mod tests {
                 pin: true,
                 sampling: "processes".to_owned(),
                 warm_up_ms: None,
+                estimator: crate::comparison::PairedEstimator::Mean,
                 effects_pct: vec![5.0],
                 policy: crate::comparison::paired::tests::policy(),
             },

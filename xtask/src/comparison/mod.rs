@@ -38,6 +38,8 @@ use crate::stats::Summary;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::holm::holm_adjust;
 
+pub use crate::model::paired_record::PairedEstimator;
+
 /// When a change counts (`--alpha`, `--threshold`, `--gate`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct VerdictPolicy {
@@ -106,6 +108,10 @@ pub enum Method {
         blocks: u32,
         /// Blocks that had to run before verdicts were looked at (`--min-blocks`).
         min_blocks: u32,
+        /// How the per-block log-ratios became an estimate (`--estimator`); files from
+        /// before the choice used the mean.
+        #[serde(default)]
+        estimator: PairedEstimator,
     },
 }
 

@@ -37,8 +37,8 @@ use std::collections::BTreeMap;
 
 use crate::comparison::counters;
 use crate::comparison::{
-    ChangeEstimate, Comparison, ComparisonContext, Method, ModeShares, PairInput, VerdictPolicy,
-    assemble_with,
+    ChangeEstimate, Comparison, ComparisonContext, Method, ModeShares, PairInput, PairedEstimator,
+    VerdictPolicy, assemble_with,
 };
 use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
@@ -48,6 +48,7 @@ use crate::model::results::ConfigurationResult;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::modes::{slow_share, two_modes};
 use crate::stats::paired_t::paired_t;
+use crate::stats::signed_rank::hodges_lehmann;
 use crate::stats::{CONFIDENCE, Samples, Summary};
 
 /// What the paired comparison needs besides the samples.
@@ -62,6 +63,8 @@ pub struct PairedContext {
     pub removed: Vec<String>,
     /// Verdicts are looked at from this many blocks on.
     pub min_blocks: u32,
+    /// How the per-block log-ratios become an estimate.
+    pub estimator: PairedEstimator,
     /// The counting runs of both sides under callgrind (not in blocks: counts hardly vary,
     /// so each side's runs are compared as independent draws, [`counters`]); empty when
     /// instructions were not counted.
@@ -91,15 +94,22 @@ pub fn log_ratio(metric: Metric, pair: &BlockPair<'_>) -> f64 {
 }
 
 /// The change estimate from a set of log-ratios (see the module docs).
-pub fn estimate(log_ratios: &[f64]) -> ChangeEstimate {
-    match paired_t(log_ratios, CONFIDENCE) {
-        Some(e) => ChangeEstimate {
-            ratio: Some(e.mean.exp()),
+pub fn estimate(log_ratios: &[f64], estimator: PairedEstimator) -> ChangeEstimate {
+    let found = match estimator {
+        PairedEstimator::Mean => {
+            paired_t(log_ratios, CONFIDENCE).map(|e| (e.mean, e.ci_low, e.ci_high, e.p_value))
+        }
+        PairedEstimator::HodgesLehmann => hodges_lehmann(log_ratios, CONFIDENCE)
+            .map(|e| (e.estimate, e.ci_low, e.ci_high, e.p_value)),
+    };
+    match found {
+        Some((centre, low, high, p_value)) => ChangeEstimate {
+            ratio: Some(centre.exp()),
             ratio_ci: Some(RatioInterval {
-                low: e.ci_low.exp(),
-                high: e.ci_high.exp(),
+                low: low.exp(),
+                high: high.exp(),
             }),
-            p_value: e.p_value,
+            p_value,
         },
         None => ChangeEstimate {
             ratio: log_ratios.first().map(|d| d.exp()),
@@ -244,7 +254,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
                 metric,
                 baseline,
                 current,
-                estimate: estimate(&d),
+                estimate: estimate(&d, context.estimator),
                 modes,
             });
         }
@@ -256,6 +266,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
             method: Method::Paired {
                 blocks,
                 min_blocks: context.min_blocks,
+                estimator: context.estimator,
             },
             baseline_label: context.baseline_label.clone(),
             policy: context.policy.clone(),
@@ -327,6 +338,7 @@ pub(crate) mod tests {
             added: vec![],
             removed: vec![],
             min_blocks,
+            estimator: PairedEstimator::Mean,
         }
     }
 
@@ -484,6 +496,25 @@ pub(crate) mod tests {
             slices: vec![(&b, &h)],
         };
         assert_eq!(log_ratio(Metric::Wall, &pair), 0.0);
+    }
+
+    /// The estimators on the same blocks: one block where a side fell into a slow mode
+    /// (+70%) pulls the mean's ratio and widens its interval; Hodges-Lehmann stays near the
+    /// other blocks' +5%.
+    #[test]
+    fn hodges_lehmann_resists_a_block_in_a_slow_mode_where_the_mean_does_not() {
+        let mut d: Vec<f64> = (0..15)
+            .map(|i| 1.05f64.ln() + (f64::from(i) - 7.0) * 0.002)
+            .collect();
+        d.push(1.7f64.ln());
+        let mean = estimate(&d, PairedEstimator::Mean);
+        let hl = estimate(&d, PairedEstimator::HodgesLehmann);
+        let (mean_ratio, hl_ratio) = (mean.ratio.unwrap(), hl.ratio.unwrap());
+        assert!(mean_ratio > 1.08, "{mean_ratio}");
+        assert!((hl_ratio - 1.05).abs() < 0.005, "{hl_ratio}");
+        let hl_ci = hl.ratio_ci.unwrap();
+        assert!(hl_ci.low > 1.04 && hl_ci.high < 1.07, "{hl_ci:?}");
+        assert!(hl.p_value < 0.001, "{}", hl.p_value);
     }
 
     /// Lock-step blocks: slices are matched by index, an unmatched slice is dropped, and

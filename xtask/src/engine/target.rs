@@ -26,6 +26,8 @@ pub struct Target {
     pub counters: CounterSettings,
     /// How a paired session samples the two sides (`--sampling`).
     pub sampling: Sampling,
+    /// How a paired comparison estimates from the per-block log-ratios (`--estimator`).
+    pub estimator: crate::comparison::PairedEstimator,
 }
 
 /// `--counters`, `--no-counters`, neither.

@@ -37,6 +37,7 @@ pub fn comparison(checked: &CheckedResults) -> Option<Comparison> {
         added: paired.added.clone(),
         removed: paired.removed.clone(),
         min_blocks: paired.min_blocks,
+        estimator: paired.estimator,
         counters: paired.counter_samples.clone(),
     };
     Some(paired::compare(&paired.samples, &context))

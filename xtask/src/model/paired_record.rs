@@ -44,6 +44,35 @@ pub struct PairedSample {
     pub measurement: Measurement,
 }
 
+/// The estimator of the paired method over the per-block log-ratios (`--estimator`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PairedEstimator {
+    /// Their mean, with the paired-t interval and p-value (`stats::paired_t`).
+    #[default]
+    Mean,
+    /// Their Hodges-Lehmann estimate, with the signed-rank interval and p-value
+    /// (`stats::signed_rank`): robust to blocks where one side fell into a slow mode, but
+    /// its p-value cannot go below `2 / 2^n`.
+    HodgesLehmann,
+}
+
+impl PairedEstimator {
+    /// How reports name it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            PairedEstimator::Mean => {
+                "ratio = geometric mean of the per-block head/base ratios with a 95% paired-t \
+                 interval on the log-ratios; p from the two-sided paired t test"
+            }
+            PairedEstimator::HodgesLehmann => {
+                "ratio = exp of the Hodges-Lehmann estimate of the per-block log-ratios with its \
+                 95% signed-rank interval; p from the two-sided Wilcoxon signed-rank test"
+            }
+        }
+    }
+}
+
 /// The base build of `bench --against`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseRevision {
@@ -93,4 +122,8 @@ pub struct PairedRecord {
     /// from before lock-step sampling, which sampled whole processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sampling: Option<String>,
+    /// The estimator over the per-block log-ratios (`--estimator`), so the comparison can be
+    /// recomputed as it was made; files from before the choice used the mean.
+    #[serde(default)]
+    pub estimator: PairedEstimator,
 }

@@ -59,6 +59,7 @@ fn gate_list(c: &Calibration) -> String {
             method: Method::Paired {
                 blocks: c.settings.blocks,
                 min_blocks: c.settings.blocks,
+                estimator: c.settings.estimator,
             },
             baseline_label: String::new(),
             policy: c.settings.policy.clone(),

@@ -207,10 +207,14 @@ pub fn method_note(comparison: &Comparison) -> String {
             "ratio of medians (current / baseline) with a 95% percentile-bootstrap interval \
              ({bootstrap_resamples} resamples, seed {seed}); p from a two-sided Mann-Whitney U test"
         ),
-        crate::comparison::Method::Paired { blocks, min_blocks } => format!(
+        crate::comparison::Method::Paired {
+            blocks,
+            min_blocks,
+            estimator,
+        } => format!(
             "paired: base and head ran interleaved in {blocks} blocks (ABBA/BAAB order, at \
-             least {min_blocks}); ratio = geometric mean of the per-block head/base ratios with \
-             a 95% paired-t interval on the log-ratios; p from the two-sided paired t test"
+             least {min_blocks}); {}",
+            estimator.describe()
         ),
     };
     let t = comparison.gate_tally();
@@ -225,8 +229,6 @@ pub fn method_note(comparison: &Comparison) -> String {
     )
 }
 
-/// Pads `cells` into aligned columns (first column left-aligned, the rest too), separated by
-/// two spaces, trailing spaces trimmed.
 /// One line per gated pair whose samples have two modes (`comparison::ModeShares`):
 /// `(id, "wall: fast 12.1 us, slow 35.0 us; in the slow mode: base 20%, head 80%")`.
 pub fn mode_notes(comparison: &Comparison) -> Vec<(String, String)> {
@@ -252,6 +254,8 @@ pub fn mode_notes(comparison: &Comparison) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Pads `cells` into aligned columns (first column left-aligned, the rest too), separated by
+/// two spaces, trailing spaces trimmed.
 pub fn columns(rows: &[Vec<String>]) -> String {
     let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
         .map(|i| {

@@ -24,8 +24,7 @@ use crate::engine::base::{self, BaseSpec};
 use crate::engine::paired_session::{Event, run_session};
 use crate::engine::progress::Progress;
 use crate::engine::runner;
-use crate::engine::sampling::{ExtraFlags, Sampling};
-use crate::engine::serve_client::{SERVE_FLAG, WARM_UP_FLAG};
+use crate::engine::sampling::{self, ExtraFlags};
 use crate::engine::stop_rule::{Clock as _, MonotonicClock, StopRule};
 use crate::model::git::GitRevision;
 use crate::model::host::{FingerprintDiff, HostFingerprint};
@@ -63,31 +62,6 @@ fn common_ids(head_ids: &[String], base_ids: &[String]) -> CommonIds {
             .cloned()
             .collect(),
     }
-}
-
-/// The sampling design both binaries can run: lock-step needs `--serve` on both sides (a
-/// base from before it came runs whole processes, with a warning).
-fn sampling_both_can_run(
-    sampling: Sampling,
-    base: &std::path::Path,
-    head: &std::path::Path,
-) -> Sampling {
-    if sampling == Sampling::Processes {
-        return sampling;
-    }
-    let cannot: Vec<String> = [("base", base), ("head", head)]
-        .into_iter()
-        .filter(|(_, program)| !runner::supports_flag(program, SERVE_FLAG))
-        .map(|(side, program)| format!("the {side} binary {}", program.display()))
-        .collect();
-    if cannot.is_empty() {
-        return sampling;
-    }
-    eprintln!(
-        "warning: {} has no {SERVE_FLAG} flag; sampling whole processes instead of lock-step",
-        cannot.join(" and ")
-    );
-    Sampling::Processes
 }
 
 /// Runs the paired benchmark (see the module docs).
@@ -153,19 +127,9 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         }
         None => None,
     };
-    let sampling = sampling_both_can_run(target.sampling, &base.program, &head_program);
-    // `--warm-up-ms` came with `--serve`: both sides get it, or neither.
-    let warm_up_ms = target.flags.warm_up_ms.filter(|_| {
-        let both = [&base.program, &head_program]
-            .into_iter()
-            .all(|program| runner::supports_flag(program, WARM_UP_FLAG));
-        if !both {
-            eprintln!(
-                "warning: a binary has no {WARM_UP_FLAG} flag; --warm-up ignored on both sides"
-            );
-        }
-        both
-    });
+    let sampling = target.sampling.both_can_run(&base.program, &head_program);
+    let warm_up_ms =
+        sampling::warm_up_both_know(target.flags.warm_up_ms, &base.program, &head_program);
     let mut sides = target.clone();
     sides.flags.pin = pin;
     sides.flags.warm_up_ms = warm_up_ms;
@@ -189,6 +153,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         added: added.clone(),
         removed: removed.clone(),
         min_blocks: paired.min_blocks,
+        estimator: target.estimator,
     };
     let rule = StopRule {
         min_blocks: paired.min_blocks,
@@ -262,6 +227,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
             samples: outcome.samples,
             counter_samples: context.counters,
             sampling: Some(sampling.label()),
+            estimator: target.estimator,
         }),
     };
     Ok(Run {

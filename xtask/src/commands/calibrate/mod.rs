@@ -203,6 +203,7 @@ impl Config {
         let trials = trials::run(&trials::TrialPlan {
             command: &command,
             sampling: target.sampling,
+            estimator: target.estimator,
             ids: &ids,
             pilot: &pilot,
             effects,
@@ -241,6 +242,7 @@ impl Config {
                 pin: target.flags.pin,
                 sampling: target.sampling.label(),
                 warm_up_ms: target.flags.warm_up_ms,
+                estimator: target.estimator,
                 effects_pct: effects.clone(),
                 policy: policy.clone(),
             },

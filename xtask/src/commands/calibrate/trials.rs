@@ -4,6 +4,7 @@
 //! `bench --against` (`engine::paired_session`), judged by both rules of
 //! `comparison::calibration`.
 
+use crate::comparison::PairedEstimator;
 use crate::comparison::VerdictPolicy;
 use crate::comparison::calibration::{Pilot, Trial, judge, significance_policy, trial_configs};
 use crate::comparison::paired::PairedContext;
@@ -22,6 +23,8 @@ pub struct TrialPlan<'a> {
     pub command: &'a BenchCommand,
     /// How each trial samples the two sides (`--sampling`).
     pub sampling: Sampling,
+    /// The paired estimator (`--estimator`).
+    pub estimator: PairedEstimator,
     pub ids: &'a [String],
     /// Per configuration, the injection of each effect.
     pub pilot: &'a [Pilot],
@@ -43,6 +46,7 @@ pub fn run(plan: &TrialPlan<'_>) -> anyhow::Result<Vec<Trial>> {
         added: vec![],
         removed: vec![],
         min_blocks: plan.blocks,
+        estimator: plan.estimator,
     };
     let sig_ctx = PairedContext {
         counters: Vec::new(),

@@ -240,6 +240,7 @@ pub(crate) mod tests {
             added: vec![],
             removed: vec![],
             min_blocks: 0,
+            estimator: crate::comparison::PairedEstimator::Mean,
         };
         let significance = PairedContext {
             policy: significance_policy(&gate.policy),

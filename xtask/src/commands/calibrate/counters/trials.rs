@@ -106,6 +106,7 @@ pub fn run(plan: &TrialPlan<'_>) -> anyhow::Result<Vec<CounterTrial>> {
         added: vec![],
         removed: vec![],
         min_blocks: 0,
+        estimator: crate::comparison::PairedEstimator::Mean,
     };
     let sig_ctx = PairedContext {
         policy: significance_policy(plan.policy),
