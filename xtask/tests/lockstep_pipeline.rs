@@ -26,8 +26,9 @@ fn lockstep_args(out: &str) -> Vec<&str> {
         "500",
         "--warm-up",
         "5",
+        // Hodges-Lehmann (the default) needs more than 6 blocks to get past Holm.
         "--min-blocks",
-        "6",
+        "16",
         "--json",
         out,
     ]
@@ -47,8 +48,8 @@ fn slices_alternate_abba_per_block_and_a_slower_head_regresses() {
         .stdout(predicate::str::contains("1 regressed"));
     let report = read_json(&out);
     let samples = report["paired"]["samples"].as_array().unwrap();
-    // 6 blocks x 2 configurations x 2 sides x 4 slices.
-    assert_eq!(samples.len(), 6 * 2 * 2 * SLICES);
+    // 16 blocks x 2 configurations x 2 sides x 4 slices.
+    assert_eq!(samples.len(), 16 * 2 * 2 * SLICES);
     let mut by_pair: BTreeMap<(u64, String), Vec<&Value>> = BTreeMap::new();
     for s in samples {
         let key = (
@@ -101,6 +102,6 @@ fn a_base_without_serve_falls_back_to_whole_processes() {
         ));
     let report = read_json(&out);
     let samples = report["paired"]["samples"].as_array().unwrap();
-    assert_eq!(samples.len(), 6 * 2);
+    assert_eq!(samples.len(), 16 * 2);
     assert!(samples.iter().all(|s| s.get("slice").is_none()));
 }

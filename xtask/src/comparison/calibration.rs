@@ -15,7 +15,9 @@
 //!    An A/A trial is a false alarm when any gated pair "regressed"; an injected trial
 //!    detects the effect for a configuration when its Wall pair "regressed".
 //! 2. MDE of Wall per call, per configuration: `sd` = pooled standard deviation of the
-//!    block log-ratios over the A/A trials (root mean of the per-trial variances), then
+//!    block log-ratios over the A/A trials (root mean of the per-trial variances; with
+//!    `--estimator hodges-lehmann`, the robust spread that governs its interval, see
+//!    `hodges_lehmann_sd`), then
 //!    `MDE = (t_{1-a'/2, n-1} + t_{power, n-1}) * sd / sqrt(n)` (`stats::paired_t`), with
 //!    `a' = alpha / m`: Holm's first step over the `m` gated pairs, the strictest level a
 //!    single real change has to pass when every other pair is unchanged. Reported for the
@@ -37,11 +39,12 @@
 pub mod counter_findings;
 pub mod counter_mde;
 pub mod counter_trials;
+pub mod spread;
 
 use serde::Serialize;
 
 use crate::comparison::paired::{self, PairedContext};
-use crate::comparison::{Comparison, Verdict, VerdictPolicy};
+use crate::comparison::{Comparison, PairedEstimator, Verdict, VerdictPolicy};
 use crate::model::git::GitRevision;
 use crate::model::host::HostFingerprint;
 use crate::model::metric::Metric;
@@ -300,6 +303,7 @@ pub fn summarise(
     blocks: usize,
     family: Family,
     wall_threshold: f64,
+    estimator: PairedEstimator,
 ) -> Findings {
     let aa: Vec<&Trial> = trials.iter().filter(|t| t.effect_pct.is_none()).collect();
     let n_aa = aa.len() as u32;
@@ -345,15 +349,21 @@ pub fn summarise(
     let mde = pilot
         .iter()
         .filter_map(|p| {
-            let variances: Vec<f64> = aa
+            let configs: Vec<&TrialConfig> = aa
                 .iter()
-                .filter_map(|t| t.configs.iter().find(|c| c.id == p.id)?.sd_log_ratio)
-                .map(|sd| sd * sd)
+                .filter_map(|t| t.configs.iter().find(|c| c.id == p.id))
                 .collect();
-            if variances.is_empty() {
-                return None;
-            }
-            let sd = (variances.iter().sum::<f64>() / variances.len() as f64).sqrt();
+            let sd = match estimator {
+                PairedEstimator::Mean => {
+                    let sds: Vec<f64> = configs.iter().filter_map(|c| c.sd_log_ratio).collect();
+                    spread::pooled_sd(&sds)?
+                }
+                PairedEstimator::HodgesLehmann => {
+                    let trials: Vec<&[f64]> =
+                        configs.iter().map(|c| c.log_ratios.as_slice()).collect();
+                    spread::hodges_lehmann_sd(&trials)?
+                }
+            };
             let at = |n: usize, pairs: usize| {
                 minimum_detectable_effect(sd, n, level(pairs), family.power).map_or(f64::NAN, pct)
             };
@@ -386,7 +396,13 @@ pub fn summarise(
 pub(crate) mod tests {
     use super::*;
 
-    fn config(id: &str, ratio: f64, significant: bool, gate: Verdict, sd: f64) -> TrialConfig {
+    pub(crate) fn config(
+        id: &str,
+        ratio: f64,
+        significant: bool,
+        gate: Verdict,
+        sd: f64,
+    ) -> TrialConfig {
         TrialConfig {
             id: id.to_owned(),
             ratio: Some(ratio),
@@ -452,7 +468,15 @@ pub(crate) mod tests {
             alpha: 0.05,
             power: 0.8,
         };
-        let findings = summarise(&trials, &pilot, &[5.0], 10, family, 0.05);
+        let findings = summarise(
+            &trials,
+            &pilot,
+            &[5.0],
+            10,
+            family,
+            0.05,
+            PairedEstimator::Mean,
+        );
         let sample = crate::model::results::tests::result_file(&[]);
         Calibration {
             kind: CALIBRATION_KIND.to_owned(),

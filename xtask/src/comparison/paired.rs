@@ -1,34 +1,38 @@
 //! The paired method: base and head run interleaved in blocks; per block, configuration and
-//! metric one log-ratio `ln(head / base)`; a paired t test on those.
+//! metric one log-ratio `ln(head / base)`; an estimator over those (Hodges-Lehmann with the
+//! signed-rank test by default, or the mean with the paired t test).
 //!
-//! # Why a paired t on log-ratios (and not Wilcoxon signed-rank + Hodges-Lehmann)
+//! # Why these estimators
 //!
-//! - The unit of analysis is the block, and blocks are expensive (the full suite takes
-//!   10-30 s per block here), so the gate sees 10-40 of them. The exact signed-rank test
-//!   cannot give a p-value below `2 / 2^n`: with `n = 10` blocks that is 0.002, and Holm's
-//!   correction over ~100 gated pairs multiplies the smallest p by ~100, so no change could
-//!   ever be confirmed before ~15 blocks. The t test has no such floor.
+//! - The unit of analysis is the block: the processes of one block are the independent
+//!   draws (a process settles into a fast or a slow mode and stays there), so slices of one
+//!   process are never counted as independent samples.
 //! - Ratios are what we report; their logs are symmetric (a 2x slowdown and a 2x speed-up
-//!   are +-ln 2), and a mean of ~10+ log-ratios is close to normal even when single runs are
-//!   skewed, since the pairing removes the run-to-run level shifts that make raw timings
-//!   bimodal (spin configurations) or drifting (the host).
-//! - `exp(mean log-ratio)` is the geometric mean of the per-block ratios, and the paired t
-//!   gives its interval; the minimum detectable effect of `calibrate` follows from the same
-//!   model in closed form (`stats::paired_t`).
+//!   are +-ln 2).
+//! - Hodges-Lehmann (`stats::signed_rank`, the default) disregards the few blocks where one
+//!   side's process fell into a slow mode, which dominate a mean and its sd on this host
+//!   (README, "Sampling design"); its interval is distribution-free. Its cost: the exact
+//!   signed-rank p-value cannot go below `2 / 2^n`, and Holm's correction over ~100 gated
+//!   pairs needs ~5e-4, so it needs 12 or more blocks (the gate runs 40; the report warns
+//!   when there are too few).
+//! - The mean (`--estimator mean`, `stats::paired_t`): `exp(mean log-ratio)` is the
+//!   geometric mean of the per-block ratios, the paired t gives its interval and has no
+//!   p-value floor, so it can decide from few blocks; one wild block moves it.
 //!
-//! The cost: the t test is sensitive to a single wild block. `calibrate` measures the false
-//! alarm rate of exactly this rule on the host, and the noise threshold of the verdict
-//! stops a significant but tiny shift from counting.
+//! `calibrate` measures the false alarm rate of exactly the rule in use on the host, and the
+//! noise threshold of the verdict stops a significant but tiny shift from counting.
 //!
 //! # How it works
 //!
-//! 1. Samples are grouped by configuration and block; a block counts for a configuration
-//!    only when both of its runs succeeded (a failed run drops that block's pair, never
-//!    shifts another run into it).
-//! 2. Per metric, `d = ln((head + r) / (base + r))` with the metric's resolution `r`
-//!    (`Metric::resolution`), then `stats::paired_t`: ratio `exp(mean)`, interval
-//!    `exp(mean ± t se)`, two-sided p.
-//! 3. [`assemble`](super::assemble) applies Holm and the verdicts.
+//! 1. Samples are grouped by configuration and block, and within a block by slice index
+//!    (lock-step sampling; a whole-process sample has none); a block counts for a
+//!    configuration when both sides have a sample with the same slice index (a failed run
+//!    drops that block's pair, never shifts another run into it).
+//! 2. Per metric and block, `d = median over its slice pairs of ln((head + r) / (base + r))`
+//!    with the metric's resolution `r` (`Metric::resolution`); then the estimator over the
+//!    blocks' `d`: ratio, interval and two-sided p, all on the ratio scale by `exp`.
+//! 3. [`assemble`](super::assemble) applies Holm and the verdicts; two modes in a pair's
+//!    pooled samples are attached for the report (`stats::modes`).
 //! 4. "Settled after": the comparison is recomputed on the first `k` blocks for every `k`
 //!    from `min_blocks` on; a pair settled after `k` blocks when its verdict at `k` and at
 //!    every later `k` equals its final verdict.

@@ -218,7 +218,7 @@ pub fn method_note(comparison: &Comparison) -> String {
         ),
     };
     let t = comparison.gate_tally();
-    format!(
+    let mut note = format!(
         "{how}, Holm-adjusted over the {} gated pairs (the {} others among themselves). \
          Gated: {}. A change counts when adjusted p <= {} and the whole interval lies beyond \
          the metric's noise threshold; unchanged when it lies within it.",
@@ -226,7 +226,34 @@ pub fn method_note(comparison: &Comparison) -> String {
         comparison.pairs.len() - t.total(),
         gates(comparison),
         comparison.policy.alpha,
-    )
+    );
+    if let Some(floor) = too_few_blocks_for_signed_ranks(comparison) {
+        note.push_str(&floor);
+    }
+    note
+}
+
+/// With Hodges-Lehmann, a warning when the blocks are too few for anything to be confirmed:
+/// the signed-rank p-value cannot go below `2 / 2^blocks`, and Holm multiplies the smallest
+/// one by the number of gated pairs.
+fn too_few_blocks_for_signed_ranks(comparison: &Comparison) -> Option<String> {
+    let crate::comparison::Method::Paired {
+        blocks,
+        estimator: crate::comparison::PairedEstimator::HodgesLehmann,
+        ..
+    } = comparison.method
+    else {
+        return None;
+    };
+    let gated = comparison.gate_tally().total();
+    let floor = crate::stats::signed_rank::minimum_p_value(blocks as usize);
+    (floor * gated as f64 > comparison.policy.alpha).then(|| {
+        format!(
+            " With {blocks} blocks the signed-rank p-value cannot go below {floor:.2e}, so after \
+             Holm over {gated} gated pairs no change can be confirmed: run more blocks \
+             (--min-blocks) or use --estimator mean."
+        )
+    })
 }
 
 /// One line per gated pair whose samples have two modes (`comparison::ModeShares`):
@@ -406,6 +433,27 @@ pub(crate) mod tests {
             metric_list(&entry(vec![Metric::Wall, Metric::CpuTotal])),
             "Wall, CpuTotal"
         );
+    }
+
+    /// With Hodges-Lehmann and too few blocks for Holm to let anything through, the method
+    /// note says so; with enough blocks it does not.
+    #[test]
+    fn the_method_note_warns_when_signed_ranks_have_too_few_blocks() {
+        use crate::comparison::PairedEstimator;
+        use crate::comparison::paired::{self, tests::context, tests::synthetic};
+        let note = |blocks: u32| {
+            let samples = synthetic(&[("floor/park", 14_000.0, 1.0)], blocks, 0.01, 3);
+            let mut ctx = context(&["floor/park"], 2);
+            ctx.estimator = PairedEstimator::HodgesLehmann;
+            method_note(&paired::compare(&samples, &ctx))
+        };
+        let few = note(6);
+        assert!(
+            few.contains("With 6 blocks the signed-rank p-value cannot go below 3.1"),
+            "{few}"
+        );
+        assert!(few.contains("Wilcoxon signed-rank"), "{few}");
+        assert!(!note(30).contains("cannot go below"));
     }
 
     #[test]

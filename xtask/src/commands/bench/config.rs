@@ -22,10 +22,13 @@ use crate::model::store::{BaselineName, BaselineStore};
 ///
 /// Paired mode (`--against`):
 ///
-/// - `--min-blocks 10`: ten blocks (each configuration once per side per block) before
-///   verdicts are looked at. With fewer, the t quantile (2.26 at 9 degrees of freedom,
-///   2.78 at 4) widens the intervals so much that little resolves, and one odd block
-///   weighs too much. Ten blocks of the full suite take about 2-4 minutes here.
+/// - `--min-blocks 40`: forty blocks (each configuration's base and head side by side
+///   once per block) before verdicts are looked at. The Hodges-Lehmann estimator's
+///   signed-rank p-value cannot go below `2 / 2^n`, which Holm's correction over ~100
+///   gated pairs needs below ~5e-4 (n >= 12 when every block agrees, ~17 with some
+///   disagreement); and the MDE of the noisiest rows falls under 10% only from about 40
+///   blocks (README, "Sampling design"). Forty lock-step blocks of the full suite take
+///   about 3 minutes here.
 /// - `--max-time`: unset by default (exactly `--min-blocks` blocks, a predictable run).
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -60,7 +63,7 @@ pub struct Args {
     pub exact_ref: bool,
     /// Paired: blocks that always run before verdicts are looked at (at least 2: a paired t
     /// needs two blocks).
-    #[arg(long, value_name = "N", default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..))]
+    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..))]
     pub min_blocks: u32,
     /// Paired: after --min-blocks, keep adding blocks while a gated pair is inconclusive,
     /// starting a block only when it is expected to end within this budget (e.g. 90s, 10m,

@@ -13,8 +13,8 @@
 //! 2. Trials (`trials`): `--trials` rounds, each running one A/A trial and one trial per
 //!    `--effect`, interleaved so slow drift of the host touches every kind alike. Every
 //!    trial is a complete paired session of exactly `--blocks` blocks through the same
-//!    machinery as `bench --against` (ABBA/BAAB blocks, paired t on log-ratios, Holm over
-//!    the gated pairs, the same verdicts).
+//!    machinery as `bench --against` (ABBA/BAAB blocks, the same sampling design and
+//!    estimator, Holm over the gated pairs, the same verdicts).
 //! 3. Each trial is judged by the gate's rule and by significance alone, and the trials
 //!    become rates, detections and MDEs: `comparison::calibration`, whose docs give the
 //!    rules, the MDE formula and how the gate's threshold bears on what it can confirm.
@@ -23,13 +23,12 @@
 //! # Defaults (sized for `--only 'tokio-current/*'` on the 2-vCPU hosts)
 //!
 //! The run flags are the gate's own (`commands::flags::RunArgs`, shared with `bench`, with
-//! its defaults: `--count 10000`, pinned): calibrate what you gate. `--trials 20`,
-//! `--effect 5`, `--blocks 10` (= `bench --min-blocks`): 20 x (1 + 1) trials x 10 blocks x
-//! 2 sides x ~8 configurations is 6400 runs. A blocking round trip is 15-40 us here, so a
-//! run's window is 0.15-0.4 s at 10000 calls, plus 100 ms of warm-up and the process start.
-//! The per-run noise here comes mostly from thread placement, not from the number of calls,
-//! so `--count 5000` (half the window) is a fair guide for the gate's counts in less time;
-//! the README's figures were measured that way (26 minutes for that run).
+//! its defaults: lock-step sampling of 4 slices x 1000 calls after 20 ms of warm-up, pinned,
+//! Hodges-Lehmann): calibrate what you gate. `--trials 20`, `--effect 5`, `--blocks 40`
+//! (= `bench --min-blocks`): 20 x (1 + 1) trials x 40 blocks x ~8 configurations, each block
+//! two serving processes and 8 slices, about 0.12 s per configuration and block here: about
+//! 26 minutes. `--sampling processes --blocks 10 --estimator mean` is the design the gate
+//! had before (README, "Sampling design").
 //!
 //! # `--counters`
 //!
@@ -84,7 +83,7 @@ pub struct Args {
     #[arg(long = "effect", value_name = "PCT", value_parser = parse_positive_pct)]
     pub effects: Vec<f64>,
     /// Blocks per trial (the same as `bench --min-blocks`; at least 2; timing only).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(2..))]
+    #[arg(long, default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..))]
     pub blocks: u32,
     /// Pilot runs per configuration (their median wall time per call, with --counters their
     /// median counts, size the injection).
@@ -223,6 +222,7 @@ impl Config {
             self.blocks as usize,
             family,
             policy.threshold_of(Metric::Wall),
+            target.estimator,
         );
         let failed = trials.iter().any(|t| t.failed_runs > 0);
         let calibration = Calibration {

@@ -111,7 +111,7 @@ fn coarse_injections(c: &CounterCalibration) -> Vec<String> {
             let expected = (p.expected_ratio(Metric::Instructions, *loops) - 1.0) * 100.0;
             if (expected - effect).abs() > effect / 4.0 {
                 notes.push(format!(
-                    "Note: on {} the closest injection to +{effect}% is {loops} iteration{}, {} (entering the loop adds {:.1} instructions, each iteration {:.3}).",
+                    "Note: on {} the smallest injection that reaches +{effect}% is {loops} iteration{}, {} (entering the loop adds {:.1} instructions, each iteration {:.3}).",
                     p.id,
                     if *loops == 1 { "" } else { "s" },
                     change(1.0 + expected / 100.0),
@@ -346,7 +346,7 @@ mod tests {
         let text = render(&c);
         assert!(
             text.contains(
-                "Note: on c the closest injection to +1% is 6 iterations, +3.428% (entering the \
+                "Note: on c the smallest injection that reaches +1% is 6 iterations, +3.428% (entering the \
                  loop adds 54.8 instructions, each iteration 4.000)."
             ),
             "{text}"
