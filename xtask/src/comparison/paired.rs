@@ -521,6 +521,55 @@ pub(crate) mod tests {
         assert!(hl.p_value < 0.001, "{}", hl.p_value);
     }
 
+    /// A head that moves a row from its fast mode to its slow one: 20% of the base's blocks
+    /// and 60% of the head's run 3x slower (30 blocks, wall per call 10 us and 30 us).
+    pub(crate) fn fast_to_slow_mode() -> Vec<PairedSample> {
+        let mut samples = Vec::new();
+        for block in 0..30u32 {
+            let wobble = 1.0 + 0.001 * f64::from(block % 7);
+            for (side, slow) in [(Side::Base, block % 5 == 0), (Side::Head, block % 5 < 3)] {
+                let wall = 10_000.0 * wobble * if slow { 3.0 } else { 1.0 };
+                samples.push(PairedSample {
+                    block,
+                    side,
+                    position: u32::from(side == Side::Head),
+                    slice: None,
+                    measurement: measurement("floor/park", wall),
+                });
+            }
+        }
+        samples
+    }
+
+    /// Both modes and each side's share of the slow one are attached to the pair.
+    #[test]
+    fn a_move_from_the_fast_mode_to_the_slow_one_is_reported_with_both_shares() {
+        let samples = fast_to_slow_mode();
+        let cmp = compare(&samples, &context(&["floor/park"], 2));
+        let wall = cmp.pair("floor/park", Metric::Wall).unwrap();
+        let modes = wall.modes.expect("two modes");
+        assert!((modes.baseline_slow_share - 0.2).abs() < 1e-12, "{modes:?}");
+        assert!((modes.current_slow_share - 0.6).abs() < 1e-12, "{modes:?}");
+        assert!(modes.fast > 9_990.0 && modes.fast < 10_100.0, "{modes:?}");
+        assert!(modes.slow > 29_990.0 && modes.slow < 30_300.0, "{modes:?}");
+        // Context switches are the same in every sample: one mode.
+        assert!(
+            cmp.pair("floor/park", Metric::Vcsw)
+                .unwrap()
+                .modes
+                .is_none()
+        );
+        // Fewer than 40 samples are not searched.
+        let few: Vec<PairedSample> = samples.into_iter().filter(|s| s.block < 10).collect();
+        let cmp = compare(&few, &context(&["floor/park"], 2));
+        assert!(
+            cmp.pair("floor/park", Metric::Wall)
+                .unwrap()
+                .modes
+                .is_none()
+        );
+    }
+
     /// Lock-step blocks: slices are matched by index, an unmatched slice is dropped, and
     /// the block's log-ratio is the median of its slice pairs' (one wild slice moves it
     /// not at all).

@@ -456,6 +456,22 @@ pub(crate) mod tests {
         assert!(!note(30).contains("cannot go below"));
     }
 
+    /// Two modes in a gated pair are named with both shares.
+    #[test]
+    fn two_modes_are_named_with_each_sides_share() {
+        use crate::comparison::paired::{self, tests::context, tests::fast_to_slow_mode};
+        let cmp = paired::compare(&fast_to_slow_mode(), &context(&["floor/park"], 2));
+        let notes = mode_notes(&cmp);
+        let (id, note) = &notes[0];
+        assert_eq!(id, "floor/park");
+        assert!(note.starts_with("Wall: fast 10.0"), "{note}");
+        assert!(note.contains("slow 30."), "{note}");
+        assert!(
+            note.ends_with("in the slow mode: base 20%, head 60%"),
+            "{note}"
+        );
+    }
+
     #[test]
     fn formatting_helpers() {
         assert_eq!(value(Metric::Wall, 14_203.0), "14.20");

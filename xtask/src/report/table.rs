@@ -221,6 +221,19 @@ fn counters_table(results: &ResultFile) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    /// The terminal report names a gated pair's two modes.
+    #[test]
+    fn two_modes_are_named_in_the_terminal_report() {
+        use crate::comparison::paired::{self, tests::context, tests::fast_to_slow_mode};
+        let cmp = paired::compare(&fast_to_slow_mode(), &context(&["floor/park"], 2));
+        let table = render_comparison(&cmp);
+        assert!(
+            table.contains("Two modes: floor/park Wall: fast"),
+            "{table}"
+        );
+    }
+
     use super::*;
     use crate::report::tests::{fixture, fixture_comparison, other_host};
 
