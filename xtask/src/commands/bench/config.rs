@@ -22,13 +22,14 @@ use crate::model::store::{BaselineName, BaselineStore};
 ///
 /// Paired mode (`--against`):
 ///
-/// - `--min-blocks 40`: forty blocks (each configuration's base and head side by side
+/// - `--min-blocks 60`: sixty blocks (each configuration's base and head side by side
 ///   once per block) before verdicts are looked at. The Hodges-Lehmann estimator's
 ///   signed-rank p-value cannot go below `2 / 2^n`, which Holm's correction over ~100
 ///   gated pairs needs below ~5e-4 (n >= 12 when every block agrees, ~17 with some
-///   disagreement); and the MDE of the noisiest rows falls under 10% only from about 40
-///   blocks (README, "Sampling design"). Forty lock-step blocks of the full suite take
-///   about 3 minutes here.
+///   disagreement); and the MDE of the noisiest (spinning) rows is 9-10.5% at 40 blocks
+///   and 7.4-7.8% at 60 (README, "What the gate can and cannot see"). Sixty lock-step
+///   blocks of the full suite take about 8.5 minutes here; bench.yml runs 30 to fit the
+///   pull request's 10 minutes.
 /// - `--max-time`: unset by default (exactly `--min-blocks` blocks, a predictable run).
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,7 +64,7 @@ pub struct Args {
     pub exact_ref: bool,
     /// Paired: blocks that always run before verdicts are looked at (at least 2: a paired t
     /// needs two blocks).
-    #[arg(long, value_name = "N", default_value_t = 40, value_parser = clap::value_parser!(u32).range(2..))]
+    #[arg(long, value_name = "N", default_value_t = 60, value_parser = clap::value_parser!(u32).range(2..))]
     pub min_blocks: u32,
     /// Paired: after --min-blocks, keep adding blocks while a gated pair is inconclusive,
     /// starting a block only when it is expected to end within this budget (e.g. 90s, 10m,
