@@ -17,8 +17,9 @@
 //!    signal; its handler zeroes that thread's counters and acknowledges; the opener waits
 //!    for every acknowledgement, then zeroes its own counters.
 //! 3. Code that *waits* runs inside a [`waiting`] guard, which switches the calling thread's
-//!    collection off and back on: the worker's spin and park on an empty queue, the busy-poll
-//!    spin of the awaiting side, the floors' spin and park loops. How long a wait lasts depends
+//!    collection off and back on: the floors' spin and park loops, and (through the worker
+//!    crate's `WaitHooks`, installed by [`init`]) the worker's spin and park on an empty
+//!    queue and the busy-poll spin of the awaiting side. How long a wait lasts depends
 //!    on scheduling, not on the code under test; without the guards counts vary by percent.
 //! 4. When the window closes, the closer dumps its own counters first ([`close_caller`],
 //!    before it reads any clock), then every other live thread is signalled and dumps its own
@@ -81,6 +82,12 @@ pub fn init() -> std::io::Result<bool> {
     }
     platform::install_counter_signal_handler(on_signal)?;
     ACTIVE.store(true, Ordering::Release);
+    // The worker crate's waits get the same treatment as ours: not counted, and yielding.
+    handoff_worker::WaitHooks::install(handoff_worker::WaitHooks {
+        enter: enter_wait,
+        leave: leave_wait,
+        spin: spin_hint,
+    });
     Ok(true)
 }
 
@@ -109,12 +116,7 @@ pub fn waiting() -> Waiting {
     if !active() {
         return Waiting { armed: false };
     }
-    WAITING_DEPTH.with(|depth| {
-        if depth.get() == 0 {
-            toggle_collect();
-        }
-        depth.set(depth.get() + 1);
-    });
+    enter_wait();
     Waiting { armed: true }
 }
 
@@ -122,14 +124,30 @@ impl Drop for Waiting {
     #[inline]
     fn drop(&mut self) {
         if self.armed {
-            WAITING_DEPTH.with(|depth| {
-                depth.set(depth.get() - 1);
-                if depth.get() == 0 {
-                    toggle_collect();
-                }
-            });
+            leave_wait();
         }
     }
+}
+
+/// A wait begins on this thread (the worker crate's `WaitHooks::enter`, installed while
+/// counting).
+fn enter_wait() {
+    WAITING_DEPTH.with(|depth| {
+        if depth.get() == 0 {
+            toggle_collect();
+        }
+        depth.set(depth.get() + 1);
+    });
+}
+
+/// That wait ends.
+fn leave_wait() {
+    WAITING_DEPTH.with(|depth| {
+        depth.set(depth.get() - 1);
+        if depth.get() == 0 {
+            toggle_collect();
+        }
+    });
 }
 
 /// One turn of a spin-wait: the CPU's spin hint, or, while counting, a `sched_yield`.

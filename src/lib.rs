@@ -22,4 +22,7 @@ pub mod serve;
 pub mod suite;
 pub mod table;
 pub mod work;
-pub mod worker;
+
+/// The project's worker, its own crate ([`handoff_worker`]); re-exported under the name the
+/// benchmark has always used.
+pub use handoff_worker as worker;

@@ -12,7 +12,7 @@ use crate::measurement::{IdParts, Measurement};
 use crate::pinning;
 use crate::runtime::Runtime;
 use crate::work::Work;
-use crate::worker::Strategy;
+use crate::worker::{Builder, Strategy};
 
 /// How the async side hands its calls over.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,8 @@ pub enum HandoffKind {
     DedicatedBlock,
     /// The project's worker, spinning up to [`SPIN_FOR`] before it parks.
     DedicatedSpin,
-    /// The project's worker, and the awaiting side polls up to [`SPIN_FOR`] for the reply.
+    /// The project's worker (adaptive), and the awaiting side polls up to [`SPIN_FOR`] for the
+    /// reply ([`Builder::busy_poll`]).
     DedicatedBusyPoll,
     /// tokio-rusqlite's shape: crossbeam channel + tokio oneshot.
     CrossbeamOneshot,
@@ -175,11 +176,12 @@ fn run_async<W: Windows>(
     windows: W,
 ) -> W {
     // Worker threads are started inside the runtime's context, as an application would.
-    let dedicated = |strategy: Strategy, windows: W| {
+    let dedicated = |worker: Builder, windows: W| {
         runtime.block_on(async move {
-            driver::measure(runtime, Dedicated::spawn(work, strategy), shape, windows).await
+            driver::measure(runtime, Dedicated::spawn(work, worker), shape, windows).await
         })
     };
+    let with = |strategy: Strategy| Builder::new().strategy(strategy);
     match handoff {
         HandoffKind::ToThread => match runtime {
             Runtime::TokioCurrent | Runtime::TokioMulti => runtime.block_on(driver::measure(
@@ -198,10 +200,12 @@ fn run_async<W: Windows>(
                 runtime.block_on(driver::measure(runtime, SmolUnblock(work), shape, windows))
             }
         },
-        HandoffKind::Dedicated => dedicated(Strategy::Adaptive, windows),
-        HandoffKind::DedicatedBlock => dedicated(Strategy::Block, windows),
-        HandoffKind::DedicatedSpin => dedicated(Strategy::Spin(SPIN_FOR), windows),
-        HandoffKind::DedicatedBusyPoll => dedicated(Strategy::BusyPoll(SPIN_FOR), windows),
+        HandoffKind::Dedicated => dedicated(with(Strategy::Adaptive), windows),
+        HandoffKind::DedicatedBlock => dedicated(with(Strategy::Block), windows),
+        HandoffKind::DedicatedSpin => dedicated(with(Strategy::Spin(SPIN_FOR)), windows),
+        HandoffKind::DedicatedBusyPoll => {
+            dedicated(with(Strategy::Adaptive).busy_poll(SPIN_FOR), windows)
+        }
         HandoffKind::CrossbeamOneshot => runtime.block_on(async move {
             driver::measure(runtime, CrossbeamOneshot::spawn(work), shape, windows).await
         }),

@@ -8,9 +8,9 @@ pub enum CallError {
     /// payload (or a placeholder for other payloads). The worker and its state live on.
     #[error("the call panicked on the worker thread: {0}")]
     Panicked(String),
-    /// The call's deadline passed, either before the worker started it (it was skipped) or
-    /// while the caller was waiting (the caller stopped waiting; the call may still run).
-    #[error("the call's deadline passed")]
+    /// The call's deadline ([`Worker::call_with_deadline`](crate::Worker::call_with_deadline))
+    /// had passed when the worker got to it, so it was skipped and did not run.
+    #[error("the call's deadline passed before it started")]
     TimedOut,
     /// The worker was closed or shut down before it started the call; the call did not run.
     #[error("the worker is closed")]
@@ -21,7 +21,7 @@ pub enum CallError {
     InitPanicked(String),
 }
 
-/// Why [`Worker::close`](super::Worker::close) or [`Worker::shutdown`](super::Worker::shutdown)
+/// Why [`Worker::close`](crate::Worker::close) or [`Worker::shutdown`](crate::Worker::shutdown)
 /// could not hand the state back.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -32,9 +32,25 @@ pub enum CloseError {
     /// The worker's init closure panicked, so there was never a state.
     #[error("the worker's init panicked: {0}")]
     InitPanicked(String),
-    /// The worker thread itself panicked outside any call (for example in the state's `Drop`).
+    /// The worker thread itself panicked outside any call (for example in the state's `Drop`
+    /// during [`Worker::shutdown`](crate::Worker::shutdown)).
     #[error("the worker thread panicked: {0}")]
     ThreadPanicked(String),
+}
+
+/// Why [`Builder::try_spawn`](crate::Builder::try_spawn) produced no worker.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SpawnError<E> {
+    /// The init closure returned this error (the thread has ended).
+    #[error("the worker's init failed: {0}")]
+    Init(E),
+    /// The init closure panicked; the message is the panic's.
+    #[error("the worker's init panicked: {0}")]
+    InitPanicked(String),
+    /// The operating system refused to create the thread.
+    #[error("the worker thread could not be started: {0}")]
+    Thread(#[source] std::io::Error),
 }
 
 /// The message of a panic payload: its `&str` or `String`, else a placeholder.

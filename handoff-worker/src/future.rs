@@ -1,22 +1,22 @@
 //! The futures a caller awaits: [`CallFuture`] for a call's reply, [`CloseFuture`] for close.
 //!
-//! Both are concrete, `Unpin` types that use nothing of any runtime but the `Waker` they are
-//! polled with (and `async-io`'s runtime-agnostic timer for deadlines), so they work on
-//! tokio, async-std, smol and `futures::executor` alike.
+//! [`TryCallFuture`] flattens a call's `Result` into it. All are concrete, `Unpin` types that
+//! use nothing of any runtime but the `Waker` they are polled with, so they work on tokio,
+//! async-std, smol and `futures::executor` alike, and start no thread of their own.
 
 use std::fmt;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use async_io::Timer;
-
-use super::error::{CallError, CloseError, panic_message};
-use super::job::ReplyTo;
-use super::slot::Slot;
+use crate::caller_spin::CallerSpin;
+use crate::error::{CallError, CloseError};
+use crate::hooks;
+use crate::job::ReplyTo;
+use crate::slot::Slot;
 
 /// How many empty checks between two clock reads while busy polling.
 const CHECKS_PER_CLOCK_READ: u32 = 32;
@@ -24,7 +24,7 @@ const CHECKS_PER_CLOCK_READ: u32 = 32;
 /// The reply of one call: resolves to the call's value or a [`CallError`].
 ///
 /// Dropping it before the reply cancels the call: skipped if the worker has not started it,
-/// otherwise the running call sees [`CallContext::is_cancelled`](super::CallContext::is_cancelled)
+/// otherwise the running call sees [`CallContext::is_cancelled`](crate::CallContext::is_cancelled)
 /// and its value is discarded.
 #[must_use = "the call is cancelled when its future is dropped"]
 pub struct CallFuture<R> {
@@ -32,10 +32,10 @@ pub struct CallFuture<R> {
     reply: Option<Arc<dyn ReplyTo<R>>>,
     /// Resolved at creation (the worker was closed).
     early: Option<CallError>,
-    /// Fires at the call's deadline.
-    timer: Option<Timer>,
     /// Busy-poll budget, spent by the first poll.
     busy_poll: Option<Duration>,
+    /// The adaptive caller spin to tell what the busy poll found.
+    learn: Option<Arc<CallerSpin>>,
     /// A bounded queue was full: waits for space, then queues the call.
     waiting_for_space: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
@@ -43,15 +43,17 @@ pub struct CallFuture<R> {
 impl<R> CallFuture<R> {
     pub(crate) fn new(
         reply: Arc<dyn ReplyTo<R>>,
-        deadline: Option<Instant>,
-        busy_poll: Option<Duration>,
+        caller_spin: &Arc<CallerSpin>,
         waiting_for_space: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     ) -> Self {
+        let busy_poll = caller_spin.budget();
+        let learn = (busy_poll.is_some() && matches!(**caller_spin, CallerSpin::Adaptive(_)))
+            .then(|| caller_spin.clone());
         Self {
             reply: Some(reply),
             early: None,
-            timer: deadline.map(Timer::at),
             busy_poll,
+            learn,
             waiting_for_space,
         }
     }
@@ -60,8 +62,8 @@ impl<R> CallFuture<R> {
         Self {
             reply: None,
             early: Some(CallError::Closed),
-            timer: None,
             busy_poll: None,
+            learn: None,
             waiting_for_space: None,
         }
     }
@@ -69,14 +71,13 @@ impl<R> CallFuture<R> {
     /// Resolves with what the slot held (`None`: the call was dropped unrun, so `Closed`).
     fn resolve(&mut self, reply: Option<Result<R, CallError>>) -> Poll<Result<R, CallError>> {
         self.reply = None;
-        self.timer = None;
         Poll::Ready(reply.unwrap_or(Err(CallError::Closed)))
     }
 
     /// Spins for up to `budget` waiting for the reply, without registering a waker.
     fn busy_poll(reply: &dyn ReplyTo<R>, budget: Duration) -> Option<Option<Result<R, CallError>>> {
-        // Not counted under valgrind: how long it spins depends on scheduling.
-        let _waiting = crate::counters::waiting();
+        // A wait, for tools that leave waits out ([`hooks`]).
+        let waiting = hooks::waiting();
         let start = Instant::now();
         loop {
             for _ in 0..CHECKS_PER_CLOCK_READ {
@@ -85,7 +86,7 @@ impl<R> CallFuture<R> {
                 if let Some(value) = unsafe { reply.slot().try_take() } {
                     return Some(value);
                 }
-                crate::counters::spin_hint();
+                waiting.spin();
             }
             if start.elapsed() >= budget {
                 return None;
@@ -112,22 +113,13 @@ impl<R> Future for CallFuture<R> {
         }
         if this.waiting_for_space.is_none()
             && let Some(budget) = this.busy_poll.take()
-            && let Some(value) = Self::busy_poll(reply, budget)
         {
-            return this.resolve(value);
-        }
-        if let Some(timer) = &mut this.timer {
-            // A reply that is already there wins over a deadline that has also passed.
-            // SAFETY: single receiver; the slot is dropped when this returns `Some`.
-            if let Some(value) = unsafe { reply.slot().try_take() } {
-                return this.resolve(value);
+            let caught = Self::busy_poll(reply, budget);
+            if let Some(learn) = this.learn.take() {
+                learn.record(caught.is_some());
             }
-            if Pin::new(timer).poll(cx).is_ready() {
-                reply.slot().cancel();
-                this.reply = None;
-                this.timer = None;
-                this.waiting_for_space = None;
-                return Poll::Ready(Err(CallError::TimedOut));
+            if let Some(value) = caught {
+                return this.resolve(value);
             }
         }
         // SAFETY: single receiver; the slot is dropped when this returns `Ready`.
@@ -150,32 +142,28 @@ impl<R> fmt::Debug for CallFuture<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallFuture")
             .field("resolved", &(self.reply.is_none() && self.early.is_none()))
-            .field("has_deadline", &self.timer.is_some())
+            .field("busy_poll", &self.busy_poll)
             .field("waiting_for_space", &self.waiting_for_space.is_some())
             .finish_non_exhaustive()
     }
 }
 
-/// The outcome of [`Worker::close`](super::Worker::close) (the state) or
-/// [`Worker::shutdown`](super::Worker::shutdown) (`()`).
+/// The outcome of [`Worker::close`](crate::Worker::close) (the state) or
+/// [`Worker::shutdown`](crate::Worker::shutdown) (`()`).
 ///
-/// Resolves once every call queued before the close has run and the worker thread has
-/// finished; it then joins the thread, which by then has nothing left to do but return.
-#[must_use = "a close does its work anyway; await it to get the state back and join the thread"]
+/// Resolves once every call queued before the close has run and the state was handed back
+/// (or dropped): the worker thread's last act, after which it only returns. It never joins
+/// the thread, so polling it never blocks.
+#[must_use = "a close does its work anyway; await it to get the state back"]
 pub struct CloseFuture<V> {
     slot: Option<Arc<Slot<Result<V, CloseError>>>>,
-    join: Option<JoinHandle<()>>,
     early: Option<CloseError>,
 }
 
 impl<V> CloseFuture<V> {
-    pub(crate) fn new(
-        slot: Arc<Slot<Result<V, CloseError>>>,
-        join: Option<JoinHandle<()>>,
-    ) -> Self {
+    pub(crate) fn new(slot: Arc<Slot<Result<V, CloseError>>>) -> Self {
         Self {
             slot: Some(slot),
-            join,
             early: None,
         }
     }
@@ -183,7 +171,6 @@ impl<V> CloseFuture<V> {
     pub(crate) fn failed(error: CloseError) -> Self {
         Self {
             slot: None,
-            join: None,
             early: Some(error),
         }
     }
@@ -205,21 +192,10 @@ impl<V> Future for CloseFuture<V> {
             return Poll::Pending;
         };
         this.slot = None;
-        let joined = this.join.take().and_then(join_unless_current);
-        Poll::Ready(match (outcome, joined) {
-            (Some(outcome), _) => outcome,
-            (None, Some(message)) => Err(CloseError::ThreadPanicked(message)),
-            (None, None) => Err(CloseError::AlreadyClosed),
-        })
+        // `None`: the close message was dropped unprocessed, which happens only when the
+        // worker thread ended without reading it (it was already gone).
+        Poll::Ready(outcome.unwrap_or(Err(CloseError::AlreadyClosed)))
     }
-}
-
-/// Joins the worker thread (unless this is it); the panic message if it panicked.
-fn join_unless_current(join: JoinHandle<()>) -> Option<String> {
-    if join.thread().id() == std::thread::current().id() {
-        return None;
-    }
-    join.join().err().map(|payload| panic_message(&*payload))
 }
 
 impl<V> fmt::Debug for CloseFuture<V> {
@@ -227,5 +203,38 @@ impl<V> fmt::Debug for CloseFuture<V> {
         f.debug_struct("CloseFuture")
             .field("resolved", &(self.slot.is_none() && self.early.is_none()))
             .finish_non_exhaustive()
+    }
+}
+
+/// The reply of [`Worker::try_call`](crate::Worker::try_call): the call's `Result` with the
+/// worker's own [`CallError`] folded into its error type.
+#[must_use = "the call is cancelled when its future is dropped"]
+pub struct TryCallFuture<R, E> {
+    inner: CallFuture<Result<R, E>>,
+    error: PhantomData<fn() -> E>,
+}
+
+impl<R, E> TryCallFuture<R, E> {
+    pub(crate) fn new(inner: CallFuture<Result<R, E>>) -> Self {
+        Self {
+            inner,
+            error: PhantomData,
+        }
+    }
+}
+
+impl<R, E: From<CallError>> Future for TryCallFuture<R, E> {
+    type Output = Result<R, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.inner)
+            .poll(cx)
+            .map(|reply| reply.unwrap_or_else(|error| Err(E::from(error))))
+    }
+}
+
+impl<R, E> fmt::Debug for TryCallFuture<R, E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("TryCallFuture").field(&self.inner).finish()
     }
 }

@@ -17,7 +17,7 @@ use super::slot::{Claim, Flags, Slot};
 use super::stats::Counters;
 
 /// What a running call can learn about itself, passed to the closures of
-/// [`Worker::call_with`](super::Worker::call_with) and the deadline variants.
+/// [`Worker::call_with`](crate::Worker::call_with) and the deadline variants.
 #[derive(Debug)]
 pub struct CallContext<'a> {
     flags: &'a Flags,
@@ -94,12 +94,13 @@ pub(crate) trait Job<T>: Send + Sync {
     unsafe fn run(&self, state: &mut T, counters: &Counters);
 
     /// Completes the slot with `error` without running the call (`None`: without a value,
-    /// which the caller reads as [`CallError::Closed`]).
+    /// which the caller reads as [`CallError::Closed`]). A panic from the closure's `Drop`
+    /// is caught (and counted, given `counters`).
     ///
     /// # Safety
     ///
     /// As for [`Job::run`].
-    unsafe fn answer(&self, error: Option<CallError>);
+    unsafe fn answer(&self, error: Option<CallError>, counters: Option<&Counters>);
 }
 
 impl<T, F, R> Job<T> for Packet<F, R>
@@ -112,6 +113,7 @@ where
         let func = unsafe { self.take_func() };
         if self.slot.claim() == Claim::Cancelled {
             counters.skipped_cancelled();
+            drop_catching(func, Some(counters));
             return;
         }
         let Some(func) = func else {
@@ -122,7 +124,7 @@ where
         };
         let reply = if self.deadline.is_some_and(|d| Instant::now() >= d) {
             counters.skipped_timed_out();
-            drop(func);
+            drop_catching(func, Some(counters));
             Err(CallError::TimedOut)
         } else {
             let ctx = CallContext {
@@ -146,12 +148,23 @@ where
         unsafe { self.slot.complete(Some(reply)) };
     }
 
-    unsafe fn answer(&self, error: Option<CallError>) {
+    unsafe fn answer(&self, error: Option<CallError>, counters: Option<&Counters>) {
         // SAFETY: forwarded contract: single `JobRef`, once. The closure is dropped here,
         // on the answering thread.
-        drop(unsafe { self.take_func() });
+        drop_catching(unsafe { self.take_func() }, counters);
         // SAFETY: single completer, once.
         unsafe { self.slot.complete(error.map(Err)) };
+    }
+}
+
+/// Drops `value`, catching a panic from its `Drop` (counted, given `counters`): a caller's
+/// closure or value must not take the worker thread down with it.
+pub(crate) fn drop_catching<V>(value: V, counters: Option<&Counters>) {
+    if let Err(payload) = catch_unwind(AssertUnwindSafe(move || drop(value))) {
+        if let Some(counters) = counters {
+            counters.drop_panicked();
+        }
+        drop_payload(payload);
     }
 }
 
@@ -170,28 +183,34 @@ impl<T> JobRef<T> {
         Self(Some(job))
     }
 
-    /// Runs (or skips) the call on the worker's state.
+    /// Runs (or skips) the call on the worker's state. If the caller is gone, the packet
+    /// (and the value in it) is dropped here, with a panic from its `Drop` caught.
     pub(crate) fn run(mut self, state: &mut T, counters: &Counters) {
         if let Some(job) = self.0.take() {
             // SAFETY: `self` is consumed: this is the one call on the packet.
             unsafe { job.run(state, counters) };
+            drop_catching(job, Some(counters));
         }
     }
 
-    /// Answers the call with `error` without running it.
-    pub(crate) fn refuse(mut self, error: CallError) {
+    /// Answers the call with `error` (`None`: [`CallError::Closed`]) without running it.
+    pub(crate) fn refuse(mut self, error: Option<CallError>, counters: &Counters) {
         if let Some(job) = self.0.take() {
             // SAFETY: `self` is consumed: this is the one call on the packet.
-            unsafe { job.answer(Some(error)) };
+            unsafe { job.answer(error, Some(counters)) };
+            drop_catching(job, Some(counters));
         }
     }
 }
 
 impl<T> Drop for JobRef<T> {
+    /// Dropped unrun (the queue was torn down, or a send found the worker gone): answered
+    /// without a value, which the caller reads as [`CallError::Closed`].
     fn drop(&mut self) {
         if let Some(job) = self.0.take() {
             // SAFETY: the `JobRef` is going away without having run: the one call.
-            unsafe { job.answer(None) };
+            unsafe { job.answer(None, None) };
+            drop_catching(job, None);
         }
     }
 }

@@ -31,11 +31,11 @@
 //! So a caller that is already waiting costs one `fetch_or` and one wake per call, a caller
 //! that has not registered yet (busy polling) costs no wake at all, and nothing ever blocks.
 //! The loom model tests at the bottom of this file check steps 1-5 under every interleaving:
-//! `RUSTFLAGS="--cfg worker_loom" cargo test --lib --target-dir target/loom worker::slot`.
+//! `RUSTFLAGS="--cfg loom" cargo test -p handoff-worker --lib --target-dir target/loom slot`.
 
 use std::task::{Context, Poll, Waker};
 
-use super::sync::{AtomicUsize, Ordering, UnsafeCell};
+use crate::sync::{AtomicUsize, Ordering, UnsafeCell};
 
 /// The worker has claimed the call (step 1).
 const STARTED: usize = 1;
@@ -199,7 +199,7 @@ impl<V> Slot<V> {
     }
 }
 
-#[cfg(all(test, not(worker_loom)))]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
     use std::sync::Arc;
@@ -270,7 +270,7 @@ mod tests {
     }
 }
 
-#[cfg(all(test, worker_loom))]
+#[cfg(all(test, loom))]
 mod loom_tests {
     //! Model checks of the protocol above under every interleaving loom can find.
 

@@ -8,7 +8,7 @@ use crossbeam_utils::CachePadded;
 /// in exactly one of `ok`, `panicked`, `skipped_cancelled`, `skipped_timed_out` and
 /// `refused`; a call whose caller gave up while waiting for space in a full bounded queue is
 /// counted in `unqueued`. So once all calls are answered, these six add up to the calls made,
-/// except for calls answered [`CallError::Closed`](super::CallError::Closed) (made after a
+/// except for calls answered [`CallError::Closed`](crate::CallError::Closed) (made after a
 /// close, or still queued when the worker shut down), which are not counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
@@ -21,7 +21,7 @@ pub struct Stats {
     pub skipped_cancelled: u64,
     /// Calls skipped because their deadline had passed before they started.
     pub skipped_timed_out: u64,
-    /// Calls answered with [`CallError::InitPanicked`](super::CallError::InitPanicked)
+    /// Calls answered with [`CallError::InitPanicked`](crate::CallError::InitPanicked)
     /// without running, because the worker's init panicked.
     pub refused: u64,
     /// Calls dropped (or timed out) by their caller while waiting for space in a full
@@ -32,17 +32,22 @@ pub struct Stats {
     pub parks: u64,
     /// Times a spin on an empty queue ended with a new call, saving a park.
     pub spin_hits: u64,
+    /// Panics caught on the worker thread while dropping something of a caller's: the
+    /// closure of a call that was skipped, or a value nobody was waiting for any more, or
+    /// (at shutdown) the state. The worker lives on; the value is gone.
+    pub drop_panics: u64,
 }
 
 /// The live counters, shared by the worker thread and the handles.
 ///
-/// All but `unqueued` are written by the worker thread only, so they are bumped with a plain
+/// All but `unqueued` and `drop_panics` are written by the worker thread only, so they are bumped with a plain
 /// load and store (no locked instruction on the hot path), and kept on their own cache line.
-/// `unqueued` is bumped by callers, off the hot path.
+/// Those two are bumped from any thread, off the hot path.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     worker: CachePadded<WorkerCounters>,
     unqueued: CachePadded<AtomicU64>,
+    drop_panics: AtomicU64,
 }
 
 #[derive(Debug, Default)]
@@ -89,6 +94,11 @@ impl Counters {
         self.unqueued.fetch_add(1, Ordering::Relaxed);
     }
 
+    /// Any thread (a skipped call's closure is dropped where the queue is dropped).
+    pub(crate) fn drop_panicked(&self) {
+        self.drop_panics.fetch_add(1, Ordering::Relaxed);
+    }
+
     pub(crate) fn snapshot(&self) -> Stats {
         let w = &self.worker;
         Stats {
@@ -100,6 +110,7 @@ impl Counters {
             unqueued: self.unqueued.load(Ordering::Relaxed),
             parks: w.parks.load(Ordering::Relaxed),
             spin_hits: w.spin_hits.load(Ordering::Relaxed),
+            drop_panics: self.drop_panics.load(Ordering::Relaxed),
         }
     }
 }

@@ -2,9 +2,12 @@
 //!
 //! # How it works
 //!
-//! 1. The thread runs `init` under `catch_unwind`. If it panics, the thread answers every
-//!    call it receives with [`CallError::InitPanicked`] and every close with
-//!    [`CloseError::InitPanicked`](super::CloseError::InitPanicked), so nobody hangs.
+//! 1. The thread sets up its [`Policy`] (the adaptive one learns the machine first, once
+//!    per process) and runs `init`. If `init` panicked, it answers every call with
+//!    [`CallError::InitPanicked`] and every close with
+//!    [`CloseError::InitPanicked`](crate::CloseError::InitPanicked), so nobody hangs; if a
+//!    fallible init failed ([`Builder::try_spawn`](crate::Builder::try_spawn)), nobody
+//!    holds a handle and it just ends.
 //! 2. Otherwise it loops: `try_recv` until the queue is empty, running each call as it comes
 //!    (so one wake-up drains everything queued, however many calls are in flight), and
 //!    returning a queue permit (bounded queues) as soon as a call is taken off the queue.
@@ -13,25 +16,34 @@
 //!    `recv` of `crossbeam-channel`, which parks the thread. Senders only issue a futex wake
 //!    when a receiver is registered as blocked, so calls sent to a spinning or busy worker
 //!    cost no syscall.
-//! 4. A `Close` message (queued behind every call sent before it) ends the loop: the queue
-//!    is dropped first, which answers any call that raced in after it with
-//!    [`CallError::Closed`], then the state is handed to the closer (or dropped here, for
-//!    `shutdown`). When every handle is gone instead, `recv` reports the disconnection after
-//!    the last queued call ran, and the state is dropped here.
-//! 5. On the way out (also when unwinding) the thread opens the bounded queue's gate wide, so
-//!    a sender waiting for space wakes up, finds the queue gone and answers itself `Closed`.
+//! 4. A `Close` message (queued behind every call sent before it) ends the loop: the calls
+//!    that raced in after it are answered [`CallError::Closed`] and the queue is dropped
+//!    (so later sends fail and answer themselves `Closed`). When every handle is gone
+//!    instead, `recv` reports the disconnection after the last queued call ran.
+//! 5. On the way out the thread opens the bounded queue's gate wide, so a sender waiting for
+//!    space wakes up, finds the queue gone and answers itself `Closed`. Then, as its very
+//!    last act, it hands the state to the closer ([`Worker::close`](crate::Worker::close)),
+//!    or drops it and reports that ([`Worker::shutdown`](crate::Worker::shutdown)), or drops
+//!    it unasked (disconnection). So a close resolves when the thread has nothing left to
+//!    do but return: its future never has to join the thread, and never blocks an executor.
+//!
+//! Nothing a caller hands the thread can end it: panics in calls, and in the `Drop` of a
+//! skipped call's closure, of a value nobody waits for, or of the state, are caught
+//! ([`drop_catching`]).
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::Instant;
 
-use async_lock::Semaphore;
 use crossbeam_channel::{Receiver, RecvError, TryRecvError};
 
-use super::error::{CallError, panic_message};
-use super::job::JobRef;
-use super::stats::Counters;
-use super::strategy::Policy;
+use crate::capacity::Capacity;
+use crate::error::{CallError, panic_message};
+use crate::hooks;
+use crate::job::{JobRef, drop_catching};
+use crate::machine;
+use crate::stats::Counters;
+use crate::strategy::{Policy, Strategy};
 
 /// What travels on the queue.
 pub(crate) enum Msg<T> {
@@ -70,85 +82,126 @@ impl<T> Drop for Closer<T> {
 pub(crate) struct Parts<T> {
     pub(crate) rx: Receiver<Msg<T>>,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) permits: Option<Arc<Semaphore>>,
-    pub(crate) policy: Policy,
+    pub(crate) capacity: Capacity,
+    pub(crate) strategy: Strategy,
 }
 
-/// Step 5: opens the gate for good when the thread ends, however it ends.
-struct OpenGateOnExit(Option<Arc<Semaphore>>);
+/// Why there is no state.
+pub(crate) enum InitFailed {
+    /// `init` panicked with this message; calls and closes are told so.
+    Panicked(String),
+    /// A fallible init failed and already told the spawner; nobody holds a handle.
+    Reported,
+}
 
-impl Drop for OpenGateOnExit {
+/// How the loop ended, and what is left to do with the state.
+enum Ending<T> {
+    /// A close: deliver this (the state, or why there is none) to its closer.
+    Close(Closer<T>, Result<T, String>),
+    /// Every handle is gone.
+    Disconnected(Option<T>),
+}
+
+/// Step 5's gate, opened when dropped: on the way out, and also on unwinding (which nothing a
+/// caller does can cause; a guard all the same).
+struct OpenWideOnExit(Capacity);
+
+impl Drop for OpenWideOnExit {
     fn drop(&mut self) {
-        if let Some(permits) = &self.0 {
-            permits.add_permits(usize::MAX / 4);
-        }
+        self.0.open_wide();
     }
 }
 
+/// Runs `init` under `catch_unwind`, mapping a panic to [`InitFailed::Panicked`].
+pub(crate) fn catching_init<T>(
+    init: impl FnOnce() -> Result<T, InitFailed>,
+) -> Result<T, InitFailed> {
+    catch_unwind(AssertUnwindSafe(init))
+        .unwrap_or_else(|payload| Err(InitFailed::Panicked(panic_message(&*payload))))
+}
+
 /// The thread's body.
-pub(crate) fn run<T, I: FnOnce() -> T>(init: I, parts: Parts<T>) {
-    let _gate = OpenGateOnExit(parts.permits.clone());
-    match catch_unwind(AssertUnwindSafe(init)) {
-        Ok(state) => serve(state, parts),
-        Err(payload) => refuse_all(&panic_message(&*payload), parts),
+pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<T>) {
+    let Parts {
+        rx,
+        counters,
+        capacity,
+        strategy,
+    } = parts;
+    let gate = OpenWideOnExit(capacity.clone());
+    let policy = Policy::new(strategy, machine::usable_cpus());
+    let ending = match catching_init(init) {
+        Ok(state) => serve(state, rx, &counters, &capacity, policy),
+        Err(InitFailed::Panicked(message)) => refuse_all(&message, rx, &counters, &capacity),
+        Err(InitFailed::Reported) => return,
+    };
+    drop(gate);
+    match ending {
+        // The last act: the closer may now resolve, and the thread only returns.
+        Ending::Close(closer, outcome) => closer.deliver(outcome),
+        Ending::Disconnected(state) => drop_catching(state, Some(&counters)),
     }
 }
 
 /// Steps 2-4.
-fn serve<T>(mut state: T, parts: Parts<T>) {
-    let Parts {
-        rx,
-        counters,
-        permits,
-        mut policy,
-    } = parts;
+fn serve<T>(
+    mut state: T,
+    rx: Receiver<Msg<T>>,
+    counters: &Counters,
+    capacity: &Capacity,
+    mut policy: Policy,
+) -> Ending<T> {
     loop {
         let msg = match rx.try_recv() {
             Ok(msg) => msg,
-            Err(TryRecvError::Empty) => match wait(&rx, &mut policy, &counters) {
+            Err(TryRecvError::Empty) => match wait(&rx, &mut policy, counters) {
                 Ok(msg) => msg,
-                Err(RecvError) => return,
+                Err(RecvError) => return Ending::Disconnected(Some(state)),
             },
-            Err(TryRecvError::Disconnected) => return,
+            Err(TryRecvError::Disconnected) => return Ending::Disconnected(Some(state)),
         };
         match msg {
             Msg::Call(job) => {
-                if let Some(permits) = &permits {
-                    permits.add_permits(1);
-                }
-                job.run(&mut state, &counters);
+                capacity.give_back();
+                job.run(&mut state, counters);
             }
             Msg::Close(closer) => {
-                drop(rx);
-                closer.deliver(Ok(state));
-                return;
+                close_queue(rx, counters, capacity);
+                return Ending::Close(closer, Ok(state));
             }
         }
     }
 }
 
 /// Step 1, after a panic in init.
-fn refuse_all<T>(message: &str, parts: Parts<T>) {
-    let Parts {
-        rx,
-        counters,
-        permits,
-        ..
-    } = parts;
+fn refuse_all<T>(
+    message: &str,
+    rx: Receiver<Msg<T>>,
+    counters: &Counters,
+    capacity: &Capacity,
+) -> Ending<T> {
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Call(job) => {
-                if let Some(permits) = &permits {
-                    permits.add_permits(1);
-                }
+                capacity.give_back();
                 counters.refused();
-                job.refuse(CallError::InitPanicked(message.to_owned()));
+                job.refuse(Some(CallError::InitPanicked(message.to_owned())), counters);
             }
             Msg::Close(closer) => {
-                drop(rx);
-                closer.deliver(Err(message.to_owned()));
-                return;
+                close_queue(rx, counters, capacity);
+                return Ending::Close(closer, Err(message.to_owned()));
             }
+        }
+    }
+    Ending::Disconnected(None)
+}
+
+/// Step 4: answers the calls queued behind the close `Closed`, then drops the queue.
+fn close_queue<T>(rx: Receiver<Msg<T>>, counters: &Counters, capacity: &Capacity) {
+    while let Ok(msg) = rx.try_recv() {
+        if let Msg::Call(job) = msg {
+            capacity.give_back();
+            job.refuse(None, counters);
         }
     }
 }
@@ -162,9 +215,7 @@ fn wait<T>(
     policy: &mut Policy,
     counters: &Counters,
 ) -> Result<Msg<T>, RecvError> {
-    // Under valgrind the wait is not counted: how long it spins, and whether it parks,
-    // depends on scheduling, not on the code ([`crate::counters`]).
-    let _waiting = crate::counters::waiting();
+    let waiting = hooks::waiting();
     let budget = policy.spin_budget();
     let empty_since = Instant::now();
     if !budget.is_zero() {
@@ -176,7 +227,7 @@ fn wait<T>(
                         counters.spin_hit();
                         return Ok(msg);
                     }
-                    Err(TryRecvError::Empty) => crate::counters::spin_hint(),
+                    Err(TryRecvError::Empty) => waiting.spin(),
                     Err(TryRecvError::Disconnected) => return Err(RecvError),
                 }
             }

@@ -1,12 +1,12 @@
-//! `dedicated*`: the project's own worker ([`crate::worker`]) as a benchmark handoff, one
-//! configuration per waiting strategy.
+//! `dedicated*`: the project's own worker ([`crate::worker`], the `handoff-worker` crate) as a
+//! benchmark handoff, one configuration per waiting strategy.
 
 use std::future::Future;
 use std::time::Duration;
 
 use super::{Handoff, job};
 use crate::work::Work;
-use crate::worker::{Builder, Strategy, Worker};
+use crate::worker::{Builder, Worker};
 
 /// How long `dedicated-spin` spins on an empty queue before it parks, and how long
 /// `dedicated-busypoll`'s awaiting side checks for the reply before it returns `Pending`:
@@ -21,11 +21,10 @@ pub struct Dedicated {
 }
 
 impl Dedicated {
-    /// Starts a worker thread with `strategy`.
-    pub fn spawn(work: Work, strategy: Strategy) -> Self {
-        let worker = Builder::new()
+    /// Starts a worker thread configured by `worker`.
+    pub fn spawn(work: Work, worker: Builder) -> Self {
+        let worker = worker
             .name("dedicated-worker")
-            .strategy(strategy)
             .spawn(|| 0u64)
             .expect("spawning the dedicated worker thread");
         Self { work, worker }
