@@ -7,6 +7,8 @@
 
 use std::time::{Duration, Instant};
 
+use futures::FutureExt;
+
 mod common;
 
 use common::{gate, wait};
@@ -33,7 +35,10 @@ fn deadlines_start_no_timer_thread_and_tokios_timeout_cancels_the_call() {
         wait(&started);
         // Worker-side deadlines: one already passed, one far away.
         let expired = worker.call_with_deadline(Instant::now(), |n, _| *n);
-        let later = worker.call_with_timeout(Duration::from_secs(600), |n, _| *n + 1);
+        let mut later = worker.call_with_timeout(Duration::from_secs(600), |n, _| *n + 1);
+        // Polled once while it waits behind the gate: a future that kept a timer would
+        // register it (and start its runtime's driver thread) now.
+        assert!((&mut later).now_or_never().is_none());
         // Caller-side: tokio's timeout gives up on a call stuck behind the gate.
         let gave_up = tokio::time::timeout(Duration::from_millis(10), worker.call(|n| *n)).await;
         assert!(
