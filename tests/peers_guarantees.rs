@@ -1,0 +1,653 @@
+//! What the real SQLite peers do when a call panics, when its caller gives up before or
+//! while it runs, at a caller-side deadline, at close, and with a full queue: each cell of
+//! the README's guarantees table, tested against the crate itself (issue 15), beside the
+//! project's worker wrapping a `rusqlite::Connection`. All on tokio current_thread, which
+//! every peer supports.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use futures::FutureExt;
+
+/// A hang fails the test instead of stalling the run.
+const LIMIT: Duration = Duration::from_secs(30);
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
+/// A closure that keeps a worker busy: it says when it started and returns when released.
+struct Gate {
+    started: mpsc::Receiver<()>,
+    release: mpsc::Sender<()>,
+}
+
+fn gate() -> (Gate, impl FnOnce() + Send + 'static) {
+    let (started_tx, started) = mpsc::channel();
+    let (release, release_rx) = mpsc::channel::<()>();
+    let hold = move || {
+        let _ = started_tx.send(());
+        let _ = release_rx.recv_timeout(LIMIT);
+    };
+    (Gate { started, release }, hold)
+}
+
+impl Gate {
+    fn wait_started(&self) {
+        self.started
+            .recv_timeout(LIMIT)
+            .expect("the gate call started");
+    }
+    fn open(&self) {
+        let _ = self.release.send(());
+    }
+}
+
+/// Counts the runs of the calls that should not run.
+fn counter() -> (Arc<AtomicUsize>, impl Fn() -> usize) {
+    let runs = Arc::new(AtomicUsize::new(0));
+    let read = {
+        let runs = runs.clone();
+        move || runs.load(Ordering::SeqCst)
+    };
+    (runs, read)
+}
+
+mod tokio_rusqlite_peer {
+    use super::*;
+    use tokio_rusqlite::{Connection, Error};
+
+    #[test]
+    fn a_panic_in_a_call_kills_the_connection() {
+        runtime().block_on(async {
+            let conn = Connection::open_in_memory().await.unwrap();
+            let panicked = conn.call_raw(|_| -> u8 { panic!("query bug") }).await;
+            assert!(
+                matches!(panicked, Err(Error::ConnectionClosed)),
+                "{panicked:?}"
+            );
+            let after = conn.call_raw(|_| 1_u8).await;
+            assert!(matches!(after, Err(Error::ConnectionClosed)), "{after:?}");
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_before_it_starts_still_runs() {
+        runtime().block_on(async {
+            let conn = Connection::open_in_memory().await.unwrap();
+            let (gate, hold) = gate();
+            let busy = tokio::spawn({
+                let conn = conn.clone();
+                async move { conn.call_raw(move |_| hold()).await }
+            });
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let (runs, ran) = counter();
+            // Polled once (so it is queued), then dropped, as a timeout would.
+            let mut call = Box::pin(conn.call_raw(move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+            }));
+            assert!((&mut call).now_or_never().is_none());
+            drop(call);
+            gate.open();
+            busy.await.unwrap().unwrap();
+            conn.call_raw(|_| ()).await.unwrap();
+            assert_eq!(ran(), 1, "the abandoned call was skipped");
+        });
+    }
+
+    #[test]
+    fn a_timeout_gives_up_waiting_and_the_call_runs_anyway() {
+        runtime().block_on(async {
+            let conn = Connection::open_in_memory().await.unwrap();
+            let (gate, hold) = gate();
+            let busy = tokio::spawn({
+                let conn = conn.clone();
+                async move { conn.call_raw(move |_| hold()).await }
+            });
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let (runs, ran) = counter();
+            let late = tokio::time::timeout(
+                Duration::from_millis(10),
+                conn.call_raw(move |_| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .await;
+            assert!(late.is_err(), "answered behind the gate");
+            gate.open();
+            busy.await.unwrap().unwrap();
+            conn.call_raw(|_| ()).await.unwrap();
+            assert_eq!(ran(), 1);
+        });
+    }
+
+    #[test]
+    fn close_runs_the_calls_queued_before_it_then_refuses() {
+        runtime().block_on(async {
+            let conn = Connection::open_in_memory().await.unwrap();
+            let (runs, ran) = counter();
+            let queued: Vec<_> = (0..10)
+                .map(|_| {
+                    let runs = runs.clone();
+                    let conn = conn.clone();
+                    tokio::spawn(async move {
+                        conn.call_raw(move |_| {
+                            runs.fetch_add(1, Ordering::SeqCst);
+                        })
+                        .await
+                    })
+                })
+                .collect();
+            tokio::task::yield_now().await;
+            conn.clone().close().await.unwrap();
+            for call in queued {
+                call.await.unwrap().unwrap();
+            }
+            assert_eq!(ran(), 10);
+            let after = conn.call_raw(|_| ()).await;
+            assert!(matches!(after, Err(Error::ConnectionClosed)), "{after:?}");
+        });
+    }
+}
+
+/// A call that says when it started, waits for the caller to say it left, then records that
+/// it ran to the end.
+fn mid_call_probe() -> (
+    mpsc::Receiver<()>,
+    mpsc::Sender<()>,
+    Arc<AtomicUsize>,
+    impl FnOnce() + Send + 'static,
+) {
+    let (started_tx, started) = mpsc::channel();
+    let (left, left_rx) = mpsc::channel::<()>();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let done = finished.clone();
+    let call = move || {
+        let _ = started_tx.send(());
+        let _ = left_rx.recv_timeout(LIMIT);
+        done.fetch_add(1, Ordering::SeqCst);
+    };
+    (started, left, finished, call)
+}
+
+mod tokio_rusqlite_extra {
+    use super::*;
+    use tokio_rusqlite::Connection;
+
+    #[test]
+    fn a_call_dropped_while_it_runs_runs_to_the_end() {
+        runtime().block_on(async {
+            let conn = Connection::open_in_memory().await.unwrap();
+            let (started, left, finished, call) = mid_call_probe();
+            let mut running = Box::pin(conn.call_raw(move |_| call()));
+            assert!((&mut running).now_or_never().is_none());
+            started.recv_timeout(LIMIT).unwrap();
+            drop(running);
+            left.send(()).unwrap();
+            conn.call_raw(|_| ()).await.unwrap();
+            assert_eq!(finished.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn the_queue_is_unbounded_it_never_refuses_nor_waits() {
+        runtime().block_on(async {
+            let conn = Connection::open_in_memory().await.unwrap();
+            let (gate, hold) = gate();
+            let busy = tokio::spawn({
+                let conn = conn.clone();
+                async move { conn.call_raw(move |_| hold()).await }
+            });
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let mut queued: Vec<_> = (0..10_000_u32)
+                .map(|i| Box::pin(conn.call_raw(move |_| i)))
+                .collect();
+            for call in &mut queued {
+                assert!(call.now_or_never().is_none());
+            }
+            gate.open();
+            busy.await.unwrap().unwrap();
+            for (i, call) in queued.into_iter().enumerate() {
+                assert_eq!(call.await.unwrap(), u32::try_from(i).unwrap());
+            }
+        });
+    }
+}
+
+mod async_sqlite_peer {
+    use super::*;
+    use async_sqlite::{Client, ClientBuilder, Error};
+
+    async fn open() -> Client {
+        ClientBuilder::new().open().await.expect("in-memory client")
+    }
+
+    /// Occupies the client's thread until the gate opens.
+    fn hold_client(
+        client: &Client,
+        hold: impl FnOnce() + Send + 'static,
+    ) -> tokio::task::JoinHandle<Result<(), Error>> {
+        let client = client.clone();
+        tokio::spawn(async move {
+            client
+                .conn(move |_| {
+                    hold();
+                    Ok(())
+                })
+                .await
+        })
+    }
+
+    #[test]
+    fn a_panic_in_a_call_is_an_error_and_the_connection_lives_on() {
+        runtime().block_on(async {
+            let client = open().await;
+            let panicked = client
+                .conn(|_| -> Result<u8, rusqlite::Error> { panic!("query bug") })
+                .await;
+            assert!(
+                matches!(&panicked, Err(Error::Panic { message }) if message == "query bug"),
+                "{panicked:?}"
+            );
+            assert_eq!(client.conn(|_| Ok(1_u8)).await.unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_before_it_starts_is_skipped() {
+        runtime().block_on(async {
+            let client = open().await;
+            let (gate, hold) = gate();
+            let busy = hold_client(&client, hold);
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let (runs, ran) = counter();
+            let mut call = Box::pin(client.conn(move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }));
+            assert!((&mut call).now_or_never().is_none());
+            drop(call);
+            gate.open();
+            busy.await.unwrap().unwrap();
+            client.conn(|_| Ok(())).await.unwrap();
+            assert_eq!(ran(), 0, "the abandoned call ran");
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_while_it_runs_runs_to_the_end() {
+        runtime().block_on(async {
+            let client = open().await;
+            let (started, left, finished, call) = mid_call_probe();
+            let mut running = Box::pin(client.conn(move |_| {
+                call();
+                Ok(())
+            }));
+            assert!((&mut running).now_or_never().is_none());
+            started.recv_timeout(LIMIT).unwrap();
+            drop(running);
+            left.send(()).unwrap();
+            client.conn(|_| Ok(())).await.unwrap();
+            assert_eq!(finished.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn a_timeout_gives_up_waiting_and_the_call_is_skipped() {
+        runtime().block_on(async {
+            let client = open().await;
+            let (gate, hold) = gate();
+            let busy = hold_client(&client, hold);
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let (runs, ran) = counter();
+            let late = tokio::time::timeout(
+                Duration::from_millis(10),
+                client.conn(move |_| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                }),
+            )
+            .await;
+            assert!(late.is_err(), "answered behind the gate");
+            gate.open();
+            busy.await.unwrap().unwrap();
+            client.conn(|_| Ok(())).await.unwrap();
+            assert_eq!(ran(), 0);
+        });
+    }
+
+    #[test]
+    fn close_runs_the_calls_queued_before_it_then_refuses() {
+        runtime().block_on(async {
+            let client = open().await;
+            let (runs, ran) = counter();
+            let queued: Vec<_> = (0..10)
+                .map(|_| {
+                    let runs = runs.clone();
+                    let client = client.clone();
+                    tokio::spawn(async move {
+                        client
+                            .conn(move |_| {
+                                runs.fetch_add(1, Ordering::SeqCst);
+                                Ok(())
+                            })
+                            .await
+                    })
+                })
+                .collect();
+            tokio::task::yield_now().await;
+            client.close().await.unwrap();
+            for call in queued {
+                call.await.unwrap().unwrap();
+            }
+            assert_eq!(ran(), 10);
+            let after = client.conn(|_| Ok(())).await;
+            assert!(matches!(after, Err(Error::Closed)), "{after:?}");
+        });
+    }
+
+    #[test]
+    fn a_full_queue_refuses_the_call_at_once() {
+        runtime().block_on(async {
+            let client = ClientBuilder::new().queue_capacity(1).open().await.unwrap();
+            let (gate, hold) = gate();
+            let busy = hold_client(&client, hold);
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let queued = tokio::spawn({
+                let client = client.clone();
+                async move { client.conn(|_| Ok(1_u8)).await }
+            });
+            tokio::task::yield_now().await;
+            let refused = client.conn(|_| Ok(2_u8)).await;
+            assert!(matches!(refused, Err(Error::QueueFull)), "{refused:?}");
+            gate.open();
+            busy.await.unwrap().unwrap();
+            assert_eq!(queued.await.unwrap().unwrap(), 1);
+        });
+    }
+}
+
+mod deadpool_sqlite_peer {
+    use super::*;
+    use deadpool_sqlite::{Config, InteractError, Pool, PoolConfig, PoolError, Runtime};
+
+    fn pool() -> Pool {
+        let mut config = Config::new(":memory:");
+        config.pool = Some(PoolConfig::new(1));
+        config.create_pool(Runtime::Tokio1).expect("pool")
+    }
+
+    #[test]
+    fn a_panic_in_a_call_is_an_error_and_poisons_that_connection() {
+        runtime().block_on(async {
+            let pool = pool();
+            let conn = pool.get().await.unwrap();
+            let panicked = conn.interact(|_| -> u8 { panic!("query bug") }).await;
+            assert!(
+                matches!(panicked, Err(InteractError::Panic(_))),
+                "{panicked:?}"
+            );
+            // The object's mutex is poisoned: every later call on it panics too.
+            let after = conn.interact(|_| 1_u8).await;
+            assert!(matches!(after, Err(InteractError::Panic(_))), "{after:?}");
+            // Returned to the pool, it fails its recycle check and is replaced: a new
+            // connection (for `:memory:`, a new, empty database).
+            drop(conn);
+            let fresh = pool.get().await.unwrap();
+            assert_eq!(fresh.interact(|_| 1_u8).await.unwrap(), 1);
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_before_it_starts_still_runs() {
+        runtime().block_on(async {
+            let pool = pool();
+            let conn = Arc::new(pool.get().await.unwrap());
+            let (gate, hold) = gate();
+            let busy = tokio::spawn({
+                let conn = conn.clone();
+                async move { conn.interact(move |_| hold()).await }
+            });
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let (runs, ran) = counter();
+            let mut call = Box::pin(conn.interact(move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+            }));
+            assert!((&mut call).now_or_never().is_none());
+            drop(call);
+            gate.open();
+            busy.await.unwrap().unwrap();
+            conn.interact(|_| ()).await.unwrap();
+            assert_eq!(ran(), 1, "the abandoned call was skipped");
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_while_it_runs_runs_to_the_end() {
+        runtime().block_on(async {
+            let pool = pool();
+            let conn = pool.get().await.unwrap();
+            let (started, left, finished, call) = mid_call_probe();
+            let mut running = Box::pin(conn.interact(move |_| call()));
+            assert!((&mut running).now_or_never().is_none());
+            started.recv_timeout(LIMIT).unwrap();
+            drop(running);
+            left.send(()).unwrap();
+            conn.interact(|_| ()).await.unwrap();
+            assert_eq!(finished.load(Ordering::SeqCst), 1);
+        });
+    }
+
+    #[test]
+    fn a_timeout_gives_up_waiting_and_the_call_runs_anyway() {
+        runtime().block_on(async {
+            let pool = pool();
+            let conn = Arc::new(pool.get().await.unwrap());
+            let (gate, hold) = gate();
+            let busy = tokio::spawn({
+                let conn = conn.clone();
+                async move { conn.interact(move |_| hold()).await }
+            });
+            tokio::task::yield_now().await;
+            gate.wait_started();
+            let (runs, ran) = counter();
+            let late = tokio::time::timeout(
+                Duration::from_millis(10),
+                conn.interact(move |_| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .await;
+            assert!(late.is_err(), "answered behind the gate");
+            gate.open();
+            busy.await.unwrap().unwrap();
+            conn.interact(|_| ()).await.unwrap();
+            assert_eq!(ran(), 1);
+        });
+    }
+
+    #[test]
+    fn close_lets_calls_in_progress_finish_then_refuses_new_connections() {
+        runtime().block_on(async {
+            let pool = pool();
+            let conn = pool.get().await.unwrap();
+            let (runs, ran) = counter();
+            let queued = conn.interact(move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+            });
+            pool.close();
+            queued.await.unwrap();
+            assert_eq!(ran(), 1);
+            drop(conn);
+            let after = pool.get().await;
+            assert!(matches!(after, Err(PoolError::Closed)), "{after:?}");
+        });
+    }
+
+    #[test]
+    fn a_full_pool_makes_the_caller_wait() {
+        runtime().block_on(async {
+            let pool = pool();
+            let held = pool.get().await.unwrap();
+            let waiting = tokio::time::timeout(Duration::from_millis(20), pool.get()).await;
+            assert!(waiting.is_err(), "a second connection out of a pool of one");
+            drop(held);
+            assert!(pool.get().await.is_ok());
+        });
+    }
+}
+
+mod handoff_worker_peer {
+    use std::num::NonZeroUsize;
+
+    use super::*;
+    use handoff_worker::{Builder, CallError, Worker};
+    use rusqlite::Connection;
+
+    fn open() -> Worker<Connection> {
+        Builder::new()
+            .spawn(|| Connection::open_in_memory().expect("in-memory database"))
+            .unwrap()
+    }
+
+    #[test]
+    fn a_panic_in_a_call_is_an_error_and_the_connection_lives_on() {
+        runtime().block_on(async {
+            let db = open();
+            db.call(|conn| conn.execute_batch("create table t (x)"))
+                .await
+                .unwrap()
+                .unwrap();
+            let panicked = db.call(|_| -> u8 { panic!("query bug") }).await;
+            assert_eq!(panicked, Err(CallError::Panicked("query bug".into())));
+            // The same connection, with its table.
+            let rows = db
+                .call(|conn| conn.query_row("select count(*) from t", [], |r| r.get::<_, i64>(0)))
+                .await
+                .unwrap();
+            assert_eq!(rows.unwrap(), 0);
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_before_it_starts_is_skipped() {
+        runtime().block_on(async {
+            let db = open();
+            let (gate, hold) = gate();
+            let busy = db.call(move |_| hold());
+            gate.wait_started();
+            let (runs, ran) = counter();
+            drop(db.call(move |_| {
+                runs.fetch_add(1, Ordering::SeqCst);
+            }));
+            gate.open();
+            busy.await.unwrap();
+            db.call(|_| ()).await.unwrap();
+            assert_eq!(ran(), 0, "the abandoned call ran");
+            assert_eq!(db.stats().skipped_cancelled, 1);
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_while_it_runs_sees_it() {
+        runtime().block_on(async {
+            let db = open();
+            let (started_tx, started) = mpsc::channel();
+            let (seen_tx, seen) = mpsc::channel();
+            let running = db.call_with(move |_, ctx| {
+                started_tx.send(()).unwrap();
+                let until = std::time::Instant::now() + LIMIT;
+                while !ctx.is_cancelled() && std::time::Instant::now() < until {
+                    std::thread::yield_now();
+                }
+                seen_tx.send(ctx.is_cancelled()).unwrap();
+            });
+            started.recv_timeout(LIMIT).unwrap();
+            drop(running);
+            assert_eq!(seen.recv_timeout(LIMIT), Ok(true));
+        });
+    }
+
+    #[test]
+    fn a_timeout_gives_up_waiting_and_the_call_is_skipped() {
+        runtime().block_on(async {
+            let db = open();
+            let (gate, hold) = gate();
+            let busy = db.call(move |_| hold());
+            gate.wait_started();
+            let (runs, ran) = counter();
+            let late = tokio::time::timeout(
+                Duration::from_millis(10),
+                db.call(move |_| {
+                    runs.fetch_add(1, Ordering::SeqCst);
+                }),
+            )
+            .await;
+            assert!(late.is_err(), "answered behind the gate");
+            // A worker-side deadline that has passed skips the call too, with an answer.
+            let expired = db.call_with_deadline(std::time::Instant::now(), |_, _| ());
+            gate.open();
+            busy.await.unwrap();
+            assert_eq!(expired.await, Err(CallError::TimedOut));
+            assert_eq!(ran(), 0);
+        });
+    }
+
+    #[test]
+    fn close_runs_the_calls_queued_before_it_then_refuses() {
+        runtime().block_on(async {
+            let db = open();
+            let (runs, ran) = counter();
+            let queued: Vec<_> = (0..10)
+                .map(|_| {
+                    let runs = runs.clone();
+                    db.call(move |_| {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                    })
+                })
+                .collect();
+            let conn = db.close().await.expect("the connection back");
+            for call in queued {
+                call.await.unwrap();
+            }
+            assert_eq!(ran(), 10);
+            assert!(conn.is_autocommit());
+            assert_eq!(db.call(|_| ()).await, Err(CallError::Closed));
+        });
+    }
+
+    #[test]
+    fn a_full_bounded_queue_makes_the_caller_wait() {
+        runtime().block_on(async {
+            let db = Builder::new()
+                .bounded(NonZeroUsize::MIN)
+                .spawn(|| Connection::open_in_memory().unwrap())
+                .unwrap();
+            let (gate, hold) = gate();
+            let busy = db.call(move |_| hold());
+            gate.wait_started();
+            let queued = db.call(|_| 1_u8);
+            let mut waiting = db.call(|_| 2_u8);
+            assert!(
+                (&mut waiting).now_or_never().is_none(),
+                "sent past a full queue"
+            );
+            gate.open();
+            busy.await.unwrap();
+            assert_eq!(queued.await, Ok(1));
+            assert_eq!(waiting.await, Ok(2));
+        });
+    }
+}
