@@ -58,9 +58,99 @@ fn counter() -> (Arc<AtomicUsize>, impl Fn() -> usize) {
     (runs, read)
 }
 
+/// One peer as the shared scenarios see it: a call of `f` on its connection's thread, as a
+/// `'static` future that fails the test if the peer reports an error.
+trait Peer {
+    fn run(&self, f: impl FnOnce() + Send + 'static) -> BoxedCall;
+}
+
+type BoxedCall = std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>;
+
+/// Keeps the peer's thread busy with a gate call; returns the gate and the running call.
+async fn occupy(peer: &impl Peer) -> (Gate, tokio::task::JoinHandle<()>) {
+    let (gate, hold) = gate();
+    let busy = tokio::spawn(peer.run(hold));
+    tokio::task::yield_now().await;
+    gate.wait_started();
+    (gate, busy)
+}
+
+/// A call queued behind a busy thread (polled once), then dropped: how often it ran.
+async fn runs_of_a_call_dropped_before_it_starts(peer: &impl Peer) -> usize {
+    let (gate, busy) = occupy(peer).await;
+    let (runs, ran) = counter();
+    let mut call = peer.run(move || {
+        runs.fetch_add(1, Ordering::SeqCst);
+    });
+    assert!((&mut call).now_or_never().is_none());
+    drop(call);
+    gate.open();
+    busy.await.unwrap();
+    peer.run(|| ()).await;
+    ran()
+}
+
+/// A call behind a busy thread under `tokio::time::timeout`: how often it ran after the
+/// caller gave up.
+async fn runs_of_a_call_that_timed_out(peer: &impl Peer) -> usize {
+    let (gate, busy) = occupy(peer).await;
+    let (runs, ran) = counter();
+    let late = tokio::time::timeout(
+        Duration::from_millis(10),
+        peer.run(move || {
+            runs.fetch_add(1, Ordering::SeqCst);
+        }),
+    )
+    .await;
+    assert!(late.is_err(), "answered behind the gate");
+    gate.open();
+    busy.await.unwrap();
+    peer.run(|| ()).await;
+    ran()
+}
+
+/// A call whose caller leaves while it runs: whether it ran to the end.
+async fn finished_after_the_caller_left_mid_call(peer: &impl Peer) -> usize {
+    let (started, left, finished, call) = mid_call_probe();
+    let mut running = peer.run(call);
+    assert!((&mut running).now_or_never().is_none());
+    started.recv_timeout(LIMIT).unwrap();
+    drop(running);
+    left.send(()).unwrap();
+    peer.run(|| ()).await;
+    finished.load(Ordering::SeqCst)
+}
+
+/// A call that says when it started, waits for the caller to say it left, then records that
+/// it ran to the end.
+fn mid_call_probe() -> (
+    mpsc::Receiver<()>,
+    mpsc::Sender<()>,
+    Arc<AtomicUsize>,
+    impl FnOnce() + Send + 'static,
+) {
+    let (started_tx, started) = mpsc::channel();
+    let (left, left_rx) = mpsc::channel::<()>();
+    let finished = Arc::new(AtomicUsize::new(0));
+    let done = finished.clone();
+    let call = move || {
+        let _ = started_tx.send(());
+        let _ = left_rx.recv_timeout(LIMIT);
+        done.fetch_add(1, Ordering::SeqCst);
+    };
+    (started, left, finished, call)
+}
+
 mod tokio_rusqlite_peer {
     use super::*;
     use tokio_rusqlite::{Connection, Error};
+
+    impl Peer for Connection {
+        fn run(&self, f: impl FnOnce() + Send + 'static) -> BoxedCall {
+            let conn = self.clone();
+            Box::pin(async move { conn.call_raw(move |_| f()).await.unwrap() })
+        }
+    }
 
     #[test]
     fn a_panic_in_a_call_kills_the_connection() {
@@ -79,52 +169,20 @@ mod tokio_rusqlite_peer {
     #[test]
     fn a_call_dropped_before_it_starts_still_runs() {
         runtime().block_on(async {
-            let conn = Connection::open_in_memory().await.unwrap();
-            let (gate, hold) = gate();
-            let busy = tokio::spawn({
-                let conn = conn.clone();
-                async move { conn.call_raw(move |_| hold()).await }
-            });
-            tokio::task::yield_now().await;
-            gate.wait_started();
-            let (runs, ran) = counter();
-            // Polled once (so it is queued), then dropped, as a timeout would.
-            let mut call = Box::pin(conn.call_raw(move |_| {
-                runs.fetch_add(1, Ordering::SeqCst);
-            }));
-            assert!((&mut call).now_or_never().is_none());
-            drop(call);
-            gate.open();
-            busy.await.unwrap().unwrap();
-            conn.call_raw(|_| ()).await.unwrap();
-            assert_eq!(ran(), 1, "the abandoned call was skipped");
+            let peer = Connection::open_in_memory().await.unwrap();
+            assert_eq!(
+                runs_of_a_call_dropped_before_it_starts(&peer).await,
+                1,
+                "the abandoned call was skipped"
+            );
         });
     }
 
     #[test]
     fn a_timeout_gives_up_waiting_and_the_call_runs_anyway() {
         runtime().block_on(async {
-            let conn = Connection::open_in_memory().await.unwrap();
-            let (gate, hold) = gate();
-            let busy = tokio::spawn({
-                let conn = conn.clone();
-                async move { conn.call_raw(move |_| hold()).await }
-            });
-            tokio::task::yield_now().await;
-            gate.wait_started();
-            let (runs, ran) = counter();
-            let late = tokio::time::timeout(
-                Duration::from_millis(10),
-                conn.call_raw(move |_| {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                }),
-            )
-            .await;
-            assert!(late.is_err(), "answered behind the gate");
-            gate.open();
-            busy.await.unwrap().unwrap();
-            conn.call_raw(|_| ()).await.unwrap();
-            assert_eq!(ran(), 1);
+            let peer = Connection::open_in_memory().await.unwrap();
+            assert_eq!(runs_of_a_call_that_timed_out(&peer).await, 1);
         });
     }
 
@@ -157,26 +215,6 @@ mod tokio_rusqlite_peer {
     }
 }
 
-/// A call that says when it started, waits for the caller to say it left, then records that
-/// it ran to the end.
-fn mid_call_probe() -> (
-    mpsc::Receiver<()>,
-    mpsc::Sender<()>,
-    Arc<AtomicUsize>,
-    impl FnOnce() + Send + 'static,
-) {
-    let (started_tx, started) = mpsc::channel();
-    let (left, left_rx) = mpsc::channel::<()>();
-    let finished = Arc::new(AtomicUsize::new(0));
-    let done = finished.clone();
-    let call = move || {
-        let _ = started_tx.send(());
-        let _ = left_rx.recv_timeout(LIMIT);
-        done.fetch_add(1, Ordering::SeqCst);
-    };
-    (started, left, finished, call)
-}
-
 mod tokio_rusqlite_extra {
     use super::*;
     use tokio_rusqlite::Connection;
@@ -184,15 +222,8 @@ mod tokio_rusqlite_extra {
     #[test]
     fn a_call_dropped_while_it_runs_runs_to_the_end() {
         runtime().block_on(async {
-            let conn = Connection::open_in_memory().await.unwrap();
-            let (started, left, finished, call) = mid_call_probe();
-            let mut running = Box::pin(conn.call_raw(move |_| call()));
-            assert!((&mut running).now_or_never().is_none());
-            started.recv_timeout(LIMIT).unwrap();
-            drop(running);
-            left.send(()).unwrap();
-            conn.call_raw(|_| ()).await.unwrap();
-            assert_eq!(finished.load(Ordering::SeqCst), 1);
+            let peer = Connection::open_in_memory().await.unwrap();
+            assert_eq!(finished_after_the_caller_left_mid_call(&peer).await, 1);
         });
     }
 
@@ -225,6 +256,21 @@ mod tokio_rusqlite_extra {
 mod async_sqlite_peer {
     use super::*;
     use async_sqlite::{Client, ClientBuilder, Error};
+
+    impl Peer for Client {
+        fn run(&self, f: impl FnOnce() + Send + 'static) -> BoxedCall {
+            let client = self.clone();
+            Box::pin(async move {
+                client
+                    .conn(move |_| {
+                        f();
+                        Ok(())
+                    })
+                    .await
+                    .unwrap();
+            })
+        }
+    }
 
     async fn open() -> Client {
         ClientBuilder::new().open().await.expect("in-memory client")
@@ -264,65 +310,28 @@ mod async_sqlite_peer {
     #[test]
     fn a_call_dropped_before_it_starts_is_skipped() {
         runtime().block_on(async {
-            let client = open().await;
-            let (gate, hold) = gate();
-            let busy = hold_client(&client, hold);
-            tokio::task::yield_now().await;
-            gate.wait_started();
-            let (runs, ran) = counter();
-            let mut call = Box::pin(client.conn(move |_| {
-                runs.fetch_add(1, Ordering::SeqCst);
-                Ok(())
-            }));
-            assert!((&mut call).now_or_never().is_none());
-            drop(call);
-            gate.open();
-            busy.await.unwrap().unwrap();
-            client.conn(|_| Ok(())).await.unwrap();
-            assert_eq!(ran(), 0, "the abandoned call ran");
+            let peer = open().await;
+            assert_eq!(
+                runs_of_a_call_dropped_before_it_starts(&peer).await,
+                0,
+                "the abandoned call ran"
+            );
         });
     }
 
     #[test]
     fn a_call_dropped_while_it_runs_runs_to_the_end() {
         runtime().block_on(async {
-            let client = open().await;
-            let (started, left, finished, call) = mid_call_probe();
-            let mut running = Box::pin(client.conn(move |_| {
-                call();
-                Ok(())
-            }));
-            assert!((&mut running).now_or_never().is_none());
-            started.recv_timeout(LIMIT).unwrap();
-            drop(running);
-            left.send(()).unwrap();
-            client.conn(|_| Ok(())).await.unwrap();
-            assert_eq!(finished.load(Ordering::SeqCst), 1);
+            let peer = open().await;
+            assert_eq!(finished_after_the_caller_left_mid_call(&peer).await, 1);
         });
     }
 
     #[test]
     fn a_timeout_gives_up_waiting_and_the_call_is_skipped() {
         runtime().block_on(async {
-            let client = open().await;
-            let (gate, hold) = gate();
-            let busy = hold_client(&client, hold);
-            tokio::task::yield_now().await;
-            gate.wait_started();
-            let (runs, ran) = counter();
-            let late = tokio::time::timeout(
-                Duration::from_millis(10),
-                client.conn(move |_| {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                    Ok(())
-                }),
-            )
-            .await;
-            assert!(late.is_err(), "answered behind the gate");
-            gate.open();
-            busy.await.unwrap().unwrap();
-            client.conn(|_| Ok(())).await.unwrap();
-            assert_eq!(ran(), 0);
+            let peer = open().await;
+            assert_eq!(runs_of_a_call_that_timed_out(&peer).await, 0);
         });
     }
 
@@ -380,7 +389,14 @@ mod async_sqlite_peer {
 
 mod deadpool_sqlite_peer {
     use super::*;
-    use deadpool_sqlite::{Config, InteractError, Pool, PoolConfig, PoolError, Runtime};
+    use deadpool_sqlite::{Config, InteractError, Object, Pool, PoolConfig, PoolError, Runtime};
+
+    impl Peer for Arc<Object> {
+        fn run(&self, f: impl FnOnce() + Send + 'static) -> BoxedCall {
+            let conn = self.clone();
+            Box::pin(async move { conn.interact(move |_| f()).await.unwrap() })
+        }
+    }
 
     fn pool() -> Pool {
         let mut config = Config::new(":memory:");
@@ -412,69 +428,28 @@ mod deadpool_sqlite_peer {
     #[test]
     fn a_call_dropped_before_it_starts_still_runs() {
         runtime().block_on(async {
-            let pool = pool();
-            let conn = Arc::new(pool.get().await.unwrap());
-            let (gate, hold) = gate();
-            let busy = tokio::spawn({
-                let conn = conn.clone();
-                async move { conn.interact(move |_| hold()).await }
-            });
-            tokio::task::yield_now().await;
-            gate.wait_started();
-            let (runs, ran) = counter();
-            let mut call = Box::pin(conn.interact(move |_| {
-                runs.fetch_add(1, Ordering::SeqCst);
-            }));
-            assert!((&mut call).now_or_never().is_none());
-            drop(call);
-            gate.open();
-            busy.await.unwrap().unwrap();
-            conn.interact(|_| ()).await.unwrap();
-            assert_eq!(ran(), 1, "the abandoned call was skipped");
+            let peer = Arc::new(pool().get().await.unwrap());
+            assert_eq!(
+                runs_of_a_call_dropped_before_it_starts(&peer).await,
+                1,
+                "the abandoned call was skipped"
+            );
         });
     }
 
     #[test]
     fn a_call_dropped_while_it_runs_runs_to_the_end() {
         runtime().block_on(async {
-            let pool = pool();
-            let conn = pool.get().await.unwrap();
-            let (started, left, finished, call) = mid_call_probe();
-            let mut running = Box::pin(conn.interact(move |_| call()));
-            assert!((&mut running).now_or_never().is_none());
-            started.recv_timeout(LIMIT).unwrap();
-            drop(running);
-            left.send(()).unwrap();
-            conn.interact(|_| ()).await.unwrap();
-            assert_eq!(finished.load(Ordering::SeqCst), 1);
+            let peer = Arc::new(pool().get().await.unwrap());
+            assert_eq!(finished_after_the_caller_left_mid_call(&peer).await, 1);
         });
     }
 
     #[test]
     fn a_timeout_gives_up_waiting_and_the_call_runs_anyway() {
         runtime().block_on(async {
-            let pool = pool();
-            let conn = Arc::new(pool.get().await.unwrap());
-            let (gate, hold) = gate();
-            let busy = tokio::spawn({
-                let conn = conn.clone();
-                async move { conn.interact(move |_| hold()).await }
-            });
-            tokio::task::yield_now().await;
-            gate.wait_started();
-            let (runs, ran) = counter();
-            let late = tokio::time::timeout(
-                Duration::from_millis(10),
-                conn.interact(move |_| {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                }),
-            )
-            .await;
-            assert!(late.is_err(), "answered behind the gate");
-            gate.open();
-            busy.await.unwrap().unwrap();
-            conn.interact(|_| ()).await.unwrap();
-            assert_eq!(ran(), 1);
+            let peer = Arc::new(pool().get().await.unwrap());
+            assert_eq!(runs_of_a_call_that_timed_out(&peer).await, 1);
         });
     }
 
@@ -516,6 +491,13 @@ mod handoff_worker_peer {
     use handoff_worker::{Builder, CallError, Worker};
     use rusqlite::Connection;
 
+    impl Peer for Worker<Connection> {
+        fn run(&self, f: impl FnOnce() + Send + 'static) -> BoxedCall {
+            let call = self.call(move |_| f());
+            Box::pin(async move { call.await.unwrap() })
+        }
+    }
+
     fn open() -> Worker<Connection> {
         Builder::new()
             .spawn(|| Connection::open_in_memory().expect("in-memory database"))
@@ -544,19 +526,13 @@ mod handoff_worker_peer {
     #[test]
     fn a_call_dropped_before_it_starts_is_skipped() {
         runtime().block_on(async {
-            let db = open();
-            let (gate, hold) = gate();
-            let busy = db.call(move |_| hold());
-            gate.wait_started();
-            let (runs, ran) = counter();
-            drop(db.call(move |_| {
-                runs.fetch_add(1, Ordering::SeqCst);
-            }));
-            gate.open();
-            busy.await.unwrap();
-            db.call(|_| ()).await.unwrap();
-            assert_eq!(ran(), 0, "the abandoned call ran");
-            assert_eq!(db.stats().skipped_cancelled, 1);
+            let peer = open();
+            assert_eq!(
+                runs_of_a_call_dropped_before_it_starts(&peer).await,
+                0,
+                "the abandoned call ran"
+            );
+            assert_eq!(peer.stats().skipped_cancelled, 1);
         });
     }
 
@@ -583,25 +559,14 @@ mod handoff_worker_peer {
     #[test]
     fn a_timeout_gives_up_waiting_and_the_call_is_skipped() {
         runtime().block_on(async {
-            let db = open();
-            let (gate, hold) = gate();
-            let busy = db.call(move |_| hold());
-            gate.wait_started();
-            let (runs, ran) = counter();
-            let late = tokio::time::timeout(
-                Duration::from_millis(10),
-                db.call(move |_| {
-                    runs.fetch_add(1, Ordering::SeqCst);
-                }),
-            )
-            .await;
-            assert!(late.is_err(), "answered behind the gate");
+            let peer = open();
+            assert_eq!(runs_of_a_call_that_timed_out(&peer).await, 0);
             // A worker-side deadline that has passed skips the call too, with an answer.
-            let expired = db.call_with_deadline(std::time::Instant::now(), |_, _| ());
+            let (gate, busy) = occupy(&peer).await;
+            let expired = peer.call_with_deadline(std::time::Instant::now(), |_, _| ());
             gate.open();
             busy.await.unwrap();
             assert_eq!(expired.await, Err(CallError::TimedOut));
-            assert_eq!(ran(), 0);
         });
     }
 
