@@ -25,7 +25,7 @@ use crossbeam_utils::CachePadded;
 
 use crate::driver::{self, Shape, Windows};
 use crate::measure::{self, Role, Window};
-use crate::work::{self, Work, spin_for};
+use crate::work::{self, Session, Workload, spin_for};
 
 /// How the two threads wait for each other.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -109,8 +109,9 @@ impl Side {
 /// Runs `shape.count` calls through the floor (after the warm-up) and returns
 /// what the timed window cost. `shape.in_flight` calls may be outstanding at once; the gap
 /// (a plain sleep: there is no runtime) and the injected work precede every call.
-pub fn run<W: Windows>(floor: Floor, work: Work, shape: Shape, mut windows: W) -> W {
+pub fn run<W: Windows>(floor: Floor, workload: &Workload, shape: Shape, mut windows: W) -> W {
     let counters = Arc::new(Counters::new(shape.in_flight));
+    let workload = workload.clone();
     let caller = thread::current();
     let partner = {
         let counters = Arc::clone(&counters);
@@ -123,7 +124,7 @@ pub fn run<W: Windows>(floor: Floor, work: Work, shape: Shape, mut windows: W) -
                         floor,
                         other: caller,
                     },
-                    work,
+                    workload.session(),
                 )
             })
             .expect("spawning the floor's partner thread")
@@ -221,7 +222,7 @@ fn issue_calls(
 }
 
 /// Partner side: runs calls until told to stop; returns how many it ran.
-fn serve(counters: &Counters, side: &Side, work: Work) -> u64 {
+fn serve(counters: &Counters, side: &Side, mut session: Session) -> u64 {
     measure::register(Role::Worker);
     let mut done = 0;
     loop {
@@ -235,7 +236,9 @@ fn serve(counters: &Counters, side: &Side, work: Work) -> u64 {
         if !more {
             return done;
         }
-        counters.slot(done).store(work.run(done), Ordering::Relaxed);
+        counters
+            .slot(done)
+            .store(session.answer(done), Ordering::Relaxed);
         done += 1;
         counters.completed.store(done, Ordering::Release);
         side.notify();

@@ -4,14 +4,15 @@ use std::fmt;
 
 use crate::driver::{self, Shape, Single, Windows};
 use crate::floors::{self, Floor};
-use crate::handoff::dedicated::{Dedicated, SPIN_FOR};
+use crate::handoff::dedicated::{Dedicated, DedicatedPool, SPIN_FOR};
 use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
+use crate::handoff::peers::{self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, TokioRusqlite};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
 use crate::measure::{self, Usage};
 use crate::measurement::{IdParts, Measurement};
 use crate::pinning;
 use crate::runtime::Runtime;
-use crate::work::Work;
+use crate::work::{Work, Workload};
 use crate::worker::{Builder, Strategy};
 
 /// How the async side hands its calls over.
@@ -34,11 +35,22 @@ pub enum HandoffKind {
     FlumeOneshot,
     /// deadpool-sync's shape: the runtime's pool primitive + `Arc<Mutex<T>>`.
     PoolMutex,
+    /// The project's worker (adaptive), [`peers::pool_size`] of them, calls dealt
+    /// round-robin: the counterpart of `async-sqlite-pool`.
+    DedicatedPool,
+    /// The real `tokio-rusqlite` ([`TokioRusqlite`]).
+    TokioRusqlite,
+    /// The real `async-sqlite` `Client` ([`AsyncSqlite`]).
+    AsyncSqlite,
+    /// The real `async-sqlite` `Pool` ([`AsyncSqlitePool`]).
+    AsyncSqlitePool,
+    /// The real `deadpool-sqlite` ([`DeadpoolSqlite`]); tokio and async-std only.
+    DeadpoolSqlite,
 }
 
 impl HandoffKind {
     /// Every handoff, in report order.
-    pub const ALL: [HandoffKind; 8] = [
+    pub const ALL: [HandoffKind; 13] = [
         HandoffKind::ToThread,
         HandoffKind::Dedicated,
         HandoffKind::DedicatedBlock,
@@ -47,6 +59,11 @@ impl HandoffKind {
         HandoffKind::CrossbeamOneshot,
         HandoffKind::FlumeOneshot,
         HandoffKind::PoolMutex,
+        HandoffKind::DedicatedPool,
+        HandoffKind::TokioRusqlite,
+        HandoffKind::AsyncSqlite,
+        HandoffKind::AsyncSqlitePool,
+        HandoffKind::DeadpoolSqlite,
     ];
 
     /// The handoff's part of a configuration id.
@@ -60,7 +77,17 @@ impl HandoffKind {
             HandoffKind::CrossbeamOneshot => "crossbeam-oneshot",
             HandoffKind::FlumeOneshot => "flume-oneshot",
             HandoffKind::PoolMutex => "pool-mutex",
+            HandoffKind::DedicatedPool => "dedicated-pool",
+            HandoffKind::TokioRusqlite => "tokio-rusqlite",
+            HandoffKind::AsyncSqlite => "async-sqlite",
+            HandoffKind::AsyncSqlitePool => "async-sqlite-pool",
+            HandoffKind::DeadpoolSqlite => "deadpool-sqlite",
         }
+    }
+
+    /// Whether this handoff runs on `runtime` (deadpool supports tokio and async-std only).
+    pub fn runs_on(self, runtime: Runtime) -> bool {
+        self != HandoffKind::DeadpoolSqlite || DeadpoolSqlite::supports(runtime)
     }
 }
 
@@ -84,6 +111,7 @@ impl Configuration {
         let asynchronous = Runtime::ALL.into_iter().flat_map(|runtime| {
             HandoffKind::ALL
                 .into_iter()
+                .filter(move |handoff| handoff.runs_on(runtime))
                 .map(move |handoff| Configuration::Async { runtime, handoff })
         });
         asynchronous
@@ -126,11 +154,13 @@ impl Configuration {
     pub fn run_windows<W: Windows>(self, work: Work, shape: Shape, windows: W) -> W {
         // No thread of this configuration inherits an earlier one's pinned mask.
         pinning::release();
+        // Set-up, outside every window: SQL work's database is created here.
+        let workload = Workload::prepare(work);
         measure::begin_epoch();
         match self {
-            Configuration::Floor(floor) => floors::run(floor, work, shape, windows),
+            Configuration::Floor(floor) => floors::run(floor, &workload, shape, windows),
             Configuration::Async { runtime, handoff } => {
-                run_async(runtime, handoff, work, shape, windows)
+                run_async(runtime, handoff, workload, shape, windows)
             }
         }
     }
@@ -171,52 +201,54 @@ impl fmt::Display for Configuration {
 fn run_async<W: Windows>(
     runtime: Runtime,
     handoff: HandoffKind,
-    work: Work,
+    workload: Workload,
     shape: Shape,
     windows: W,
 ) -> W {
-    // Worker threads are started inside the runtime's context, as an application would.
-    let dedicated = |worker: Builder, windows: W| {
-        runtime.block_on(async move {
-            driver::measure(runtime, Dedicated::spawn(work, worker), shape, windows).await
-        })
-    };
-    let with = |strategy: Strategy| Builder::new().strategy(strategy);
-    match handoff {
-        HandoffKind::ToThread => match runtime {
-            Runtime::TokioCurrent | Runtime::TokioMulti => runtime.block_on(driver::measure(
-                runtime,
-                TokioSpawnBlocking(work),
-                shape,
-                windows,
-            )),
-            Runtime::AsyncStd => runtime.block_on(driver::measure(
-                runtime,
-                AsyncStdSpawnBlocking(work),
-                shape,
-                windows,
-            )),
-            Runtime::Smol => {
-                runtime.block_on(driver::measure(runtime, SmolUnblock(work), shape, windows))
-            }
-        },
-        HandoffKind::Dedicated => dedicated(with(Strategy::Adaptive), windows),
-        HandoffKind::DedicatedBlock => dedicated(with(Strategy::Block), windows),
-        HandoffKind::DedicatedSpin => dedicated(with(Strategy::Spin(SPIN_FOR)), windows),
-        HandoffKind::DedicatedBusyPoll => {
-            dedicated(with(Strategy::Adaptive).busy_poll(SPIN_FOR), windows)
-        }
-        HandoffKind::CrossbeamOneshot => runtime.block_on(async move {
-            driver::measure(runtime, CrossbeamOneshot::spawn(work), shape, windows).await
-        }),
-        HandoffKind::FlumeOneshot => runtime.block_on(async move {
-            driver::measure(runtime, FlumeOneshot::spawn(work), shape, windows).await
-        }),
-        HandoffKind::PoolMutex => runtime.block_on(driver::measure(
-            runtime,
-            PoolMutex::new(runtime, work),
-            shape,
-            windows,
-        )),
+    // Worker threads and connections are started inside the runtime's context, as an
+    // application would start them.
+    // One arm runs, so each may move `windows`.
+    macro_rules! measure {
+        ($handoff:expr) => {
+            driver::measure(runtime, $handoff, shape, windows).await
+        };
     }
+    let adaptive = Builder::new().strategy(Strategy::Adaptive);
+    let with = |strategy: Strategy| Builder::new().strategy(strategy);
+    runtime.block_on(async move {
+        match handoff {
+            HandoffKind::ToThread => match runtime {
+                Runtime::TokioCurrent | Runtime::TokioMulti => {
+                    measure!(TokioSpawnBlocking(workload))
+                }
+                Runtime::AsyncStd => measure!(AsyncStdSpawnBlocking(workload)),
+                Runtime::Smol => measure!(SmolUnblock(workload)),
+            },
+            HandoffKind::Dedicated => measure!(Dedicated::spawn(&workload, adaptive)),
+            HandoffKind::DedicatedBlock => {
+                measure!(Dedicated::spawn(&workload, with(Strategy::Block)))
+            }
+            HandoffKind::DedicatedSpin => {
+                measure!(Dedicated::spawn(&workload, with(Strategy::Spin(SPIN_FOR))))
+            }
+            HandoffKind::DedicatedBusyPoll => {
+                measure!(Dedicated::spawn(&workload, adaptive.busy_poll(SPIN_FOR)))
+            }
+            HandoffKind::CrossbeamOneshot => measure!(CrossbeamOneshot::spawn(&workload)),
+            HandoffKind::FlumeOneshot => measure!(FlumeOneshot::spawn(&workload)),
+            HandoffKind::PoolMutex => measure!(PoolMutex::new(runtime, &workload)),
+            HandoffKind::DedicatedPool => {
+                let size = peers::pool_size();
+                measure!(DedicatedPool::spawn(&workload, &adaptive, size))
+            }
+            HandoffKind::TokioRusqlite => measure!(TokioRusqlite::open(&workload).await),
+            HandoffKind::AsyncSqlite => measure!(AsyncSqlite::open(&workload).await),
+            HandoffKind::AsyncSqlitePool => {
+                measure!(AsyncSqlitePool::open(&workload).await)
+            }
+            HandoffKind::DeadpoolSqlite => {
+                measure!(DeadpoolSqlite::open(&workload, runtime).await)
+            }
+        }
+    })
 }

@@ -197,3 +197,31 @@ fn every_configuration_runs_pinned_and_says_so() {
             .all(|line| line["pinned"] == Value::Bool(false))
     );
 }
+
+#[test]
+fn every_configuration_answers_point_reads_from_the_database() {
+    // The binary checks every answer, and a point read's answer comes from the row it read.
+    run_all(1, "sql-read");
+}
+
+#[test]
+fn every_configuration_answers_writes_with_sixteen_in_flight() {
+    // Pools write from several connections at once: the busy timeout serialises them, and
+    // every answer comes from the row each transaction updated.
+    run_all(16, "sql-write");
+}
+
+#[test]
+fn a_bad_work_spec_names_the_kinds() {
+    let output = Command::cargo_bin("handoff-bench")
+        .unwrap()
+        .args(["--work", "sql-scan"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("unknown work `sql-scan`") && stderr.contains("sql-read or sql-write"),
+        "{stderr}"
+    );
+}

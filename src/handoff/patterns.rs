@@ -1,4 +1,8 @@
-//! The hand-offs real projects ship, measured against the project's own worker.
+//! Imitations of the hand-offs real crates ship, on the same [`Session`] the project's worker
+//! holds: each isolates one shape's overhead from a crate's extras (error mapping, closed-
+//! connection checks, pool bookkeeping). The real crates themselves are in
+//! [`super::peers`]; sqlx, whose shape `flume-oneshot` stands for, cannot be built beside
+//! them (it links another `libsqlite3-sys`).
 //!
 //! - [`CrossbeamOneshot`]: an unbounded crossbeam request channel to one thread, a tokio
 //!   oneshot reply (tokio-rusqlite; async-sqlite is the same shape with a futures oneshot).
@@ -13,9 +17,9 @@ use std::thread::JoinHandle;
 
 use super::{Handoff, job};
 use crate::runtime::Runtime;
-use crate::work::Work;
+use crate::work::{Session, Workload};
 
-type Job = Box<dyn FnOnce(&mut u64) + Send>;
+type Job = Box<dyn FnOnce(&mut Session) + Send>;
 
 /// One worker thread fed through a channel. Dropping it closes the channel (the thread's
 /// receive loop then ends) and joins the thread.
@@ -26,11 +30,17 @@ struct ChannelThread<S> {
 }
 
 impl<S> ChannelThread<S> {
-    /// Starts a thread that runs `serve` against state it owns.
-    fn spawn(name: &str, sender: S, serve: impl FnOnce(&mut u64) + Send + 'static) -> Self {
+    /// Starts a thread that runs `serve` against the session it opens for `workload`.
+    fn spawn(
+        name: &str,
+        workload: &Workload,
+        sender: S,
+        serve: impl FnOnce(&mut Session) + Send + 'static,
+    ) -> Self {
+        let workload = workload.clone();
         let thread = std::thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || serve(&mut 0u64))
+            .spawn(move || serve(&mut workload.session()))
             .expect("spawning a pattern's worker thread");
         Self {
             sender: Some(sender),
@@ -52,38 +62,34 @@ impl<S> Drop for ChannelThread<S> {
     }
 }
 
-/// The job every pattern queues: count the call in the worker's state, answer it.
-fn counted_job(work: Work, input: u64, reply: impl FnOnce(u64) + Send + 'static) -> Job {
-    Box::new(move |calls| {
-        *calls += 1;
-        reply(job(work, input));
-    })
+/// The job every pattern queues: answer the call from the worker's session, reply.
+fn queued_job(input: u64, reply: impl FnOnce(u64) + Send + 'static) -> Job {
+    Box::new(move |session| reply(job(session, input)))
 }
 
 /// tokio-rusqlite's shape: `crossbeam_channel::unbounded` + `tokio::sync::oneshot`.
 #[derive(Debug)]
 pub struct CrossbeamOneshot {
-    work: Work,
     channel: ChannelThread<crossbeam_channel::Sender<Job>>,
 }
 
 impl CrossbeamOneshot {
     /// Starts the worker thread.
-    pub fn spawn(work: Work) -> Self {
+    pub fn spawn(workload: &Workload) -> Self {
         let (sender, inbox) = crossbeam_channel::unbounded::<Job>();
-        let channel = ChannelThread::spawn("crossbeam-worker", sender, move |state| {
+        let channel = ChannelThread::spawn("crossbeam-worker", workload, sender, move |state| {
             while let Ok(job) = inbox.recv() {
                 job(state);
             }
         });
-        Self { work, channel }
+        Self { channel }
     }
 }
 
 impl Handoff for CrossbeamOneshot {
-    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + 'static {
+    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + '_ {
         let (reply, answer) = tokio::sync::oneshot::channel();
-        let request = counted_job(self.work, input, move |value| {
+        let request = queued_job(input, move |value| {
             let _ = reply.send(value);
         });
         self.channel
@@ -97,7 +103,6 @@ impl Handoff for CrossbeamOneshot {
 /// sqlx-sqlite's shape: a bounded `flume` command channel + `futures::channel::oneshot`.
 #[derive(Debug)]
 pub struct FlumeOneshot {
-    work: Work,
     channel: ChannelThread<flume::Sender<Job>>,
 }
 
@@ -106,21 +111,21 @@ impl FlumeOneshot {
     pub const CAPACITY: usize = 50;
 
     /// Starts the worker thread.
-    pub fn spawn(work: Work) -> Self {
+    pub fn spawn(workload: &Workload) -> Self {
         let (sender, inbox) = flume::bounded::<Job>(Self::CAPACITY);
-        let channel = ChannelThread::spawn("flume-worker", sender, move |state| {
+        let channel = ChannelThread::spawn("flume-worker", workload, sender, move |state| {
             while let Ok(job) = inbox.recv() {
                 job(state);
             }
         });
-        Self { work, channel }
+        Self { channel }
     }
 }
 
 impl Handoff for FlumeOneshot {
-    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + 'static {
+    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + '_ {
         let (reply, answer) = futures::channel::oneshot::channel();
-        let request = counted_job(self.work, input, move |value| {
+        let request = queued_job(input, move |value| {
             let _ = reply.send(value);
         });
         let sender = self.channel.sender().clone();
@@ -139,31 +144,28 @@ impl Handoff for FlumeOneshot {
 #[derive(Debug, Clone)]
 pub struct PoolMutex {
     runtime: Runtime,
-    work: Work,
-    state: Arc<Mutex<u64>>,
+    state: Arc<Mutex<Session>>,
 }
 
 impl PoolMutex {
-    /// State shared by every pool thread that runs a call.
-    pub fn new(runtime: Runtime, work: Work) -> Self {
+    /// One session (for SQL work, one connection), shared by every pool thread that runs a
+    /// call.
+    pub fn new(runtime: Runtime, workload: &Workload) -> Self {
         Self {
             runtime,
-            work,
-            state: Arc::new(Mutex::new(0)),
+            state: Arc::new(Mutex::new(workload.session())),
         }
     }
 }
 
 impl Handoff for PoolMutex {
-    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + 'static {
-        let work = self.work;
+    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + '_ {
         let state = Arc::clone(&self.state);
         let interact = move || {
-            let mut state = state
+            let mut session = state
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
-            *state += 1;
-            job(work, input)
+            job(&mut session, input)
         };
         let runtime = self.runtime;
         async move {

@@ -1,8 +1,16 @@
-//! What one call does on the worker thread (the seed's WORK knob).
+//! What one call does on the worker thread (the seed's WORK knob): plain kinds here, SQL
+//! kinds on a real SQLite database in [`sql`], and what a worker thread holds to run them in
+//! [`session`].
+
+pub mod session;
+pub mod sql;
 
 use std::fmt;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
+
+pub use session::{Session, Workload};
+pub use sql::Query;
 
 /// The synchronous work a call performs before it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,14 +26,21 @@ pub enum Work {
     /// This many iterations of [`busy_loops`]: work whose instruction count is known and
     /// does not depend on time (the counterpart of `spin:NS` for instruction counts).
     Loops(u64),
+    /// A query on the run's SQLite database ([`sql`]): needs a connection, so it runs
+    /// through a [`Session`].
+    Sql(Query),
 }
 
 impl Work {
     /// Performs the work, then answers `input + 2` (the seed's warm-up checks
     /// `7 == send(lambda x: x + 2, 5)`; every call here is checked the same way).
+    ///
+    /// # Panics
+    /// For [`Work::Sql`], which needs a connection ([`Work::run_on`]).
     #[inline]
     pub fn run(self, input: u64) -> u64 {
         match self {
+            Work::Sql(query) => panic!("`{query}` needs a database connection"),
             Work::Zero => {}
             Work::Yield => std::thread::yield_now(),
             Work::Spin(duration) => spin_for(duration),
@@ -33,6 +48,20 @@ impl Work {
             Work::Loops(iterations) => busy_loops(iterations),
         }
         answer(input)
+    }
+
+    /// Performs the work with `connection` at hand: SQL kinds query it, the others ignore it.
+    #[inline]
+    pub fn run_on(self, connection: &rusqlite::Connection, input: u64) -> u64 {
+        match self {
+            Work::Sql(query) => query.run(connection, input),
+            plain => plain.run(input),
+        }
+    }
+
+    /// Whether the work queries the run's database.
+    pub fn is_sql(self) -> bool {
+        matches!(self, Work::Sql(_))
     }
 }
 
@@ -77,6 +106,7 @@ impl fmt::Display for Work {
             Work::Spin(d) => write!(f, "spin:{}", d.as_nanos()),
             Work::Sleep(d) => write!(f, "sleep:{}", d.as_micros()),
             Work::Loops(n) => write!(f, "loops:{n}"),
+            Work::Sql(query) => query.fmt(f),
         }
     }
 }
@@ -85,7 +115,9 @@ impl fmt::Display for Work {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WorkSpecError {
     /// Not one of the known kinds.
-    #[error("unknown work `{0}`: expected zero, yield, spin:NS, sleep:US or loops:N")]
+    #[error(
+        "unknown work `{0}`: expected zero, yield, spin:NS, sleep:US, loops:N, sql-read or sql-write"
+    )]
     UnknownKind(String),
     /// The number after the colon is missing or not a whole number.
     #[error("`{spec}`: `{amount}` is not a whole number of {unit}")]
@@ -110,6 +142,10 @@ impl FromStr for Work {
         match spec.split_once(':') {
             None if spec == "zero" => Ok(Work::Zero),
             None if spec == "yield" => Ok(Work::Yield),
+            None => spec
+                .parse::<Query>()
+                .map(Work::Sql)
+                .map_err(|_| WorkSpecError::UnknownKind(spec.to_owned())),
             Some(("spin", ns)) => Ok(Work::Spin(Duration::from_nanos(amount(ns, "nanoseconds")?))),
             Some(("sleep", us)) => Ok(Work::Sleep(Duration::from_micros(amount(
                 us,
@@ -127,7 +163,15 @@ mod tests {
 
     #[test]
     fn specs_round_trip_through_display() {
-        for spec in ["zero", "yield", "spin:500", "sleep:20", "loops:1000"] {
+        for spec in [
+            "zero",
+            "yield",
+            "spin:500",
+            "sleep:20",
+            "loops:1000",
+            "sql-read",
+            "sql-write",
+        ] {
             assert_eq!(spec.parse::<Work>().unwrap().to_string(), spec);
         }
     }
@@ -136,7 +180,7 @@ mod tests {
     fn bad_specs_name_the_problem() {
         assert_eq!(
             "nap".parse::<Work>().unwrap_err().to_string(),
-            "unknown work `nap`: expected zero, yield, spin:NS, sleep:US or loops:N"
+            "unknown work `nap`: expected zero, yield, spin:NS, sleep:US, loops:N, sql-read or sql-write"
         );
         assert_eq!(
             "spin:fast".parse::<Work>().unwrap_err().to_string(),
