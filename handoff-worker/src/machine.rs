@@ -2,10 +2,18 @@
 //! costs here, and whether there is a CPU to spin on.
 //!
 //! A park round trip is measured once per process, by the first adaptive worker's thread
-//! before it runs its init: [`ROUND_TRIPS`] ping-pongs with a helper thread through
+//! before it runs its init: [`ROUND_TRIPS`] wake-ups of a parked helper thread through
 //! `std::thread::park`/`unpark` (the same futex path the worker's own blocking receive
-//! takes), about 1 ms on a VM where one costs 30 us. The median is kept: a round trip
+//! takes), about 1 ms on a VM where one costs 30 us. The median is kept: a wake-up
 //! preempted by the host is an outlier, not the cost. Every later worker reuses it.
+//!
+//! The measuring thread spins while it waits for the helper's answer, so the helper wakes on
+//! another CPU, as a parked worker does when a running caller sends it a call. A ping-pong in
+//! which both sides park measures something else on a VM: the scheduler soon runs both on
+//! one CPU, where a switch costs 2-3 us, while waking a thread on another vCPU costs 50-100
+//! us on this project's machines; a worker tuned to the first number parks between
+//! back-to-back calls and pays the second every time. A round trip is two such wake-ups, so
+//! the median wake-up counts twice.
 
 use std::sync::Arc;
 use std::sync::OnceLock;
@@ -68,22 +76,32 @@ impl Clock for SystemClock {
     }
 }
 
-/// Times [`ROUND_TRIPS`] calls of `round_trip` with `clock`; returns the median.
-pub(crate) fn measure_round_trip(clock: &impl Clock, mut round_trip: impl FnMut()) -> Duration {
+/// Times [`ROUND_TRIPS`] calls of `wake_up` with `clock`; returns twice the median (a round
+/// trip is two wake-ups).
+pub(crate) fn measure_round_trip(clock: &impl Clock, mut wake_up: impl FnMut()) -> Duration {
     let mut samples: Vec<Duration> = (0..ROUND_TRIPS)
         .map(|_| {
             let start = clock.now();
-            round_trip();
+            wake_up();
             clock.now().saturating_duration_since(start)
         })
         .collect();
     samples.sort_unstable();
-    samples[samples.len() / 2]
+    samples[samples.len() / 2] * 2
 }
 
-/// One park/unpark ping-pong per call of the returned closure, with a helper thread that
-/// ends when the closure is dropped. If the helper cannot be started, the closure returns
-/// at once and the measurement reads (about) zero, which the tuning clamps.
+/// How long the measuring thread spins for the helper's answer before it parks instead (the
+/// helper may have to share its CPU: a one-CPU affinity mask, or a preempted vCPU).
+const SPIN_LIMIT: Duration = Duration::from_millis(1);
+
+/// How long the measuring thread leaves the helper alone before each wake-up, so the helper
+/// has parked (24 of them: a few milliseconds, once per process).
+const HELPER_SETTLE: Duration = Duration::from_micros(100);
+
+/// One wake-up of a parked helper per call of the returned closure (module docs), with a
+/// helper thread that ends when the closure is dropped. If the helper cannot be started,
+/// the closure returns at once and the measurement reads (about) zero, which the tuning
+/// clamps.
 fn park_unpark_pair() -> impl FnMut() {
     let turn = Arc::new(AtomicU32::new(0));
     let me = thread::current();
@@ -118,11 +136,19 @@ const STOP: u32 = u32::MAX;
 impl PingPong {
     fn ping(&mut self) {
         let Some(helper) = &self.helper else { return };
+        // The helper must be asleep in `park` when it is woken, not still on its way there
+        // from the last answer (which a spinning caller sees at once).
+        thread::sleep(HELPER_SETTLE);
         self.sent += 2;
         self.turn.store(self.sent - 1, Ordering::Release);
         helper.unpark();
+        let start = Instant::now();
         while self.turn.load(Ordering::Acquire) != self.sent {
-            thread::park();
+            if start.elapsed() < SPIN_LIMIT {
+                std::hint::spin_loop();
+            } else {
+                thread::park();
+            }
         }
     }
 }
@@ -178,7 +204,7 @@ mod tests {
             start: Instant::now(),
             offset: Cell::new(Duration::ZERO),
         };
-        // 24 round trips: mostly 20 us, a few preempted (5 ms) and a few lucky (2 us).
+        // 24 wake-ups: mostly 20 us, a few preempted (5 ms) and a few lucky (2 us).
         let costs: Vec<u64> = (0..ROUND_TRIPS as u64)
             .map(|i| match i % 8 {
                 0 => 5_000,
@@ -188,13 +214,14 @@ mod tests {
             .collect();
         let mut next = costs.iter();
         let measured = measure_round_trip(&clock, || {
-            let cost = Duration::from_micros(*next.next().expect("one cost per round trip"));
+            let cost = Duration::from_micros(*next.next().expect("one cost per wake-up"));
             clock.offset.set(clock.offset.get() + cost);
         });
         let mut sorted = costs.clone();
         sorted.sort_unstable();
-        assert_eq!(measured, Duration::from_micros(sorted[ROUND_TRIPS / 2]));
-        assert!((20..=22).contains(&measured.as_micros()), "{measured:?}");
+        // A round trip is two wake-ups.
+        assert_eq!(measured, 2 * Duration::from_micros(sorted[ROUND_TRIPS / 2]));
+        assert!((40..=44).contains(&measured.as_micros()), "{measured:?}");
     }
 
     #[test]

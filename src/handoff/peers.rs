@@ -140,10 +140,7 @@ impl AsyncSqlitePool {
             None => builder.shared_memory(format!("handoff-bench-{}", std::process::id())),
         };
         let pool = builder.open().await.expect("async-sqlite opened its pool");
-        for configured in pool
-            .conn_for_each(sql::configure)
-            .await
-        {
+        for configured in pool.conn_for_each(sql::configure).await {
             configured.expect("async-sqlite configured a pool connection");
         }
         Self {

@@ -59,13 +59,16 @@ pub struct RunArgs {
     /// Calls per process, passed to the binary.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
-    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`), passed on.
+    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`, `loops:N`,
+    /// or SQL on a real SQLite database: `sql-read`, `sql-write`), passed on.
     #[arg(long, value_name = "SPEC", default_value = "zero")]
     pub work: String,
     /// Calls kept in flight at once, passed on.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub in_flight: u64,
-    /// Only configurations whose id matches (`*` wildcard); repeatable. Default: all.
+    /// Only configurations whose id matches (`*` wildcard); repeatable. Default: every
+    /// configuration but the real SQLite crates' and the pools (`*/dedicated-pool`,
+    /// `*/tokio-rusqlite`, `*/async-sqlite*`, `*/deadpool-sqlite`); `--only '*'` runs all.
     #[arg(long, value_name = "GLOB")]
     pub only: Vec<String>,
     /// Do not pass `--pin` to the benchmark. By default its threads are pinned by role (loop

@@ -4,7 +4,8 @@
 //! # How it works
 //!
 //! 1. `list_ids` runs `BIN --list` and keeps the ids matching the `--only` globs (the same
-//!    `wildmatch` semantics as the binary).
+//!    `wildmatch` semantics as the binary); without globs, the default suite
+//!    ([`OUTSIDE_DEFAULT_SUITE`]).
 //! 2. `run_one` spawns `BIN --format json --only ID ...`, drains stdout and stderr on two
 //!    threads (so a chatty child cannot block on a full pipe), waits at most the timeout,
 //!    kills the child when it is exceeded, and accepts exactly one valid JSON line for `ID`.
@@ -172,7 +173,21 @@ pub fn supports_flag(program: &Path, flag: &str) -> bool {
         })
 }
 
-/// The configuration ids of the binary, filtered by `only` globs (all when empty).
+/// Configurations the default suite leaves out; `--only` selects them like any other. The
+/// real SQLite crates and the pools open SQLite connections and threads of their own, and
+/// measure what a user of those crates pays rather than what a change to this project
+/// costs; with them the pull-request gate would outgrow its time budget (README, "The
+/// real SQLite peers").
+pub const OUTSIDE_DEFAULT_SUITE: [&str; 5] = [
+    "*/dedicated-pool",
+    "*/tokio-rusqlite",
+    "*/async-sqlite",
+    "*/async-sqlite-pool",
+    "*/deadpool-sqlite",
+];
+
+/// The configuration ids of the binary, filtered by `only` globs; without globs, the default
+/// suite: every configuration but those of [`OUTSIDE_DEFAULT_SUITE`].
 pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> {
     use anyhow::Context as _;
     let output = Command::new(program)
@@ -188,14 +203,29 @@ pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> 
             tail(&output.stderr)
         );
     }
+    Ok(select_ids(&String::from_utf8_lossy(&output.stdout), only))
+}
+
+/// The ids of a `--list` output that `only` selects ([`list_ids`]).
+fn select_ids(listed: &str, only: &[String]) -> Vec<String> {
     let globs: Vec<WildMatch> = only.iter().map(|g| WildMatch::new(g)).collect();
-    Ok(String::from_utf8_lossy(&output.stdout)
+    let outside: Vec<WildMatch> = OUTSIDE_DEFAULT_SUITE
+        .iter()
+        .map(|g| WildMatch::new(g))
+        .collect();
+    let selected = |id: &str| {
+        if globs.is_empty() {
+            !outside.iter().any(|g| g.matches(id))
+        } else {
+            globs.iter().any(|g| g.matches(id))
+        }
+    };
+    listed
         .lines()
         .map(str::trim)
-        .filter(|id| !id.is_empty())
-        .filter(|id| globs.is_empty() || globs.iter().any(|g| g.matches(id)))
+        .filter(|id| !id.is_empty() && selected(id))
         .map(str::to_owned)
-        .collect())
+        .collect()
 }
 
 /// Runs one configuration in a fresh process.
@@ -389,6 +419,27 @@ mod tests {
             total(&["a", "--inject-loops", "123456", "--only", "x/y"], &long),
             STACK_STRINGS_SIZE
         );
+    }
+
+    #[test]
+    fn the_default_suite_leaves_the_real_crates_and_pools_out_and_only_brings_them_back() {
+        let listed = "tokio-current/dedicated\ntokio-current/dedicated-pool\n\
+                      tokio-current/tokio-rusqlite\nsmol/async-sqlite\nsmol/async-sqlite-pool\n\
+                      async-std/deadpool-sqlite\nsmol/pool-mutex\nfloor/park\n";
+        assert_eq!(
+            select_ids(listed, &[]),
+            ["tokio-current/dedicated", "smol/pool-mutex", "floor/park"]
+        );
+        assert_eq!(
+            select_ids(listed, &["*sqlite*".to_owned()]),
+            [
+                "tokio-current/tokio-rusqlite",
+                "smol/async-sqlite",
+                "smol/async-sqlite-pool",
+                "async-std/deadpool-sqlite"
+            ]
+        );
+        assert_eq!(select_ids(listed, &["*".to_owned()]).len(), 8);
     }
 
     #[test]
