@@ -4,8 +4,9 @@
 //! A park round trip is measured once per process, by the first adaptive worker's thread
 //! before it runs its init: [`ROUND_TRIPS`] wake-ups of a parked helper thread through
 //! `std::thread::park`/`unpark` (the same futex path the worker's own blocking receive
-//! takes), about 1 ms on a VM where one costs 30 us. The median is kept: a wake-up
-//! preempted by the host is an outlier, not the cost. Every later worker reuses it.
+//! takes), each after the helper has been left alone for 100 us: about 10 ms here. The
+//! median is kept: a wake-up preempted by the host is an outlier, not the cost. Every later
+//! worker reuses it.
 //!
 //! The measuring thread spins while it waits for the helper's answer, so the helper wakes on
 //! another CPU, as a parked worker does when a running caller sends it a call. A ping-pong in
