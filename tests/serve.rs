@@ -9,7 +9,13 @@ use serde_json::Value;
 /// Starts `handoff-bench --serve --only ID`, writes `input`, returns its exit code, its
 /// stdout lines and its stderr.
 fn serve(id: &str, input: &str) -> (Option<i32>, Vec<String>, String) {
+    serve_with(id, &[], input)
+}
+
+/// [`serve`] with more flags.
+fn serve_with(id: &str, flags: &[&str], input: &str) -> (Option<i32>, Vec<String>, String) {
     let mut child = Command::new(assert_cmd::cargo::cargo_bin!("handoff-bench"))
+        .args(flags)
         .args([
             "--serve",
             "--only",
@@ -37,6 +43,29 @@ fn serve(id: &str, input: &str) -> (Option<i32>, Vec<String>, String) {
         lines,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+#[test]
+fn the_real_crates_serve_sql_windows_on_one_database() {
+    // Lock-step sampling runs a peer like any configuration: set up once (the database is
+    // created before the first window), then one window per command.
+    for id in ["tokio-current/async-sqlite", "tokio-multi/deadpool-sqlite"] {
+        let (code, lines, stderr) = serve_with(
+            id,
+            &["--work", "sql-write", "--in-flight", "4"],
+            "200\n50\nquit\n",
+        );
+        assert_eq!(code, Some(0), "{id}: {stderr}");
+        assert_eq!(lines.len(), 3, "{id}: {lines:?}");
+        for (line, count) in lines[1..].iter().zip([200, 50]) {
+            let row: Value = serde_json::from_str(line).unwrap();
+            assert_eq!(
+                (row["id"].as_str(), row["count"].as_u64()),
+                (Some(id), Some(count))
+            );
+            assert_eq!(row["work"], "sql-write");
+        }
+    }
 }
 
 #[test]

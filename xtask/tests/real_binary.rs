@@ -88,3 +88,87 @@ fn every_line_of_the_real_binary_parses_as_a_measurement() {
         assert!(m.wall_ns > 0, "{}: a window that took no time", m.id);
     }
 }
+
+/// Whether valgrind can be run here (CI installs it; `.ci/run`).
+fn valgrind_installed() -> bool {
+    Command::new("valgrind")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|status| status.success())
+}
+
+#[test]
+fn the_gate_runs_the_real_crates_on_sql_work_with_counters() {
+    // The real SQLite crates are configurations like any other: fresh processes, counters
+    // under callgrind, a result file. `--only` brings them in (the default suite leaves them
+    // out).
+    let bench = build_handoff_bench();
+    let dir = tempfile::tempdir().unwrap();
+    let results = dir.path().join("results.json");
+    let ids = [
+        "tokio-current/tokio-rusqlite",
+        "tokio-current/deadpool-sqlite",
+    ];
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_xtask"));
+    cmd.arg("bench")
+        .arg("--bench-bin")
+        .arg(&bench)
+        .args(["--work", "sql-read", "--runs", "2", "--count", "200"])
+        .args(["--no-baseline", "--json"])
+        .arg(&results);
+    let counting = valgrind_installed();
+    if counting {
+        cmd.args([
+            "--counters",
+            "--counter-runs",
+            "2",
+            "--counter-count",
+            "100",
+        ]);
+    } else {
+        cmd.arg("--no-counters");
+    }
+    for id in ids {
+        cmd.args(["--only", id]);
+    }
+    let output = cmd.stdin(Stdio::null()).output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let file: Value = serde_json::from_str(&std::fs::read_to_string(&results).unwrap()).unwrap();
+    let text = file.to_string();
+    for id in ids {
+        assert!(
+            text.contains(&format!("\"{id}\"")),
+            "{id} missing from {text}"
+        );
+    }
+    assert!(
+        text.contains("\"sql-read\""),
+        "the work is recorded: {text}"
+    );
+    if counting {
+        // Instructions attributed to the connection's thread: a point read is thousands.
+        let worker: Vec<f64> = file["configurations"]
+            .as_array()
+            .expect("a configurations array")
+            .iter()
+            .filter_map(|row| row.pointer("/summary/instructions_worker_per_call/median"))
+            .filter_map(Value::as_f64)
+            .collect();
+        assert_eq!(
+            worker.len(),
+            ids.len(),
+            "counts per configuration in {text}"
+        );
+        assert!(
+            worker.iter().all(|&per_call| per_call > 1_000.0),
+            "{worker:?}"
+        );
+    }
+}
