@@ -8,6 +8,10 @@
 //! The two sets may come from different days: times (the metrics that depend on speed) are
 //! gated only when both runs share one boot of one machine
 //! (`HostFingerprint::timings_comparable`), and are otherwise reported, with the reason.
+//!
+//! A configuration of the baseline that the current run did not select (its `--only`, or
+//! the default suite) is out of scope, not removed: only one the current run selected and
+//! did not produce is listed as removed.
 
 use std::collections::BTreeSet;
 
@@ -18,6 +22,7 @@ use crate::comparison::{
 };
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
+use crate::model::selection::Selection;
 use crate::stats::bootstrap::median_ratio_interval;
 use crate::stats::mann_whitney::mann_whitney;
 use crate::stats::{Samples, Summary};
@@ -125,10 +130,14 @@ pub fn compare(
             .difference(&baseline_ids)
             .map(|s| (*s).to_owned())
             .collect(),
-        removed: baseline_ids
-            .difference(&current_ids)
-            .map(|s| (*s).to_owned())
-            .collect(),
+        removed: {
+            let selection = Selection::new(&current.settings.only);
+            baseline_ids
+                .difference(&current_ids)
+                .filter(|id| selection.selects(id))
+                .map(|s| (*s).to_owned())
+                .collect()
+        },
     };
     assemble_with(context, not_gated, inputs)
 }
@@ -242,6 +251,14 @@ mod tests {
         assert!(cmp.not_gated.is_empty());
         assert_eq!(cmp.added, vec!["new/y"]);
         assert_eq!(cmp.removed, vec!["gone/x"]);
+        // Left out by the current run's `--only`: out of scope, not removed.
+        let mut narrowed = current.clone();
+        narrowed.settings.only = vec!["floor/*".to_owned(), "smol/*".to_owned()];
+        let out_of_scope = compare(&baseline, &narrowed, "baseline test".into(), POLICY, FAST);
+        assert!(out_of_scope.removed.is_empty(), "{:?}", out_of_scope.removed);
+        narrowed.settings.only = vec!["gone/*".to_owned(), "floor/*".to_owned()];
+        let asked_for = compare(&baseline, &narrowed, "baseline test".into(), POLICY, FAST);
+        assert_eq!(asked_for.removed, vec!["gone/x"]);
         assert_eq!(cmp.pairs.len(), 10);
         let park = cmp.pair("floor/park", Metric::Wall).unwrap();
         assert_eq!(park.verdict, Verdict::Regressed);

@@ -5,7 +5,7 @@
 //!
 //! 1. `list_ids` runs `BIN --list` and keeps the ids matching the `--only` globs (the same
 //!    `wildmatch` semantics as the binary); without globs, the default suite
-//!    ([`OUTSIDE_DEFAULT_SUITE`]).
+//!    ([`Selection`]).
 //! 2. `run_one` spawns `BIN --format json --only ID ...`, drains stdout and stderr on two
 //!    threads (so a chatty child cannot block on a full pipe), waits at most the timeout,
 //!    kills the child when it is exceeded, and accepts exactly one valid JSON line for `ID`.
@@ -17,9 +17,9 @@ use std::time::Duration;
 
 use thiserror::Error;
 use wait_timeout::ChildExt;
-use wildmatch::WildMatch;
 
 use crate::model::measurement::Measurement;
+use crate::model::selection::Selection;
 
 /// Lines of a failing child's stderr kept for the report.
 const STDERR_TAIL_LINES: usize = 15;
@@ -173,21 +173,8 @@ pub fn supports_flag(program: &Path, flag: &str) -> bool {
         })
 }
 
-/// Configurations the default suite leaves out; `--only` selects them like any other. The
-/// real SQLite crates and the pools open SQLite connections and threads of their own, and
-/// measure what a user of those crates pays rather than what a change to this project
-/// costs; with them the pull-request gate would outgrow its time budget (README, "The
-/// real SQLite peers").
-pub const OUTSIDE_DEFAULT_SUITE: [&str; 5] = [
-    "*/dedicated-pool",
-    "*/tokio-rusqlite",
-    "*/async-sqlite",
-    "*/async-sqlite-pool",
-    "*/deadpool-sqlite",
-];
-
 /// The configuration ids of the binary, filtered by `only` globs; without globs, the default
-/// suite: every configuration but those of [`OUTSIDE_DEFAULT_SUITE`].
+/// suite ([`Selection`]).
 pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> {
     use anyhow::Context as _;
     let output = Command::new(program)
@@ -208,22 +195,11 @@ pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> 
 
 /// The ids of a `--list` output that `only` selects ([`list_ids`]).
 fn select_ids(listed: &str, only: &[String]) -> Vec<String> {
-    let globs: Vec<WildMatch> = only.iter().map(|g| WildMatch::new(g)).collect();
-    let outside: Vec<WildMatch> = OUTSIDE_DEFAULT_SUITE
-        .iter()
-        .map(|g| WildMatch::new(g))
-        .collect();
-    let selected = |id: &str| {
-        if globs.is_empty() {
-            !outside.iter().any(|g| g.matches(id))
-        } else {
-            globs.iter().any(|g| g.matches(id))
-        }
-    };
+    let selection = Selection::new(only);
     listed
         .lines()
         .map(str::trim)
-        .filter(|id| !id.is_empty() && selected(id))
+        .filter(|id| !id.is_empty() && selection.selects(id))
         .map(str::to_owned)
         .collect()
 }
@@ -422,24 +398,13 @@ mod tests {
     }
 
     #[test]
-    fn the_default_suite_leaves_the_real_crates_and_pools_out_and_only_brings_them_back() {
-        let listed = "tokio-current/dedicated\ntokio-current/dedicated-pool\n\
-                      tokio-current/tokio-rusqlite\nsmol/async-sqlite\nsmol/async-sqlite-pool\n\
-                      async-std/deadpool-sqlite\nsmol/pool-mutex\nfloor/park\n";
+    fn a_list_is_trimmed_and_filtered_by_the_selection() {
+        let listed = " floor/park \n\nsmol/tokio-rusqlite\nsmol/dedicated\n";
+        assert_eq!(select_ids(listed, &[]), ["floor/park", "smol/dedicated"]);
         assert_eq!(
-            select_ids(listed, &[]),
-            ["tokio-current/dedicated", "smol/pool-mutex", "floor/park"]
+            select_ids(listed, &["smol/*".to_owned()]),
+            ["smol/tokio-rusqlite", "smol/dedicated"]
         );
-        assert_eq!(
-            select_ids(listed, &["*sqlite*".to_owned()]),
-            [
-                "tokio-current/tokio-rusqlite",
-                "smol/async-sqlite",
-                "smol/async-sqlite-pool",
-                "async-std/deadpool-sqlite"
-            ]
-        );
-        assert_eq!(select_ids(listed, &["*".to_owned()]).len(), 8);
     }
 
     #[test]

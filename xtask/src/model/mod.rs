@@ -1,7 +1,8 @@
 //! The data model: what the engine produces and the comparison reads. One process's
 //! [`measurement`], the [`metric`]s read from it, [`results`] files (raw samples plus
 //! summaries), [`paired_record`]s, the [`host`] fingerprint (read by [`host_probe`]) and
-//! [`git`] revision, the baseline [`store`], and how files are written ([`files`]).
+//! [`git`] revision, the baseline [`store`], which configurations a run [`selection`]
+//! covers, and how files are written ([`files`]).
 //! [`usage`] holds the one error every layer above may raise for bad usage. Imports only
 //! `stats`.
 
@@ -13,5 +14,6 @@ pub mod measurement;
 pub mod metric;
 pub mod paired_record;
 pub mod results;
+pub mod selection;
 pub mod store;
 pub mod usage;
