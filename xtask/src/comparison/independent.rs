@@ -255,7 +255,11 @@ mod tests {
         let mut narrowed = current.clone();
         narrowed.settings.only = vec!["floor/*".to_owned(), "smol/*".to_owned()];
         let out_of_scope = compare(&baseline, &narrowed, "baseline test".into(), POLICY, FAST);
-        assert!(out_of_scope.removed.is_empty(), "{:?}", out_of_scope.removed);
+        assert!(
+            out_of_scope.removed.is_empty(),
+            "{:?}",
+            out_of_scope.removed
+        );
         narrowed.settings.only = vec!["gone/*".to_owned(), "floor/*".to_owned()];
         let asked_for = compare(&baseline, &narrowed, "baseline test".into(), POLICY, FAST);
         assert_eq!(asked_for.removed, vec!["gone/x"]);
