@@ -570,3 +570,67 @@ async fn a_report_carrying_the_token_is_never_posted() {
     assert!(run.stderr.contains("refusing to post"), "{}", run.stderr);
     assert!(fake.request_lines().await.is_empty());
 }
+
+/// An all-unchanged paired results file of [`IDS`], written as `dir/bench.json`.
+fn unchanged_results_file(dir: &Path) -> String {
+    let path = results::write(dir, &results::paired_unchanged(&IDS, 8));
+    path.to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_on_change_creates_no_comment_when_everything_is_unchanged() {
+    let fake = FakeGitHub::start(TokenKind::Installation, chatter(3)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let md = unchanged_results_file(dir.path());
+    assert!(
+        expected(&md).contains("Every gated metric of every configuration is unchanged."),
+        "{}",
+        expected(&md)
+    );
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(&md, &["--only-on-change"]),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("no comment posted"), "{}", run.stdout);
+    assert_eq!(
+        fake.request_lines().await,
+        [
+            "GET /user".to_owned(),
+            format!("GET {}?per_page=100", comments_path()),
+        ],
+        "looked for a comment to update, created none"
+    );
+    assert!(ours(&fake).is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_on_change_still_updates_an_existing_comment_and_creates_on_a_regression() {
+    // A regression: created as without the flag.
+    let fake = FakeGitHub::start(TokenKind::Installation, chatter(3)).await;
+    let dir = tempfile::tempdir().unwrap();
+    let regressed = results_file(dir.path(), &IDS, 4);
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(&regressed, &["--only-on-change"]),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("created comment"), "{}", run.stdout);
+    // Then the regression is fixed: the comment must not keep saying "regressed".
+    let md = unchanged_results_file(dir.path());
+    let run = xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(&md, &["--only-on-change"]),
+    )
+    .await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    assert!(run.stdout.contains("updated comment"), "{}", run.stdout);
+    let ours = ours(&fake);
+    assert_eq!(ours.len(), 1, "{ours:?}");
+    assert_eq!(ours[0].body, expected(&md));
+}

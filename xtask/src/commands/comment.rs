@@ -3,9 +3,11 @@
 //! Pipeline: flags -> [`CommentConfig`] (validated; the results file read, limited and
 //! checked by `github::artifact`) -> report rendered here from the results
 //! (`github::comment_report`) -> body (marker, header, report cut to 65,536 characters) ->
-//! no token: print it; token: find the author, update or create the comment. Exit 0 posted
-//! (or no token without `--require-post`), 2 bad usage or input, 1 API failure or no token
-//! with `--require-post`.
+//! no token: print it; token: find the author, update or create the comment (with
+//! `--only-on-change`, create it only when a gated verdict is not "unchanged"; an existing
+//! comment is updated in any case, so it never keeps a stale verdict). Exit 0 posted (or
+//! nothing to post, or no token without `--require-post`), 2 bad usage or input, 1 API
+//! failure or no token with `--require-post`.
 //!
 //! The command takes no markdown: in the comment job the results file comes from a pull
 //! request's artifact, and a report written by the pull request's code could say anything.
@@ -18,6 +20,7 @@ use std::time::Duration;
 
 use anyhow::{Context as _, anyhow};
 
+use crate::comparison::{Comparison, Verdict};
 use crate::github::artifact;
 use crate::github::body::{BodyParts, COMMENT_LIMIT, compose, full_report_at};
 use crate::github::client::{ApiBase, Client};
@@ -26,8 +29,9 @@ use crate::github::identity::{AuthorSource, is_valid_login, resolve_author};
 use crate::github::markdown::{HeaderInfo, header_line, is_plain_url};
 use crate::github::repo::{PullRequest, RepoSlug};
 use crate::github::retry::{RetryPolicy, TokioSleeper};
-use crate::github::sticky::{Posted, upsert};
+use crate::github::sticky::{Create, Posted, upsert};
 use crate::github::token::{TOKEN_ENV, Token};
+use crate::report;
 
 /// Post or update the benchmark comment on a pull request.
 ///
@@ -57,6 +61,12 @@ pub struct CommentArgs {
     /// Fail (exit 1) when GITHUB_TOKEN is not set instead of printing the report.
     #[arg(long)]
     require_post: bool,
+
+    /// Create the comment only when a gated verdict is not "unchanged" (a regression, an
+    /// improvement, or a pair the run could not decide); an existing comment is updated in
+    /// any case. A results file without a paired comparison always counts as changed.
+    #[arg(long)]
+    only_on_change: bool,
 
     /// Login whose marked comment is updated; default: the token's account, or
     /// github-actions[bot] for an Actions (installation) token.
@@ -92,6 +102,7 @@ struct CommentConfig {
     body: String,
     author: Option<String>,
     require_post: bool,
+    create: Create,
     api: ApiBase,
     policy: RetryPolicy,
 }
@@ -145,7 +156,13 @@ impl CommentArgs {
         let api = ApiBase::from_env()?;
         let checked =
             artifact::load_results(&self.results).context("refusing the --results file")?;
-        let report = comment_report::render(&checked);
+        let comparison = comment_report::comparison(&checked);
+        let report = report::markdown::render(&checked.results, comparison.as_ref());
+        let create = if self.only_on_change && !changed(comparison.as_ref()) {
+            Create::No
+        } else {
+            Create::Yes
+        };
         let header = header_line(&HeaderInfo {
             head_ref: self.head_ref.as_deref(),
             head_sha: self.head_sha.as_deref(),
@@ -168,6 +185,7 @@ impl CommentArgs {
             body,
             author: self.author,
             require_post: self.require_post,
+            create,
             api,
             policy: RetryPolicy {
                 max_retries: self.max_retries,
@@ -176,6 +194,12 @@ impl CommentArgs {
             },
         })
     }
+}
+
+/// Whether `comparison` has a gated verdict other than "unchanged"; no comparison counts as
+/// changed (there is nothing to call unchanged).
+fn changed(comparison: Option<&Comparison>) -> bool {
+    comparison.is_none_or(|cmp| cmp.gated().any(|pair| pair.verdict != Verdict::Unchanged))
 }
 
 fn post(cfg: CommentConfig, token: Option<&Token>) -> Result<ExitCode, Failure> {
@@ -192,6 +216,12 @@ fn post(cfg: CommentConfig, token: Option<&Token>) -> Result<ExitCode, Failure> 
             "warning: {TOKEN_ENV} is not set: nothing was posted to {}; the report is printed above",
             cfg.pr
         );
+        if cfg.create == Create::No {
+            eprintln!(
+                "note: every gated verdict is unchanged: with a token, only an existing comment \
+                 would be updated (--only-on-change)"
+            );
+        }
         return Ok(ExitCode::SUCCESS);
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -219,10 +249,18 @@ async fn post_with_token(cfg: &CommentConfig, token: &Token) -> anyhow::Result<E
         AuthorSource::Installation => "an installation token (GET /user answered 403)",
     };
     eprintln!("note: our comment is the one by {} ({how})", author.login);
-    let posted = upsert(&client, &cfg.pr, &author, &cfg.body).await?;
+    let posted = upsert(&client, &cfg.pr, &author, &cfg.body, cfg.create).await?;
     let (verb, id, url) = match &posted {
         Posted::Created { id, url } => ("created", id, url),
         Posted::Updated { id, url } => ("updated", id, url),
+        Posted::NothingToUpdate => {
+            println!(
+                "no comment posted: every gated verdict is unchanged and {} has no benchmark \
+                 comment to update (--only-on-change)",
+                cfg.pr
+            );
+            return Ok(ExitCode::SUCCESS);
+        }
     };
     println!(
         "{verb} comment {id} on {}{}",

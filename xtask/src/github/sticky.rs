@@ -8,7 +8,8 @@
 //! 2. Ours is the first comment whose body starts with [`MARKER`] and whose author is the
 //!    token's account. A comment by anyone else is never touched, even if it quotes the
 //!    marker; a comment by us that only quotes it (not as its first line) is not ours either.
-//! 3. Found: `PATCH` it (safe to retry). Not found: `POST` a new one. A `POST` is retried
+//! 3. Found: `PATCH` it (safe to retry). Not found: `POST` a new one (unless the caller
+//!    asked for updates only: [`Create::No`]). A `POST` is retried
 //!    at once only when GitHub refused it (rate limit); after a 5xx or a lost answer it may
 //!    have been applied, so we wait, list again and update what we find: never two comments.
 
@@ -51,8 +52,24 @@ pub struct CommentUser {
 /// What [`upsert`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Posted {
-    Created { id: u64, url: Option<String> },
-    Updated { id: u64, url: Option<String> },
+    Created {
+        id: u64,
+        url: Option<String>,
+    },
+    Updated {
+        id: u64,
+        url: Option<String>,
+    },
+    /// There was no comment to update, and [`Create::No`] was asked.
+    NothingToUpdate,
+}
+
+/// Whether [`upsert`] may create the comment when the pull request has none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Create {
+    Yes,
+    /// Only update an existing comment (`comment --only-on-change` with nothing changed).
+    No,
 }
 
 /// Whether `comment` is the benchmark comment written by `author`.
@@ -105,12 +122,14 @@ pub async fn list_comments(
     })
 }
 
-/// Updates our comment on `pr` to `body`, or creates it; see the module docs.
+/// Updates our comment on `pr` to `body`, or creates it when `create` allows; see the
+/// module docs.
 pub async fn upsert(
     client: &Client,
     pr: &PullRequest,
     author: &Author,
     body: &str,
+    create: Create,
 ) -> Result<Posted, ApiError> {
     let payload = json!({ "body": body });
     let policy = client.policy();
@@ -140,6 +159,9 @@ pub async fn upsert(
                 id: updated.id,
                 url: updated.html_url,
             });
+        }
+        if create == Create::No {
+            return Ok(Posted::NothingToUpdate);
         }
         let op = Operation::CreateComment {
             repo: pr.repo.clone(),

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::identity::{ACTIONS_BOT, AuthorSource, resolve_author};
 use super::repo::PullRequest;
 use super::retry::{RecordingSleeper, RetryPolicy};
-use super::sticky::{MARKER, Posted, list_comments, upsert};
+use super::sticky::{Create, MARKER, Posted, list_comments, upsert};
 use super::token::Token;
 
 fn new_client(fake: &FakeGitHub, policy: RetryPolicy) -> (Client, Arc<RecordingSleeper>) {
@@ -71,7 +71,9 @@ async fn secondary_rate_limit_waits_exactly_retry_after() {
     fake.fail_next("POST", &comments_path(), 1, limited).await;
     let (client, sleeper) = new_client(&fake, policy());
     let author = resolve_author(&client, None).await.unwrap();
-    let posted = upsert(&client, &pr(), &author, &marked("r")).await.unwrap();
+    let posted = upsert(&client, &pr(), &author, &marked("r"), Create::Yes)
+        .await
+        .unwrap();
     assert!(matches!(posted, Posted::Created { .. }));
     assert_eq!(sleeper.waits(), [Duration::from_secs(1)]);
     assert_eq!(fake.comments().len(), 1);
@@ -107,7 +109,7 @@ async fn a_post_whose_answer_is_lost_is_not_repeated_blindly() {
         .await;
     let (client, sleeper) = new_client(&fake, policy());
     let author = resolve_author(&client, None).await.unwrap();
-    let posted = upsert(&client, &pr(), &author, &marked("second"))
+    let posted = upsert(&client, &pr(), &author, &marked("second"), Create::Yes)
         .await
         .unwrap();
     assert!(matches!(posted, Posted::Updated { .. }), "{posted:?}");

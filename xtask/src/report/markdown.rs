@@ -1,6 +1,7 @@
 //! The GitHub-flavoured Markdown summary (`--markdown`, the job summary, the pull-request
-//! comment): headline verdict, a table of configurations with their changes, details
-//! collapsed.
+//! comment): headline verdict, the configurations that did not stay unchanged (regressions
+//! first; the unchanged collapsed: `overview`), a Mermaid chart of their wall time
+//! (`mermaid`), details collapsed.
 //!
 //! Every string that comes from the results or the comparison (ids, host fields, labels,
 //! failure reasons) is written through [`code`], which makes it one inert code span (see
@@ -11,9 +12,9 @@ use std::fmt::Write as _;
 use super::untrusted::code;
 use super::{
     change, headline, median_with_interval, method_note, metric_list, not_gated_note, p_value,
-    value, worst,
+    value,
 };
-use crate::comparison::{Comparison, Method, PairComparison, Verdict};
+use crate::comparison::{Comparison, Method, Verdict};
 use crate::model::host::HostFingerprint;
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
@@ -75,7 +76,9 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 code(&cmp.baseline_label),
                 code(&results.git.short())
             );
-            out.push_str(&overview_table(results, cmp));
+            out.push_str(&super::overview::changed(results, cmp));
+            out.push_str(&chart(results, cmp));
+            out.push_str(&super::overview::unchanged(results, cmp));
             let modes = super::mode_notes(cmp);
             if !modes.is_empty() {
                 out.push_str("\nTwo modes (a move between them is a change a median can hide):\n");
@@ -228,47 +231,17 @@ fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {
     ids
 }
 
-fn cell(pair: Option<&PairComparison>) -> String {
-    match pair {
-        None => "–".to_owned(),
-        Some(p) if matches!(p.verdict, Verdict::Regressed | Verdict::Improved) => {
-            format!("**{}**", change(p))
-        }
-        Some(p) => change(p),
-    }
-}
-
-fn overview_table(results: &ResultFile, cmp: &Comparison) -> String {
-    let mut out = String::from(
-        "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict |\n|---|---:|---:|---:|---:|---|\n",
-    );
-    for config in &results.configurations {
-        let pairs: Vec<&PairComparison> = cmp.gated().filter(|p| p.id == config.id).collect();
-        let wall = &config.summary[&Metric::Wall];
-        let verdict = match worst(pairs.iter().copied()) {
-            None => "added".to_owned(),
-            Some(v @ (Verdict::Regressed | Verdict::Improved)) => {
-                let metrics: Vec<&str> = pairs
-                    .iter()
-                    .filter(|p| p.verdict == v)
-                    .map(|p| p.metric.label())
-                    .collect();
-                format!("{} ({})", v.as_str(), metrics.join(", "))
-            }
-            Some(v) => v.as_str().to_owned(),
-        };
-        let _ = writeln!(
-            out,
-            "| {} | {} us | {} | {} | {} | {} |",
-            code(&config.id),
-            value(Metric::Wall, wall.median),
-            cell(cmp.pair(&config.id, Metric::Wall)),
-            cell(cmp.pair(&config.id, Metric::CpuTotal)),
-            cell(cmp.pair(&config.id, Metric::Vcsw)),
-            verdict
-        );
-    }
-    out
+/// The Mermaid chart of the changed rows' wall time (empty when nothing changed).
+fn chart(results: &ResultFile, cmp: &Comparison) -> String {
+    let bars: Vec<(&str, f64)> = super::overview::rows(results, cmp)
+        .into_iter()
+        .filter(|(_, verdict)| matches!(verdict, Some(v) if *v != Verdict::Unchanged))
+        .filter_map(|(config, _)| {
+            let ratio = cmp.pair(&config.id, Metric::Wall)?.estimate.ratio?;
+            Some((config.id.as_str(), ratio))
+        })
+        .collect();
+    super::mermaid::wall_changes(&bars).map_or_else(String::new, |chart| format!("\n{chart}"))
 }
 
 fn pairs_table(cmp: &Comparison) -> String {

@@ -8,6 +8,8 @@ pub mod calibration;
 pub mod gab;
 pub mod json;
 pub mod markdown;
+pub mod mermaid;
+pub mod overview;
 pub mod table;
 pub mod untrusted;
 

@@ -25,13 +25,27 @@ pub fn measurement(id: &str, wall_ns: u64) -> Value {
 /// A paired run of `ids` over `blocks` blocks; the head of the first id is 30% slower, the
 /// others are unchanged up to a small deterministic wobble.
 pub fn paired(ids: &[&str], blocks: u32) -> Value {
+    paired_with(ids, blocks, 1.3)
+}
+
+/// [`paired`], with every head equal to its base (every gated verdict unchanged, given
+/// enough blocks).
+pub fn paired_unchanged(ids: &[&str], blocks: u32) -> Value {
+    paired_with(ids, blocks, 1.0)
+}
+
+/// A paired run in which the first id's head takes `slowdown` times its base.
+fn paired_with(ids: &[&str], blocks: u32, slowdown: f64) -> Value {
     let mut samples = Vec::new();
     let mut head_samples: Vec<Vec<Value>> = vec![Vec::new(); ids.len()];
     for block in 0..blocks {
         for (i, id) in ids.iter().enumerate() {
             let base = 1_000_000 + u64::from((block * 7_919 + i as u32 * 104_729) % 20_000);
             let head = if i == 0 {
-                base * 13 / 10
+                // Whole nanoseconds of a ~1 ms wall time: the rounding is far below any gate.
+                (base as f64 * slowdown).round() as u64
+            } else if slowdown == 1.0 {
+                base
             } else {
                 base + 997 * u64::from(block % 3)
             };
