@@ -26,6 +26,7 @@ pub fn estimate(base: &Samples, head: &Samples) -> Option<ChangeEstimate> {
             high: e.ci_high.exp(),
         }),
         p_value: e.p_value,
+        absolute: None,
     })
 }
 

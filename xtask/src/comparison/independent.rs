@@ -17,13 +17,13 @@ use std::collections::BTreeSet;
 
 use crate::comparison::counters;
 use crate::comparison::{
-    ChangeEstimate, Comparison, ComparisonContext, Method, NotGated, PairInput, VerdictPolicy,
-    assemble_with,
+    AbsoluteChange, ChangeEstimate, Comparison, ComparisonContext, Method, NotGated, PairInput,
+    VerdictPolicy, assemble_with,
 };
 use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
 use crate::model::selection::Selection;
-use crate::stats::bootstrap::median_ratio_interval;
+use crate::stats::bootstrap::{median_difference_interval, median_ratio_interval};
 use crate::stats::mann_whitney::mann_whitney;
 use crate::stats::{Samples, Summary};
 
@@ -45,7 +45,32 @@ impl Default for IndependentSettings {
     }
 }
 
-/// The change estimate of one pair of sample sets.
+/// The change estimate of one pair of sample sets of `metric`: the ratio of medians, and
+/// for a metric near zero on the baseline's side ([`Metric::near_zero`]) also the
+/// difference of medians per call, which then decides the verdict.
+pub fn estimate_metric(
+    metric: Metric,
+    baseline: &Samples,
+    current: &Samples,
+    resamples: u32,
+    seed: u64,
+) -> ChangeEstimate {
+    let mut estimate = estimate(baseline, current, resamples, seed);
+    if metric
+        .near_zero()
+        .is_some_and(|level| baseline.median() < level)
+    {
+        let (low, high) = median_difference_interval(baseline, current, resamples, seed);
+        estimate.absolute = Some(AbsoluteChange {
+            difference: current.median() - baseline.median(),
+            low,
+            high,
+        });
+    }
+    estimate
+}
+
+/// The change estimate of one pair of sample sets, as a ratio.
 pub fn estimate(
     baseline: &Samples,
     current: &Samples,
@@ -63,6 +88,7 @@ pub fn estimate(
         ratio,
         ratio_ci,
         p_value: mann_whitney(current, baseline).p_value,
+        absolute: None,
     }
 }
 
@@ -99,7 +125,8 @@ pub fn compare(
             inputs.push(PairInput {
                 id: cur.id.clone(),
                 metric,
-                estimate: estimate(
+                estimate: estimate_metric(
+                    metric,
                     &b,
                     &c,
                     settings.resamples,
@@ -392,6 +419,36 @@ mod tests {
         assert_eq!(
             pair_seed(0, "", Metric::Wall),
             pair_seed(0, "", Metric::Wall)
+        );
+    }
+
+    #[test]
+    fn switches_near_zero_are_compared_per_call() {
+        // Three runs a side, as `--runs 3` gives: a ratio of medians says +127%, the
+        // difference says +0.014 switches per call.
+        let base = Samples::new(vec![0.011, 0.010, 0.012]).unwrap();
+        let cur = Samples::new(vec![0.025, 0.020, 0.030]).unwrap();
+        let e = estimate_metric(Metric::Vcsw, &base, &cur, 1000, 5);
+        assert!((e.ratio.unwrap() - 25.0 / 11.0).abs() < 1e-9);
+        let abs = e.absolute.expect("near zero");
+        assert!((abs.difference - 0.014).abs() < 1e-9, "{abs:?}");
+        assert!(
+            abs.low <= 0.014 && 0.014 <= abs.high && abs.high <= 0.020,
+            "{abs:?}"
+        );
+        let verdict = crate::comparison::absolute_verdict(abs, e.p_value, 0.05, 0.02);
+        assert_eq!(verdict, Verdict::Unchanged);
+        // Wall time, and switches of a blocking row, keep the ratio alone.
+        assert!(
+            estimate_metric(Metric::Wall, &base, &cur, 100, 5)
+                .absolute
+                .is_none()
+        );
+        let blocking = Samples::new(vec![2.0, 2.1, 1.9]).unwrap();
+        assert!(
+            estimate_metric(Metric::Vcsw, &blocking, &cur, 100, 5)
+                .absolute
+                .is_none()
         );
     }
 }

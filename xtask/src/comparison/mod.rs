@@ -7,7 +7,9 @@
 //!    current/baseline with a 95% interval, and a two-sided p-value. [`independent`] does it
 //!    for separately run result sets (bootstrap + Mann-Whitney); [`paired`] for base and
 //!    head run interleaved in blocks (paired t on per-block log-ratios). Both call
-//!    [`assemble`].
+//!    [`assemble`]. A metric near zero on the baseline's side (the context switches of a
+//!    spinning row) also gets a difference per call, which decides its verdict instead
+//!    ([`absolute`]).
 //! 2. The policy names the *gated* metrics, each with its own noise threshold: only their
 //!    pairs decide the gate (exit status, annotations); the other metrics are reported.
 //!    [`assemble`] adjusts the p-values of the gated pairs together with Holm's method, so
@@ -23,6 +25,7 @@
 //!    - `unchanged`: the whole interval within `[1 - threshold, 1 + threshold]`;
 //!    - `inconclusive`: anything else, including an undefined ratio (zero baseline).
 
+pub mod absolute;
 pub mod calibration;
 pub mod counters;
 pub mod independent;
@@ -37,6 +40,8 @@ use crate::model::metric::Metric;
 use crate::stats::Summary;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::holm::holm_adjust;
+
+pub use absolute::{AbsoluteChange, absolute_verdict};
 
 pub use crate::model::paired_record::PairedEstimator;
 
@@ -125,6 +130,11 @@ pub struct ChangeEstimate {
     pub ratio_ci: Option<RatioInterval>,
     /// Two-sided, uncorrected.
     pub p_value: f64,
+    /// For a metric near zero ([`Metric::near_zero`]): the change as a difference per call,
+    /// which decides the verdict instead of the ratio (a ratio of two tiny counts says
+    /// `+127% [-24%, +3311%]` about one extra switch in a hundred calls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub absolute: Option<AbsoluteChange>,
 }
 
 /// One (configuration, metric) pair going into [`assemble`].
@@ -327,7 +337,15 @@ pub fn assemble_with(
         .map(|(input, p_adjusted)| {
             let threshold = policy.threshold_of(input.metric);
             PairComparison {
-                verdict: verdict(input.estimate.ratio_ci, p_adjusted, policy.alpha, threshold),
+                verdict: match input.estimate.absolute {
+                    Some(change) => absolute_verdict(
+                        change,
+                        p_adjusted,
+                        policy.alpha,
+                        input.metric.resolution(),
+                    ),
+                    None => verdict(input.estimate.ratio_ci, p_adjusted, policy.alpha, threshold),
+                },
                 gated: is_gated(input.metric),
                 threshold,
                 settled_after_blocks: None,

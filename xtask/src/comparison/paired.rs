@@ -41,8 +41,8 @@ use std::collections::BTreeMap;
 
 use crate::comparison::counters;
 use crate::comparison::{
-    ChangeEstimate, Comparison, ComparisonContext, Method, ModeShares, PairInput, PairedEstimator,
-    VerdictPolicy, assemble_with,
+    AbsoluteChange, ChangeEstimate, Comparison, ComparisonContext, Method, ModeShares, PairInput,
+    PairedEstimator, VerdictPolicy, assemble_with,
 };
 use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
@@ -97,16 +97,60 @@ pub fn log_ratio(metric: Metric, pair: &BlockPair<'_>) -> f64 {
     Samples::new(ratios).map_or(f64::NAN, |s| s.median())
 }
 
+/// The difference of one metric in one block, per call: the median over the block's
+/// matched slice pairs of `head - base` (for metrics compared near zero).
+pub fn difference(metric: Metric, pair: &BlockPair<'_>) -> f64 {
+    let differences: Vec<f64> = pair
+        .slices
+        .iter()
+        .map(|(base, head)| metric.per_call(head) - metric.per_call(base))
+        .collect();
+    Samples::new(differences).map_or(f64::NAN, |s| s.median())
+}
+
+/// The estimator's centre, interval and p-value over per-block values.
+fn locate(values: &[f64], estimator: PairedEstimator) -> Option<(f64, f64, f64, f64)> {
+    match estimator {
+        PairedEstimator::Mean => {
+            paired_t(values, CONFIDENCE).map(|e| (e.mean, e.ci_low, e.ci_high, e.p_value))
+        }
+        PairedEstimator::HodgesLehmann => {
+            hodges_lehmann(values, CONFIDENCE).map(|e| (e.estimate, e.ci_low, e.ci_high, e.p_value))
+        }
+    }
+}
+
+/// The ratio estimate, plus the difference per call that decides the verdict of a metric
+/// near zero on the base side ([`Metric::near_zero`]; its p-value is then the
+/// differences').
+fn estimate_metric(
+    metric: Metric,
+    pairs: &[BlockPair<'_>],
+    baseline: &Summary,
+    estimator: PairedEstimator,
+) -> ChangeEstimate {
+    let log_ratios: Vec<f64> = pairs.iter().map(|p| log_ratio(metric, p)).collect();
+    let mut estimate = estimate(&log_ratios, estimator);
+    if metric
+        .near_zero()
+        .is_some_and(|level| baseline.median < level)
+    {
+        let differences: Vec<f64> = pairs.iter().map(|p| difference(metric, p)).collect();
+        if let Some((centre, low, high, p_value)) = locate(&differences, estimator) {
+            estimate.absolute = Some(AbsoluteChange {
+                difference: centre,
+                low,
+                high,
+            });
+            estimate.p_value = p_value;
+        }
+    }
+    estimate
+}
+
 /// The change estimate from a set of log-ratios (see the module docs).
 pub fn estimate(log_ratios: &[f64], estimator: PairedEstimator) -> ChangeEstimate {
-    let found = match estimator {
-        PairedEstimator::Mean => {
-            paired_t(log_ratios, CONFIDENCE).map(|e| (e.mean, e.ci_low, e.ci_high, e.p_value))
-        }
-        PairedEstimator::HodgesLehmann => hodges_lehmann(log_ratios, CONFIDENCE)
-            .map(|e| (e.estimate, e.ci_low, e.ci_high, e.p_value)),
-    };
-    match found {
+    match locate(log_ratios, estimator) {
         Some((centre, low, high, p_value)) => ChangeEstimate {
             ratio: Some(centre.exp()),
             ratio_ci: Some(RatioInterval {
@@ -114,11 +158,13 @@ pub fn estimate(log_ratios: &[f64], estimator: PairedEstimator) -> ChangeEstimat
                 high: high.exp(),
             }),
             p_value,
+            absolute: None,
         },
         None => ChangeEstimate {
             ratio: log_ratios.first().map(|d| d.exp()),
             ratio_ci: None,
             p_value: 1.0,
+            absolute: None,
         },
     }
 }
@@ -236,7 +282,6 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
             continue;
         }
         for metric in Metric::ALL {
-            let d: Vec<f64> = pairs.iter().map(|p| log_ratio(metric, p)).collect();
             let values = |side: Side| -> Vec<f64> {
                 kept.iter()
                     .filter(|s| s.side == side && s.measurement.id == *id)
@@ -256,9 +301,9 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
             inputs.push(PairInput {
                 id: id.clone(),
                 metric,
+                estimate: estimate_metric(metric, &pairs, &baseline, context.estimator),
                 baseline,
                 current,
-                estimate: estimate(&d, context.estimator),
                 modes,
             });
         }
@@ -599,5 +644,68 @@ pub(crate) mod tests {
         assert_eq!(pairs[0].slices.len(), 3);
         let d = log_ratio(Metric::Wall, &pairs[0]);
         assert!((d - 1.1f64.ln()).abs() < 1e-3, "{d}");
+    }
+}
+
+#[cfg(test)]
+mod near_zero_tests {
+    use super::tests::{context, synthetic};
+    use super::*;
+    use crate::comparison::Verdict;
+
+    /// `synthetic` blocks of one spinning row whose voluntary switches per call are
+    /// `base_vcsw` and `head_vcsw` (plus a wobble of one switch in 10,000 calls per block).
+    fn spin_row(base_vcsw: f64, head_vcsw: f64) -> Comparison {
+        let mut samples = synthetic(&[("smol/dedicated", 800.0, 1.0)], 12, 0.02, 3);
+        for sample in &mut samples {
+            let per_call = if sample.side == Side::Head {
+                head_vcsw
+            } else {
+                base_vcsw
+            };
+            let count = sample.measurement.count as f64;
+            sample.measurement.vcsw_loop = (per_call * count) as u64 + u64::from(sample.block % 2);
+            sample.measurement.vcsw_worker = 0;
+        }
+        compare(&samples, &context(&["smol/dedicated"], 12))
+    }
+
+    #[test]
+    fn a_few_more_switches_near_zero_are_a_difference_per_call_not_a_huge_ratio() {
+        // 0.010 -> 0.015 switches per call: +50% as a ratio, +0.005 per call.
+        let cmp = spin_row(0.010, 0.015);
+        let vcsw = cmp.pair("smol/dedicated", Metric::Vcsw).unwrap();
+        let abs = vcsw.estimate.absolute.expect("compared per call near zero");
+        assert!((abs.difference - 0.005).abs() < 0.001, "{abs:?}");
+        assert!(
+            abs.low <= abs.difference && abs.difference <= abs.high,
+            "{abs:?}"
+        );
+        assert_eq!(vcsw.verdict, Verdict::Unchanged, "within ±0.02 per call");
+        // The ratio is still computed and shown elsewhere, but does not decide.
+        assert!(vcsw.estimate.ratio.is_some());
+        // Wall time is not near zero: a ratio as before.
+        assert!(
+            cmp.pair("smol/dedicated", Metric::Wall)
+                .unwrap()
+                .estimate
+                .absolute
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_spinning_row_that_starts_blocking_regresses_per_call() {
+        // 0.01 -> 0.30 switches per call: the base is near zero, the change is not.
+        let cmp = spin_row(0.01, 0.30);
+        let vcsw = cmp.pair("smol/dedicated", Metric::Vcsw).unwrap();
+        let abs = vcsw.estimate.absolute.expect("the base is near zero");
+        assert!((abs.difference - 0.29).abs() < 0.01, "{abs:?}");
+        assert_eq!(vcsw.verdict, Verdict::Regressed);
+        // A blocking row (2 switches per call) keeps its ratio.
+        let cmp = spin_row(2.0, 2.2);
+        let vcsw = cmp.pair("smol/dedicated", Metric::Vcsw).unwrap();
+        assert!(vcsw.estimate.absolute.is_none());
+        assert_eq!(vcsw.verdict, Verdict::Regressed);
     }
 }

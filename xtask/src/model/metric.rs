@@ -113,6 +113,18 @@ impl Metric {
         }
     }
 
+    /// Below this per-call value (on the baseline's side) a change is compared as a
+    /// difference per call, with [`Metric::resolution`] as its noise band, not as a ratio:
+    /// 0.1 voluntary switches per call (one in ten calls) for Vcsw, where spinning
+    /// hand-offs live (~0.0001-0.07) and a ratio of two tiny counts means nothing. Times and
+    /// instruction counts are never that small.
+    pub fn near_zero(self) -> Option<f64> {
+        match self {
+            Metric::Vcsw => Some(0.1),
+            _ => None,
+        }
+    }
+
     /// The metric's resolution per call: added to both sides of a paired ratio, so that a
     /// value of zero stays usable and tiny values do not make huge ratios. 1 ns for times
     /// (below the clocks' per-call granularity); 0.02 voluntary switches per call (one

@@ -256,7 +256,7 @@ fn pairs_table(cmp: &Comparison) -> String {
     });
     for p in &cmp.pairs {
         let gate = if p.gated {
-            format!("±{}%", p.threshold * 100.0)
+            super::gate_band(p)
         } else {
             "reported".to_owned()
         };

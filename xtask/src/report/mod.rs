@@ -98,14 +98,39 @@ pub fn p_value(p: f64) -> String {
     }
 }
 
-/// `+3.1% [+1.2%, +5.0%]`, or `n/a` for an undefined ratio.
+/// `+3.1% [+1.2%, +5.0%]`; `+0.012 [-0.003, +0.040] sw/call` near zero; `n/a` for an
+/// undefined ratio.
 pub fn change(pair: &PairComparison) -> String {
+    if let Some(abs) = pair.estimate.absolute {
+        // Near zero: a difference per call (`Metric::near_zero`), in the metric's unit.
+        let signed = |v: f64| {
+            let v = if v.abs() < 0.0005 { 0.0 } else { v };
+            format!("{v:+.3}")
+        };
+        return format!(
+            "{} [{}, {}] {}/call",
+            signed(abs.difference),
+            signed(abs.low),
+            signed(abs.high),
+            unit(pair.metric)
+        );
+    }
     match (pair.estimate.ratio, pair.estimate.ratio_ci) {
         (Some(r), Some(ci)) => {
             format!("{} [{}, {}]", percent(r), percent(ci.low), percent(ci.high))
         }
         (Some(r), None) => format!("{} [n/a]", percent(r)),
         _ => "n/a (zero baseline)".to_owned(),
+    }
+}
+
+/// The noise band a pair's verdict used: `±5%`, or `±0.02 sw/call` for a pair compared
+/// per call near zero.
+pub fn gate_band(pair: &PairComparison) -> String {
+    if pair.estimate.absolute.is_some() {
+        format!("±{} {}/call", pair.metric.resolution(), unit(pair.metric))
+    } else {
+        format!("±{}%", pair.threshold * 100.0)
     }
 }
 

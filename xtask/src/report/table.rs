@@ -138,7 +138,7 @@ pub fn render_comparison(comparison: &Comparison) -> String {
             pair.id.clone(),
             pair.metric.label().to_owned(),
             if pair.gated {
-                format!("±{}%", pair.threshold * 100.0)
+                super::gate_band(pair)
             } else {
                 "-".to_owned()
             },

@@ -1,4 +1,5 @@
-//! Seeded percentile bootstrap of the ratio of two medians.
+//! Seeded percentile bootstrap of the ratio of two medians (and of their difference, for
+//! metrics compared per call near zero).
 //!
 //! # How it works
 //!
@@ -60,6 +61,31 @@ pub fn median_ratio_interval(
     })
 }
 
+/// Percentile-bootstrap 95% interval of `median(current) - median(baseline)`, resampled as
+/// [`median_ratio_interval`] does; always defined.
+pub fn median_difference_interval(
+    baseline: &Samples,
+    current: &Samples,
+    resamples: u32,
+    seed: u64,
+) -> (f64, f64) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut base_buf = vec![0.0; baseline.n()];
+    let mut cur_buf = vec![0.0; current.n()];
+    let mut differences: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let base_median = resampled_median(&mut rng, baseline.values(), &mut base_buf);
+            resampled_median(&mut rng, current.values(), &mut cur_buf) - base_median
+        })
+        .collect();
+    differences.sort_by(f64::total_cmp);
+    let tail = (1.0 - CONFIDENCE) / 2.0;
+    (
+        quantile_type7(&differences, tail),
+        quantile_type7(&differences, 1.0 - tail),
+    )
+}
+
 fn resampled_median(rng: &mut ChaCha8Rng, values: &[f64], buf: &mut [f64]) -> f64 {
     for slot in buf.iter_mut() {
         *slot = values[rng.random_range(0..values.len())];
@@ -71,6 +97,17 @@ fn resampled_median(rng: &mut ChaCha8Rng, values: &[f64], buf: &mut [f64]) -> f6
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_difference_interval_covers_a_shift_and_is_exact_for_constants() {
+        let base = Samples::new(vec![0.010, 0.012, 0.011, 0.013, 0.009, 0.011]).unwrap();
+        let shifted = Samples::new(vec![0.060, 0.062, 0.061, 0.063, 0.059, 0.061]).unwrap();
+        let (low, high) = median_difference_interval(&base, &shifted, 2000, 3);
+        assert!(low <= 0.05 && 0.05 <= high, "[{low}, {high}]");
+        assert!(low > 0.04 && high < 0.06, "[{low}, {high}]");
+        let zero = Samples::new(vec![0.0; 4]).unwrap();
+        assert_eq!(median_difference_interval(&zero, &zero, 100, 1), (0.0, 0.0));
+    }
 
     #[test]
     fn same_seed_same_interval_and_constants_are_exact() {
