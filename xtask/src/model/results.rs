@@ -36,6 +36,10 @@ pub struct Settings {
     pub gap_us: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub inject_ns: Option<u64>,
+    /// Paired runs: `GLOB=NS` busy work injected into the head's runs only
+    /// (`bench --inject-head`), so a report can say the regression was made on purpose.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inject_head: Vec<String>,
     /// Threads pinned by role (the binary's `--pin`); absent in files from before it.
     #[serde(default)]
     pub pin: bool,
@@ -367,6 +371,7 @@ pub(crate) mod tests {
                 only: vec![],
                 gap_us: None,
                 inject_ns: None,
+                inject_head: vec![],
                 pin: true,
                 counters: None,
             },

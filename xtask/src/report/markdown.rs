@@ -48,6 +48,14 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 out.push('\n');
             }
             let _ = writeln!(out, "{}\n", headline(cmp));
+            if !results.settings.inject_head.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "> [!NOTE]\n> A slowdown was injected into the head on purpose \
+                     (`--inject-head`, ns of busy work per call): {}.\n",
+                    code_list(&results.settings.inject_head)
+                );
+            }
             out.push_str(&not_gated_notes(cmp));
             let design = match cmp.method {
                 Method::Paired { blocks, .. } => match results

@@ -71,6 +71,11 @@ pub struct Args {
     /// 1h). Counts the benchmarking only, not the builds. Unset: exactly --min-blocks.
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, requires = "against")]
     pub max_time: Option<Duration>,
+    /// Paired, a demonstration aid: NS ns of busy work before every call of the head's
+    /// configurations matching GLOB only (the binary's --inject-ns on one side), to see how
+    /// a known regression of one row is reported; repeatable.
+    #[arg(long, value_name = "GLOB=NS", value_parser = parse_injection, requires = "against")]
+    pub inject_head: Vec<HeadInjection>,
     #[command(flatten)]
     pub outputs: OutputArgs,
     #[command(flatten)]
@@ -94,6 +99,30 @@ pub struct PairedSettings {
     pub min_blocks: u32,
     pub max_time: Option<Duration>,
     pub base_bench_bin: Option<PathBuf>,
+    pub inject_head: Vec<HeadInjection>,
+}
+
+/// `--inject-head GLOB=NS`: busy work injected into the head's runs of some configurations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HeadInjection {
+    pub glob: String,
+    pub inject_ns: u64,
+}
+
+fn parse_injection(text: &str) -> Result<HeadInjection, String> {
+    let (glob, ns) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}`: expected GLOB=NS, e.g. 'tokio-current/dedicated=500'"))?;
+    let inject_ns = ns
+        .parse::<u64>()
+        .map_err(|_| format!("`{text}`: `{ns}` is not a whole number of nanoseconds"))?;
+    if glob.is_empty() {
+        return Err(format!("`{text}`: the configuration glob is empty"));
+    }
+    Ok(HeadInjection {
+        glob: glob.to_owned(),
+        inject_ns,
+    })
 }
 
 /// Validated settings of one `bench` invocation.
@@ -128,6 +157,7 @@ impl TryFrom<Args> for Config {
             min_blocks: args.min_blocks,
             max_time: args.max_time,
             base_bench_bin: args.base_bench_bin,
+            inject_head: args.inject_head,
         });
         Ok(Config {
             runs: args.runs,
@@ -165,6 +195,12 @@ impl Config {
             only: self.target.only.clone(),
             gap_us: flags.gap_us,
             inject_ns: flags.inject_ns,
+            inject_head: self
+                .paired
+                .iter()
+                .flat_map(|paired| &paired.inject_head)
+                .map(|i| format!("{}={}", i.glob, i.inject_ns))
+                .collect(),
             pin,
             counters: counters.map(|callgrind| crate::model::results::CountingSettings {
                 runs: self.target.counters.runs,
@@ -173,5 +209,26 @@ impl Config {
                 realtime: callgrind.realtime,
             }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_injection_is_glob_equals_nanoseconds_and_errors_name_the_input() {
+        assert_eq!(
+            parse_injection("tokio-current/dedicated*=500"),
+            Ok(HeadInjection {
+                glob: "tokio-current/dedicated*".to_owned(),
+                inject_ns: 500,
+            })
+        );
+        let error = parse_injection("floor/park").unwrap_err();
+        assert!(error.contains("`floor/park`: expected GLOB=NS"), "{error}");
+        let error = parse_injection("floor/park=fast").unwrap_err();
+        assert!(error.contains("`fast` is not a whole number"), "{error}");
+        assert!(parse_injection("=5").unwrap_err().contains("glob is empty"));
     }
 }

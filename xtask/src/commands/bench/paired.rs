@@ -17,7 +17,7 @@ use std::collections::BTreeSet;
 
 use anyhow::Context as _;
 
-use crate::commands::bench::config::{Config, PairedSettings};
+use crate::commands::bench::config::{Config, HeadInjection, PairedSettings};
 use crate::commands::bench::finish::Run;
 use crate::comparison::paired::PairedContext;
 use crate::engine::base::{self, BaseSpec};
@@ -139,7 +139,11 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         base: callgrind.command(&base_command, target.counters.count),
         head: callgrind.command(&head_command, target.counters.count),
     });
-    let mut executor = sampling.executor(base_command, head_command, ExtraFlags::new());
+    let mut executor = sampling.executor(
+        base_command,
+        head_command,
+        head_injections(&paired.inject_head, &ids),
+    );
     let head_fingerprint = HostFingerprint::detect(&target.root);
     let mut context = PairedContext {
         counters: Vec::new(),
@@ -235,6 +239,22 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         comparison: Some(outcome.comparison),
         planned_runs: outcome.blocks as usize * ids.len() * 2,
     })
+}
+
+/// The head's extra `--inject-ns` of every configuration `--inject-head` names (the last
+/// matching glob wins).
+fn head_injections(injections: &[HeadInjection], ids: &[String]) -> ExtraFlags {
+    let mut extra = ExtraFlags::new();
+    for injection in injections {
+        let glob = wildmatch::WildMatch::new(&injection.glob);
+        for id in ids.iter().filter(|id| glob.matches(id)) {
+            extra.insert(
+                (Side::Head, id.clone()),
+                vec!["--inject-ns".to_owned(), injection.inject_ns.to_string()],
+            );
+        }
+    }
+    extra
 }
 
 /// The binary's flag that came with instruction counting: a base without it cannot count.
@@ -378,6 +398,42 @@ mod tests {
                 added: list(&["new"]),
                 removed: list(&["gone"]),
             }
+        );
+    }
+
+    #[test]
+    fn head_injections_reach_the_matching_head_configurations_only() {
+        let list = |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        let ids = list(&[
+            "tokio-current/dedicated",
+            "tokio-current/dedicated-block",
+            "floor/park",
+        ]);
+        let injections = [
+            HeadInjection {
+                glob: "tokio-current/dedicated*".to_owned(),
+                inject_ns: 500,
+            },
+            HeadInjection {
+                glob: "tokio-current/dedicated-block".to_owned(),
+                inject_ns: 20_000,
+            },
+        ];
+        let extra = head_injections(&injections, &ids);
+        let flags = |id: &str| extra.get(&(Side::Head, id.to_owned())).cloned();
+        assert_eq!(
+            flags("tokio-current/dedicated"),
+            Some(list(&["--inject-ns", "500"]))
+        );
+        assert_eq!(
+            flags("tokio-current/dedicated-block"),
+            Some(list(&["--inject-ns", "20000"])),
+            "the last matching glob wins"
+        );
+        assert_eq!(flags("floor/park"), None);
+        assert!(
+            extra.keys().all(|(side, _)| *side == Side::Head),
+            "never the base"
         );
     }
 }
