@@ -5,6 +5,7 @@
 //! special function by hand. The methods and their references are documented per module.
 
 pub mod bootstrap;
+pub mod change_points;
 pub mod holm;
 pub mod mann_whitney;
 pub mod median_interval;
