@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, calibrate, comment, compare, exit};
+use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -29,6 +29,8 @@ enum Command {
     Calibrate(Box<calibrate::Args>),
     /// Post or update the benchmark comment on a pull request.
     Comment(comment::CommentArgs),
+    /// Append to the history of main, or report its change points.
+    History(history::Args),
 }
 
 fn main() -> ExitCode {
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => args.run().map(exit::Outcome::exit_code),
         Command::Calibrate(args) => args.run().map(exit::Outcome::exit_code),
         Command::Comment(args) => args.run(),
+        Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

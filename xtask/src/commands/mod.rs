@@ -10,6 +10,7 @@ pub mod comment;
 pub mod compare;
 pub mod exit;
 pub mod flags;
+pub mod history;
 
 #[cfg(test)]
 mod tests {

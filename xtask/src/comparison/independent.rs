@@ -190,7 +190,7 @@ fn timings_not_gated(
 }
 
 /// FNV-1a of the pair's name mixed into the seed: stable across platforms and versions.
-fn pair_seed(seed: u64, id: &str, metric: Metric) -> u64 {
+pub(crate) fn pair_seed(seed: u64, id: &str, metric: Metric) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for byte in id.bytes().chain([0]).chain(metric.key().bytes()) {
         hash ^= u64::from(byte);

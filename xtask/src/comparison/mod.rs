@@ -28,6 +28,7 @@
 pub mod absolute;
 pub mod calibration;
 pub mod counters;
+pub mod history;
 pub mod independent;
 pub mod paired;
 

@@ -8,6 +8,7 @@
 
 pub mod files;
 pub mod git;
+pub mod history;
 pub mod host;
 pub mod host_probe;
 pub mod measurement;
