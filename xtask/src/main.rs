@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history};
+use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history, report};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -31,6 +31,8 @@ enum Command {
     Comment(comment::CommentArgs),
     /// Append to the history of main, or report its change points.
     History(history::Args),
+    /// Write the HTML report of a result file.
+    Report(report::Args),
 }
 
 fn main() -> ExitCode {
@@ -42,6 +44,7 @@ fn main() -> ExitCode {
         Command::Calibrate(args) => args.run().map(exit::Outcome::exit_code),
         Command::Comment(args) => args.run(),
         Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Report(args) => args.run().map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

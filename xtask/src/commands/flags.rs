@@ -341,6 +341,10 @@ pub struct OutputArgs {
     /// Write github-action-benchmark `customSmallerIsBetter` JSON.
     #[arg(long, value_name = "PATH")]
     pub gab: Option<PathBuf>,
+    /// Write a self-contained HTML report with SVG charts (`cargo xtask report` makes one
+    /// from a result file later).
+    #[arg(long, value_name = "PATH")]
+    pub html: Option<PathBuf>,
 }
 
 impl OutputArgs {
@@ -358,6 +362,7 @@ impl OutputArgs {
             ),
             (&self.bmf, report::bmf::render(results, comparison)),
             (&self.gab, report::gab::render(results, comparison)),
+            (&self.html, report::html::render(results, comparison)),
         ];
         for (path, text) in outputs {
             if let Some(path) = path {

@@ -11,6 +11,7 @@ pub mod compare;
 pub mod exit;
 pub mod flags;
 pub mod history;
+pub mod report;
 
 #[cfg(test)]
 mod tests {

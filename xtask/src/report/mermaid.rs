@@ -2,10 +2,12 @@
 //! configurations that did not stay unchanged, as an `xychart-beta` bar chart in percent.
 //!
 //! Ids come from an untrusted results file; inside a code block [`super::untrusted::code`]
-//! cannot protect them, so every character outside `[A-Za-z0-9/._:-]` becomes `_` and the
-//! labels are quoted: nothing can end the label, the chart or the block.
+//! cannot protect them, so they pass through [`label`] (nothing outside `[A-Za-z0-9/._:-]`)
+//! and are quoted: nothing can end the label, the chart or the block.
 
 use std::fmt::Write as _;
+
+use super::untrusted::label;
 
 /// At most this many bars (the rest are in the tables).
 const MAX_BARS: usize = 20;
@@ -18,7 +20,7 @@ pub fn wall_changes(bars: &[(&str, f64)]) -> Option<String> {
         .iter()
         .filter(|(_, ratio)| ratio.is_finite())
         .take(MAX_BARS)
-        .map(|(id, ratio)| (label(id), (ratio - 1.0) * 100.0))
+        .map(|(id, ratio)| (label(id, MAX_LABEL), (ratio - 1.0) * 100.0))
         .collect();
     if bars.is_empty() {
         return None;
@@ -39,19 +41,6 @@ pub fn wall_changes(bars: &[(&str, f64)]) -> Option<String> {
     let _ = writeln!(out, "    bar [{}]", values.join(", "));
     out.push_str("```\n");
     Some(out)
-}
-
-fn label(id: &str) -> String {
-    id.chars()
-        .take(MAX_LABEL)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "/._:-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

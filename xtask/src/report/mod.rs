@@ -6,6 +6,7 @@
 pub mod bmf;
 pub mod calibration;
 pub mod gab;
+pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;

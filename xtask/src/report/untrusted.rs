@@ -35,6 +35,22 @@
 /// The most characters of one untrusted string shown in a report (escapes included).
 pub const MAX_SHOWN_CHARS: usize = 120;
 
+/// `text` for places a code span cannot protect (a Mermaid chart, an SVG chart's labels):
+/// at most `max` characters, every one outside `[A-Za-z0-9/._:-]` replaced by `_`, which is
+/// all a configuration id needs.
+pub fn label(text: &str, max: usize) -> String {
+    text.chars()
+        .take(max)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "/._:-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}
+
 /// `text` as one inline code span, made inert (see the module docs).
 pub fn code(text: &str) -> String {
     let mut content = String::with_capacity(text.len().min(4 * MAX_SHOWN_CHARS));
