@@ -391,7 +391,9 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
         body,
         expected_body(
             Path::new(&md),
-            Some(&format!("**handoff-bench** ([full report]({url}))")),
+            Some(&format!(
+                "**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results` artifact)"
+            )),
             Some(url)
         )
     );
@@ -402,7 +404,7 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     let (kept, note) = body.rsplit_once("\n\n").unwrap();
     let kept = kept
         .strip_prefix(&format!(
-            "{MARKER}\n**handoff-bench** ([full report]({url}))\n\n"
+            "{MARKER}\n**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results` artifact)\n\n"
         ))
         .unwrap();
     assert!(

@@ -1,7 +1,8 @@
 //! `cargo xtask history`: the history of main. `append` adds a result file's medians as the
 //! next commit of a history file (one JSON line each, `model::history`); `report` finds the
 //! change points of every configuration and metric (`comparison::history`) and prints them
-//! with their commit, step and confidence. Exit 0 done, 2 bad input (named), 1 I/O failure.
+//! with their commit, step and confidence, and with `--html` draws the trend charts
+//! (`report::trend`). Exit 0 done, 2 bad input (named), 1 I/O failure.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -9,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 
 use crate::comparison::history::{HistoryChange, change_points};
+use crate::model::files::write_atomically;
 use crate::model::history::{self, HistoryEntry};
 use crate::model::results::ResultFile;
 use crate::model::selection::Selection;
@@ -43,6 +45,10 @@ enum Action {
         /// the history has.
         #[arg(long, value_name = "GLOB")]
         only: Vec<String>,
+        /// Also write a self-contained HTML page: per configuration and metric, a trend
+        /// chart over the commits with each change point marked.
+        #[arg(long, value_name = "PATH")]
+        html: Option<PathBuf>,
     },
 }
 
@@ -64,6 +70,7 @@ impl Args {
                 history,
                 alpha,
                 only,
+                html,
             } => {
                 if !(alpha > 0.0 && alpha < 1.0) {
                     return Err(crate::model::usage::UsageError(format!(
@@ -79,6 +86,13 @@ impl Args {
                     .filter(|c| wanted.as_ref().is_none_or(|s| s.selects(&c.id)))
                     .collect();
                 print!("{}", render(&changes, entries.len(), alpha));
+                if let Some(path) = html {
+                    let keep = |id: &str| wanted.as_ref().is_none_or(|s| s.selects(id));
+                    let page = crate::report::trend::render(&entries, &changes, keep);
+                    write_atomically(&path, &page)
+                        .with_context(|| format!("cannot write {}", path.display()))?;
+                    println!("wrote {}", path.display());
+                }
                 Ok(())
             }
         }

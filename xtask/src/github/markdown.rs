@@ -16,8 +16,8 @@ pub struct HeaderInfo<'a> {
     pub details_url: Option<&'a str>,
 }
 
-/// One line such as ``**handoff-bench** for branch `feat`, commit abc1234 ([full report](URL))``, or
-/// `None` when there is nothing to say.
+/// One line such as ``**handoff-bench** for branch `feat`, commit abc1234 ([full
+/// report](URL); HTML charts: ...)``, or `None` when there is nothing to say.
 pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(head_ref) = info.head_ref.filter(|r| !r.trim().is_empty()) {
@@ -26,10 +26,9 @@ pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
     if let Some(sha) = info.head_sha.filter(|s| is_hex_sha(s)) {
         parts.push(format!("commit {}", &sha[..sha.len().min(12)]));
     }
-    let link = info
-        .details_url
-        .filter(|u| is_plain_url(u))
-        .map(|u| format!(" ([full report]({u}))"));
+    let link = info.details_url.filter(|u| is_plain_url(u)).map(|u| {
+        format!(" ([full report]({u}); HTML charts: `bench.html` in its `bench-results` artifact)")
+    });
     if parts.is_empty() && link.is_none() {
         return None;
     }
@@ -83,7 +82,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             line,
-            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1))"
+            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1); HTML charts: `bench.html` in its `bench-results` artifact)"
         );
     }
 

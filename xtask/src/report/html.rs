@@ -38,12 +38,7 @@ struct Row {
 
 /// The page for `results`, with `comparison`'s forest plot when there is one.
 pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
-    let mut page = String::from(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <title>handoff-bench report</title>\n<style>body{font-family:sans-serif;margin:24px;\
-         color:#222}table{border-collapse:collapse}td{padding:2px 10px 2px 0}\
-         section{margin-top:28px}</style>\n</head>\n<body>\n<h1>handoff-bench report</h1>\n",
-    );
+    let mut page = page_start("handoff-bench report");
     page.push_str(&header(results));
     for metric in METRICS {
         let rows = strip_rows(results, metric);
@@ -103,6 +98,16 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
     }
     page.push_str("</body>\n</html>\n");
     page
+}
+
+/// The page's head and title, shared by the history's page.
+pub(crate) fn page_start(title: &str) -> String {
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <title>{title}</title>\n<style>body{{font-family:sans-serif;margin:24px;\
+         color:#222}}table{{border-collapse:collapse}}td{{padding:2px 10px 2px 0}}\
+         section{{margin-top:28px}}</style>\n</head>\n<body>\n<h1>{title}</h1>\n"
+    )
 }
 
 fn header(results: &ResultFile) -> String {
@@ -332,7 +337,7 @@ fn format_value(v: f64) -> String {
 }
 
 /// `text` safe inside HTML text and attribute values.
-fn escape(text: &str) -> String {
+pub(crate) fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {

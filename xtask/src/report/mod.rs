@@ -12,6 +12,7 @@ pub mod markdown;
 pub mod mermaid;
 pub mod overview;
 pub mod table;
+pub mod trend;
 pub mod untrusted;
 
 use crate::comparison::{Comparison, NotGated, PairComparison, Verdict};
