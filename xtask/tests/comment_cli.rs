@@ -392,7 +392,7 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
         expected_body(
             Path::new(&md),
             Some(&format!(
-                "**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results` artifact)"
+                "**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results-*` artifacts)"
             )),
             Some(url)
         )
@@ -404,7 +404,7 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     let (kept, note) = body.rsplit_once("\n\n").unwrap();
     let kept = kept
         .strip_prefix(&format!(
-            "{MARKER}\n**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results` artifact)\n\n"
+            "{MARKER}\n**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results-*` artifacts)\n\n"
         ))
         .unwrap();
     assert!(
@@ -635,4 +635,49 @@ async fn only_on_change_still_updates_an_existing_comment_and_creates_on_a_regre
     let ours = ours(&fake);
     assert_eq!(ours.len(), 1, "{ours:?}");
     assert_eq!(ours[0].body, expected(&md));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runners_make_one_comment_with_a_section_per_host() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    // As download-artifact lays out a matrix's artifacts: one directory per runner.
+    for (runner, cpu) in [
+        ("bench-results-a", "Host A CPU"),
+        ("bench-results-b", "Host B CPU"),
+    ] {
+        let mut file = if runner.ends_with('a') {
+            results::paired(&IDS, 4)
+        } else {
+            results::paired_unchanged(&IDS, 8)
+        };
+        file["host"]["cpu_model"] = serde_json::Value::String(cpu.to_owned());
+        let sub = dir.path().join(runner);
+        std::fs::create_dir_all(&sub).unwrap();
+        results::write(&sub, &file);
+    }
+    let results_dir = dir.path().to_str().unwrap().to_owned();
+    let mut argv = args("unused", &[]);
+    // `--results-dir` instead of `--results`.
+    let at = argv.iter().position(|a| a == "--results").unwrap();
+    argv.splice(at..at + 2, ["--results-dir".to_owned(), results_dir]);
+    let run = xtask(Some(&fake.server.uri()), Some(TOKEN), argv).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let ours = ours(&fake);
+    assert_eq!(ours.len(), 1, "one comment for both runners");
+    let body = &ours[0].body;
+    assert!(body.contains("## handoff-bench on 2 runners"), "{body}");
+    let first = body
+        .find("### Runner 1: `Host A CPU` (2 cores)")
+        .expect("runner 1's section");
+    let second = body
+        .find("### Runner 2: `Host B CPU` (2 cores)")
+        .expect("runner 2's section");
+    assert!(first < second);
+    // Each section carries its own runner's verdict.
+    assert!(
+        body[first..second].contains(":x: Performance regressed"),
+        "{body}"
+    );
+    assert!(body[second..].contains("Every gated metric of every configuration is unchanged"));
 }

@@ -69,7 +69,7 @@ fn the_comment_step_never_names_bench_md() {
     assert!(!step.run.contains("bench.md"), "{}", step.run);
     assert!(!step.run.contains("--markdown"), "{}", step.run);
     assert!(
-        step.run.contains("--results \"$RESULTS_DIR/bench.json\""),
+        step.run.contains("--results-dir \"$RESULTS_DIR\""),
         "{}",
         step.run
     );
@@ -79,8 +79,11 @@ fn the_comment_step_never_names_bench_md() {
 async fn the_workflows_command_posts_only_what_the_xtask_renders() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
     let dir = tempfile::tempdir().unwrap();
-    let bench_json = results::write(dir.path(), &hostile_results());
-    std::fs::write(dir.path().join("bench.md"), HOSTILE_MD).unwrap();
+    // download-artifact's layout for a pattern: a directory per artifact (one runner here).
+    let artifact = dir.path().join("bench-results-ubuntu-24.04");
+    std::fs::create_dir_all(&artifact).unwrap();
+    let bench_json = results::write(&artifact, &hostile_results());
+    std::fs::write(artifact.join("bench.md"), HOSTILE_MD).unwrap();
 
     let step = comment_step();
     let api = fake.server.uri();

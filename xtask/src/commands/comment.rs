@@ -31,7 +31,6 @@ use crate::github::repo::{PullRequest, RepoSlug};
 use crate::github::retry::{RetryPolicy, TokioSleeper};
 use crate::github::sticky::{Create, Posted, upsert};
 use crate::github::token::{TOKEN_ENV, Token};
-use crate::report;
 
 /// Post or update the benchmark comment on a pull request.
 ///
@@ -50,8 +49,19 @@ pub struct CommentArgs {
     /// The results file (bench.json) to report: a handoff-bench results file of schema 1,
     /// treated as untrusted (size, nesting and count limits, id grammar); the comment is
     /// rendered from it by this xtask.
-    #[arg(long, value_name = "FILE")]
-    results: PathBuf,
+    #[arg(
+        long,
+        value_name = "FILE",
+        required_unless_present = "results_dir",
+        conflicts_with = "results_dir"
+    )]
+    results: Option<PathBuf>,
+
+    /// Several runners (`bench.yml`'s matrix): every `bench.json` directly in DIR or one
+    /// level below it (one directory per downloaded artifact), in path order; the comment
+    /// gets a section per runner's host. Each file is checked as `--results` is.
+    #[arg(long, value_name = "DIR")]
+    results_dir: Option<PathBuf>,
 
     /// No longer accepted: the comment is rendered from --results, never from a markdown
     /// file (refused without reading it).
@@ -154,11 +164,21 @@ impl CommentArgs {
             anyhow::bail!("--details-url {url:?} is not a plain http(s) URL");
         }
         let api = ApiBase::from_env()?;
-        let checked =
-            artifact::load_results(&self.results).context("refusing the --results file")?;
-        let comparison = comment_report::comparison(&checked);
-        let report = report::markdown::render(&checked.results, comparison.as_ref());
-        let create = if self.only_on_change && !changed(comparison.as_ref()) {
+        let files = match (&self.results, &self.results_dir) {
+            (Some(file), _) => vec![file.clone()],
+            (None, Some(dir)) => results_in(dir)?,
+            (None, None) => anyhow::bail!("give --results FILE or --results-dir DIR"),
+        };
+        let mut runners = Vec::new();
+        for file in &files {
+            let checked = artifact::load_results(file)
+                .with_context(|| format!("refusing the results file {}", file.display()))?;
+            let comparison = comment_report::comparison(&checked);
+            runners.push((checked, comparison));
+        }
+        let report = comment_report::render_runners(&runners);
+        let any_changed = runners.iter().any(|(_, cmp)| changed(cmp.as_ref()));
+        let create = if self.only_on_change && !any_changed {
             Create::No
         } else {
             Create::Yes
@@ -194,6 +214,35 @@ impl CommentArgs {
             },
         })
     }
+}
+
+/// At most this many runners in one comment (each is a full report).
+const MAX_RUNNERS: usize = 8;
+
+/// The `bench.json` files of `--results-dir`: in the directory itself and one level below.
+fn results_in(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("--results-dir {}: cannot read the directory", dir.display()))?;
+    let mut files: Vec<PathBuf> = std::iter::once(dir.join("bench.json"))
+        .chain(entries.filter_map(|e| Some(e.ok()?.path().join("bench.json"))))
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    files.dedup();
+    if files.is_empty() {
+        anyhow::bail!(
+            "--results-dir {}: no bench.json in it or one level below",
+            dir.display()
+        );
+    }
+    if files.len() > MAX_RUNNERS {
+        anyhow::bail!(
+            "--results-dir {}: {} result files, at most {MAX_RUNNERS} runners per comment",
+            dir.display(),
+            files.len()
+        );
+    }
+    Ok(files)
 }
 
 /// Whether `comparison` has a gated verdict other than "unchanged"; no comparison counts as

@@ -23,9 +23,9 @@ pub struct BodyParts<'a> {
 pub fn full_report_at(details_url: Option<&str>) -> String {
     match details_url.filter(|u| super::markdown::is_plain_url(u)) {
         Some(url) => format!(
-            "in the job summary and the `bench-results` artifact of [the benchmark run]({url})"
+            "in the job summary and the `bench-results-*` artifacts of [the benchmark run]({url})"
         ),
-        None => "in the job summary and the `bench-results` artifact of the benchmark workflow \
+        None => "in the job summary and the `bench-results-*` artifacts of the benchmark workflow \
                  run"
         .to_owned(),
     }

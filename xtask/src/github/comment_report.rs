@@ -10,6 +10,8 @@
 //! were measured by the pull request's code (see the README on why the gate is no security
 //! boundary against a hostile pull request).
 
+use std::fmt::Write as _;
+
 use crate::comparison::Comparison;
 use crate::comparison::paired::{self, PairedContext};
 use crate::model::paired_record::PairedRecord;
@@ -23,6 +25,32 @@ use super::checked_results::CheckedResults;
 pub fn render(checked: &CheckedResults) -> String {
     let comparison = comparison(checked);
     report::markdown::render(&checked.results, comparison.as_ref())
+}
+
+/// The comment of one or more runners: one runner's report as [`render`] makes it; for
+/// several, a section per runner, headed by its host (as code) and the runner's own verdict.
+pub fn render_runners(runners: &[(CheckedResults, Option<Comparison>)]) -> String {
+    if let [(checked, comparison)] = runners {
+        return report::markdown::render(&checked.results, comparison.as_ref());
+    }
+    let mut out = format!("## handoff-bench on {} runners\n\n", runners.len());
+    for (i, (checked, comparison)) in runners.iter().enumerate() {
+        let report = report::markdown::render(&checked.results, comparison.as_ref());
+        let (title, rest) = report.split_once('\n').unwrap_or((&report, ""));
+        let verdict = title
+            .trim_start_matches("## handoff-bench")
+            .trim_start_matches(": ");
+        let h = &checked.results.host;
+        let _ = writeln!(
+            out,
+            "### Runner {}: {} ({} cores), kernel {}: {verdict}{rest}",
+            i + 1,
+            report::untrusted::code(&h.cpu_model),
+            h.cores,
+            report::untrusted::code(&h.kernel),
+        );
+    }
+    out
 }
 
 /// The paired comparison recomputed from the file's samples, as `bench --against` made it.

@@ -27,7 +27,9 @@ pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
         parts.push(format!("commit {}", &sha[..sha.len().min(12)]));
     }
     let link = info.details_url.filter(|u| is_plain_url(u)).map(|u| {
-        format!(" ([full report]({u}); HTML charts: `bench.html` in its `bench-results` artifact)")
+        format!(
+            " ([full report]({u}); HTML charts: `bench.html` in its `bench-results-*` artifacts)"
+        )
     });
     if parts.is_empty() && link.is_none() {
         return None;
@@ -82,7 +84,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             line,
-            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1); HTML charts: `bench.html` in its `bench-results` artifact)"
+            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1); HTML charts: `bench.html` in its `bench-results-*` artifacts)"
         );
     }
 
