@@ -10,6 +10,9 @@
 //! build is the one the xtask measures, and it is shared with `cargo xtask bench`.
 
 use std::collections::BTreeSet;
+
+#[path = "comment_support/results.rs"]
+mod results;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
@@ -320,4 +323,47 @@ fn the_html_report_of_a_real_run_renders_in_headless_chromium() {
         "{} bytes",
         png.len()
     );
+}
+
+#[test]
+fn a_paired_reports_forest_plot_and_blocks_render_in_headless_chromium() {
+    // A paired result file (one configuration 30% slower on the head): its page adds the
+    // forest plot, the regression in red, and the per-block changes.
+    let dir = tempfile::tempdir().unwrap();
+    let file = results::write(
+        dir.path(),
+        &results::paired(&["floor/park", "smol/dedicated"], 6),
+    );
+    let page = dir.path().join("paired.html");
+    let report = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("report")
+        .arg(&file)
+        .arg("--out")
+        .arg(&page)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+    let (dom, stderr) = chromium(&page, &["--dump-dom"], &dir.path().join("profile"));
+    assert_eq!(console_errors(&stderr), Vec::<&str>::new(), "{stderr}");
+    let dom = String::from_utf8(dom).unwrap();
+    let section = |id: &str| {
+        let at = dom
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no chart {id}"));
+        dom[at..at + dom[at..].find("</section>").unwrap()].to_owned()
+    };
+    let forest = section("forest");
+    assert!(forest.contains("floor/park_wall"), "a row per gated pair");
+    // plotters writes the regression's colour, rgb(200,30,30), as #C81E1E.
+    assert!(
+        forest.to_uppercase().contains("#C81E1E"),
+        "the regression is red"
+    );
+    let blocks = section("blocks");
+    // Six blocks of two configurations: a dot per block.
+    assert!(blocks.matches("<circle").count() >= 12, "{blocks}");
 }
