@@ -573,6 +573,16 @@ async fn a_report_carrying_the_token_is_never_posted() {
     assert!(fake.request_lines().await.is_empty());
 }
 
+/// `xtask comment --only-on-change` of `results` against `fake`.
+async fn post_only_on_change(fake: &FakeGitHub, results: &str) -> Run {
+    xtask(
+        Some(&fake.server.uri()),
+        Some(TOKEN),
+        args(results, &["--only-on-change"]),
+    )
+    .await
+}
+
 /// An all-unchanged paired results file of [`IDS`], written as `dir/bench.json`.
 fn unchanged_results_file(dir: &Path) -> String {
     let path = results::write(dir, &results::paired_unchanged(&IDS, 8));
@@ -589,12 +599,7 @@ async fn only_on_change_creates_no_comment_when_everything_is_unchanged() {
         "{}",
         expected(&md)
     );
-    let run = xtask(
-        Some(&fake.server.uri()),
-        Some(TOKEN),
-        args(&md, &["--only-on-change"]),
-    )
-    .await;
+    let run = post_only_on_change(&fake, &md).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("no comment posted"), "{}", run.stdout);
     assert_eq!(
@@ -614,22 +619,12 @@ async fn only_on_change_still_updates_an_existing_comment_and_creates_on_a_regre
     let fake = FakeGitHub::start(TokenKind::Installation, chatter(3)).await;
     let dir = tempfile::tempdir().unwrap();
     let regressed = results_file(dir.path(), &IDS, 4);
-    let run = xtask(
-        Some(&fake.server.uri()),
-        Some(TOKEN),
-        args(&regressed, &["--only-on-change"]),
-    )
-    .await;
+    let run = post_only_on_change(&fake, &regressed).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("created comment"), "{}", run.stdout);
     // Then the regression is fixed: the comment must not keep saying "regressed".
     let md = unchanged_results_file(dir.path());
-    let run = xtask(
-        Some(&fake.server.uri()),
-        Some(TOKEN),
-        args(&md, &["--only-on-change"]),
-    )
-    .await;
+    let run = post_only_on_change(&fake, &md).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
     assert!(run.stdout.contains("updated comment"), "{}", run.stdout);
     let ours = ours(&fake);

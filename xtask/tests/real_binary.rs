@@ -217,6 +217,30 @@ fn console_errors(stderr: &str) -> Vec<&str> {
         .collect()
 }
 
+/// `cargo xtask report RESULTS --out PAGE`, checked to succeed.
+fn xtask_report(results: &Path, page: &Path) {
+    let report = Command::new(env!("CARGO_BIN_EXE_xtask"))
+        .arg("report")
+        .arg(results)
+        .arg("--out")
+        .arg(page)
+        .output()
+        .unwrap();
+    assert!(
+        report.status.success(),
+        "{}",
+        String::from_utf8_lossy(&report.stderr)
+    );
+}
+
+/// The `<section>` of chart `id` in a page's DOM.
+fn chart_section<'a>(dom: &'a str, id: &str) -> &'a str {
+    let at = dom
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    &dom[at..at + dom[at..].find("</section>").unwrap()]
+}
+
 #[test]
 fn the_html_report_of_a_real_run_renders_in_headless_chromium() {
     let bench = build_handoff_bench();
@@ -255,18 +279,7 @@ fn the_html_report_of_a_real_run_renders_in_headless_chromium() {
     );
     // `cargo xtask report` makes the same page from the result file.
     let again = dir.path().join("again.html");
-    let report = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("report")
-        .arg(&results)
-        .arg("--out")
-        .arg(&again)
-        .output()
-        .unwrap();
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stderr)
-    );
+    xtask_report(&results, &again);
     assert_eq!(
         std::fs::read_to_string(&again).unwrap(),
         std::fs::read_to_string(&page).unwrap()
@@ -290,10 +303,7 @@ fn the_html_report_of_a_real_run_renders_in_headless_chromium() {
     assert_eq!(console_errors(&stderr), Vec::<&str>::new(), "{stderr}");
     let dom = String::from_utf8(dom).unwrap();
     for id in ["strip-wall", "strip-cpu-total", "strip-vcsw"] {
-        let at = dom
-            .find(&format!("id=\"{id}\""))
-            .unwrap_or_else(|| panic!("no chart {id}"));
-        let section = &dom[at..at + dom[at..].find("</section>").unwrap()];
+        let section = chart_section(&dom, id);
         assert!(section.contains("<svg"), "{id}: no SVG");
         // Three runs of each of the six configurations: a dot per run.
         assert!(
@@ -335,35 +345,18 @@ fn a_paired_reports_forest_plot_and_blocks_render_in_headless_chromium() {
         &results::paired(&["floor/park", "smol/dedicated"], 6),
     );
     let page = dir.path().join("paired.html");
-    let report = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .arg("report")
-        .arg(&file)
-        .arg("--out")
-        .arg(&page)
-        .output()
-        .unwrap();
-    assert!(
-        report.status.success(),
-        "{}",
-        String::from_utf8_lossy(&report.stderr)
-    );
+    xtask_report(&file, &page);
     let (dom, stderr) = chromium(&page, &["--dump-dom"], &dir.path().join("profile"));
     assert_eq!(console_errors(&stderr), Vec::<&str>::new(), "{stderr}");
     let dom = String::from_utf8(dom).unwrap();
-    let section = |id: &str| {
-        let at = dom
-            .find(&format!("id=\"{id}\""))
-            .unwrap_or_else(|| panic!("no chart {id}"));
-        dom[at..at + dom[at..].find("</section>").unwrap()].to_owned()
-    };
-    let forest = section("forest");
+    let forest = chart_section(&dom, "forest");
     assert!(forest.contains("floor/park_wall"), "a row per gated pair");
     // plotters writes the regression's colour, rgb(200,30,30), as #C81E1E.
     assert!(
         forest.to_uppercase().contains("#C81E1E"),
         "the regression is red"
     );
-    let blocks = section("blocks");
+    let blocks = chart_section(&dom, "blocks");
     // Six blocks of two configurations: a dot per block.
     assert!(blocks.matches("<circle").count() >= 12, "{blocks}");
 }

@@ -354,19 +354,18 @@ impl OutputArgs {
         results: &ResultFile,
         comparison: Option<&Comparison>,
     ) -> anyhow::Result<()> {
-        let outputs = [
-            (&self.json, report::json::render(results, comparison)),
-            (
-                &self.markdown,
-                report::markdown::render(results, comparison),
-            ),
-            (&self.bmf, report::bmf::render(results, comparison)),
-            (&self.gab, report::gab::render(results, comparison)),
-            (&self.html, report::html::render(results, comparison)),
+        // Each report is rendered only when it is asked for (the HTML draws charts).
+        type Render = fn(&ResultFile, Option<&Comparison>) -> String;
+        let outputs: [(&Option<PathBuf>, Render); 5] = [
+            (&self.json, report::json::render),
+            (&self.markdown, report::markdown::render),
+            (&self.bmf, report::bmf::render),
+            (&self.gab, report::gab::render),
+            (&self.html, report::html::render),
         ];
-        for (path, text) in outputs {
+        for (path, render) in outputs {
             if let Some(path) = path {
-                write_atomically(path, &text)
+                write_atomically(path, &render(results, comparison))
                     .with_context(|| format!("cannot write report {}", path.display()))?;
             }
         }

@@ -2,7 +2,7 @@
 //! medians in commit order (the commits that measured it), split by E-Divisive means
 //! (`stats::change_points`).
 
-use crate::model::history::HistoryEntry;
+use crate::model::history::{self, HistoryEntry};
 use crate::model::metric::Metric;
 use crate::stats::change_points::{ChangePoint, e_divisive};
 
@@ -25,35 +25,19 @@ pub struct HistoryChange {
 /// Every change point of every configuration and metric of `entries` at significance
 /// `alpha`, by configuration, metric and commit.
 pub fn change_points(entries: &[HistoryEntry], alpha: f64) -> Vec<HistoryChange> {
-    let mut ids: Vec<&String> = entries.iter().flat_map(|e| e.medians.keys()).collect();
-    ids.sort();
-    ids.dedup();
     let mut changes = Vec::new();
-    for id in ids {
-        let mut metrics: Vec<Metric> = entries
-            .iter()
-            .filter_map(|e| e.medians.get(id))
-            .flat_map(|m| m.keys().copied())
-            .collect();
-        metrics.sort();
-        metrics.dedup();
-        for metric in metrics {
-            let measured: Vec<(&str, f64)> = entries
-                .iter()
-                .filter_map(|e| Some((e.commit.as_str(), *e.medians.get(id)?.get(&metric)?)))
-                .collect();
-            let values: Vec<f64> = measured.iter().map(|(_, v)| *v).collect();
-            let seed = super::independent::pair_seed(SEED, id, metric);
-            for point in e_divisive(&values, alpha, seed) {
-                changes.push(HistoryChange {
-                    id: id.clone(),
-                    metric,
-                    commit: measured[point.index].0.to_owned(),
-                    index: point.index,
-                    of: values.len(),
-                    point,
-                });
-            }
+    for series in history::series(entries) {
+        let values: Vec<f64> = series.points.iter().map(|(_, v)| *v).collect();
+        let seed = super::independent::pair_seed(SEED, series.id, series.metric);
+        for point in e_divisive(&values, alpha, seed) {
+            changes.push(HistoryChange {
+                id: series.id.to_owned(),
+                metric: series.metric,
+                commit: series.points[point.index].0.to_owned(),
+                index: point.index,
+                of: values.len(),
+                point,
+            });
         }
     }
     changes

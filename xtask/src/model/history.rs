@@ -59,6 +59,40 @@ impl HistoryEntry {
     }
 }
 
+/// One configuration's metric over the history: its id and metric, and `(commit, median)`
+/// for every commit that measured it, in history order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Series<'a> {
+    pub id: &'a str,
+    pub metric: Metric,
+    pub points: Vec<(&'a str, f64)>,
+}
+
+/// Every series of `entries`, by configuration id, then metric.
+pub fn series(entries: &[HistoryEntry]) -> Vec<Series<'_>> {
+    let mut pairs: Vec<(&str, Metric)> = entries
+        .iter()
+        .flat_map(|e| {
+            e.medians
+                .iter()
+                .flat_map(|(id, metrics)| metrics.keys().map(move |m| (id.as_str(), *m)))
+        })
+        .collect();
+    pairs.sort();
+    pairs.dedup();
+    pairs
+        .into_iter()
+        .map(|(id, metric)| Series {
+            id,
+            metric,
+            points: entries
+                .iter()
+                .filter_map(|e| Some((e.commit.as_str(), *e.medians.get(id)?.get(&metric)?)))
+                .collect(),
+        })
+        .collect()
+}
+
 /// Reads a history file; a missing file is an empty history.
 ///
 /// # Errors

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use super::html::{escape, page_start};
 use super::untrusted::label;
 use crate::comparison::history::HistoryChange;
-use crate::model::history::HistoryEntry;
+use crate::model::history::{self, HistoryEntry};
 use crate::model::metric::{Metric, Unit};
 
 const WIDTH: u32 = 900;
@@ -29,41 +29,31 @@ pub fn render(
         entries.len(),
         changes.len()
     );
-    let mut ids: Vec<&String> = entries.iter().flat_map(|e| e.medians.keys()).collect();
-    ids.sort();
-    ids.dedup();
-    for id in ids.into_iter().filter(|id| keep(id)) {
-        let mut metrics: Vec<Metric> = entries
+    for series in history::series(entries)
+        .into_iter()
+        .filter(|series| keep(series.id))
+    {
+        let (id, metric) = (series.id, series.metric);
+        let values: Vec<f64> = series
+            .points
             .iter()
-            .filter_map(|e| e.medians.get(id))
-            .flat_map(|m| m.keys().copied())
+            .map(|(_, v)| shown(metric, *v))
             .collect();
-        metrics.sort();
-        metrics.dedup();
-        for metric in metrics {
-            let series: Vec<f64> = entries
-                .iter()
-                .filter_map(|e| e.medians.get(id)?.get(&metric).copied())
-                .map(|v| shown(metric, v))
-                .collect();
-            let marks: Vec<&HistoryChange> = changes
-                .iter()
-                .filter(|c| c.id == *id && c.metric == metric)
-                .collect();
-            let name = label(id, 60);
-            let _ = writeln!(
-                page,
-                "<section class=\"chart\" id=\"trend-{name}-{}\">\n<h2>{} {} ({})</h2>",
-                metric.cli_name(),
-                escape(&name),
-                metric.label(),
-                unit(metric)
-            );
-            page.push_str(
-                &chart(&series, &marks).unwrap_or_else(|| "<p>Too few commits.</p>".into()),
-            );
-            page.push_str("\n</section>\n");
-        }
+        let marks: Vec<&HistoryChange> = changes
+            .iter()
+            .filter(|c| c.id == id && c.metric == metric)
+            .collect();
+        let name = label(id, 60);
+        let _ = writeln!(
+            page,
+            "<section class=\"chart\" id=\"trend-{name}-{}\">\n<h2>{} {} ({})</h2>",
+            metric.cli_name(),
+            escape(&name),
+            metric.label(),
+            unit(metric)
+        );
+        page.push_str(&chart(&values, &marks).unwrap_or_else(|| "<p>Too few commits.</p>".into()));
+        page.push_str("\n</section>\n");
     }
     page.push_str("</body>\n</html>\n");
     page
