@@ -24,7 +24,7 @@ pub struct Cli {
     /// What each call does on the worker: zero, yield, spin:NS, sleep:US or loops:N.
     #[arg(long, default_value = "zero", value_name = "SPEC")]
     pub work: Work,
-    /// Calls kept outstanding at once (1: strictly sequential, as in the seed).
+    /// Calls kept outstanding at once (1: strictly sequential, as in python-async-bench).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
     pub in_flight: u64,
     /// Asynchronous wait before each call, microseconds (sparse traffic).
@@ -65,7 +65,7 @@ pub struct Cli {
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// The seed's table plus per-call figures.
+    /// python-async-bench's table plus per-call figures.
     Table,
     /// One JSON object per configuration, one a line.
     Json,
@@ -174,7 +174,7 @@ mod tests {
     }
 
     #[test]
-    fn defaults_are_the_seeds() {
+    fn defaults_are_python_async_benchs() {
         let config = config(&[]).unwrap();
         assert_eq!(config.shape.count, 250_000);
         assert_eq!(config.shape.in_flight, 1);

@@ -126,7 +126,7 @@ pub async fn measure<H: Handoff, W: Windows>(
 ) -> W {
     measure::register(Role::Loop);
     // Warm-up: as many concurrent calls as the run keeps in flight, so pools have started
-    // the threads they need before the window opens. The seed checks 7 == f(5).
+    // the threads they need before the window opens. python-async-bench checks 7 == f(5).
     let warm_up: FuturesUnordered<_> = (0..shape.in_flight).map(|_| handoff.call(5)).collect();
     let answers: Vec<u64> = warm_up.collect().await;
     assert!(

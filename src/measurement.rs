@@ -1,4 +1,4 @@
-//! One configuration's result: the JSON line of DESIGN.md's Contract 1.
+//! One configuration's result: the JSON line (`docs/book/src/formats/json-line.md`).
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,4 @@
-//! The human-readable table: the seed's columns plus per-call figures and the ratio to the
+//! The human-readable table: python-async-bench's columns plus per-call figures and the ratio to the
 //! park floor measured in the same run.
 
 use std::fmt::Write;

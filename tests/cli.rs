@@ -1,4 +1,4 @@
-//! The binary's command-line contract (DESIGN.md, Contract 1).
+//! The binary's command-line interface: flags, exit statuses and the JSON line.
 
 use assert_cmd::Command;
 use predicates::prelude::*;

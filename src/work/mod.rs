@@ -1,4 +1,4 @@
-//! What one call does on the worker thread (the seed's WORK knob): plain kinds here, SQL
+//! What one call does on the worker thread (python-async-bench's WORK knob): plain kinds here, SQL
 //! kinds on a real SQLite database in [`sql`], and what a worker thread holds to run them in
 //! [`session`].
 
@@ -15,9 +15,9 @@ pub use sql::Query;
 /// The synchronous work a call performs before it answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Work {
-    /// Nothing: the call only answers (the seed's default, `return 0`).
+    /// Nothing: the call only answers (python-async-bench's default, `return 0`).
     Zero,
-    /// `sched_yield()` once (the seed's `time.sleep(0)`).
+    /// `sched_yield()` once (python-async-bench's `time.sleep(0)`).
     Yield,
     /// Busy work for this long.
     Spin(Duration),
@@ -32,7 +32,7 @@ pub enum Work {
 }
 
 impl Work {
-    /// Performs the work, then answers `input + 2` (the seed's warm-up checks
+    /// Performs the work, then answers `input + 2` (python-async-bench's warm-up checks
     /// `7 == send(lambda x: x + 2, 5)`; every call here is checked the same way).
     ///
     /// # Panics

@@ -1,4 +1,4 @@
-//! The golden JSON line of Contract 1 (`tests/fixtures/json-line/`): its lines, and the
+//! The golden JSON line of the benchmark (`tests/fixtures/json-line/`): its lines, and the
 //! shape of a line (field name -> JSON value type) to compare others with. Shared by the
 //! binary's tests and, through `#[path]`, the xtask's, so both sides test against one file.
 // Each test binary compiles its own copy of this module and uses only part of it.

@@ -10,7 +10,7 @@ use xtask::model::measurement::Measurement;
 #[path = "../../tests/golden/mod.rs"]
 mod golden;
 
-/// The fields Contract 1 gained after its first version: a paired run's older base binary
+/// The fields the JSON line gained after its first version: a paired run's older base binary
 /// may print none of them, so the xtask must not need them.
 const LATER_FIELDS: [&str; 7] = [
     "gap_us",

@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use serde_json::Value;
 use xtask::model::measurement::Measurement;
 
-/// The configurations run: both floors, the seed's dedicated worker, a runtime's own pool.
+/// The configurations run: both floors, python-async-bench's dedicated worker, a runtime's own pool.
 const IDS: [&str; 4] = [
     "tokio-current/dedicated",
     "smol/to-thread",

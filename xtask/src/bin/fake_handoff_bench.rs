@@ -1,4 +1,4 @@
-//! A deterministic stand-in for the `handoff-bench` binary (Contract 1), for the xtask's
+//! A deterministic stand-in for the `handoff-bench` binary (its JSON line: `docs/book/src/formats/json-line.md`), for the xtask's
 //! integration tests only: it measures nothing and prints made-up, reproducible numbers.
 //!
 //! Behaviour is steered by environment variables:
@@ -47,7 +47,7 @@ use serde::Serialize;
 
 const DEFAULT_IDS: &str = "floor/park,floor/spin,tokio-current/dedicated";
 
-/// One JSON line, field for field in the real binary's order (Contract 1).
+/// One JSON line, field for field in the real binary's order (the JSON line).
 #[derive(Debug, Serialize)]
 struct Line<'a> {
     schema: u32,

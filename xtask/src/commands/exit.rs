@@ -1,4 +1,4 @@
-//! Exit statuses (Contract 2) and which errors count as bad usage or bad input.
+//! Exit statuses (`docs/book/src/formats/exit-codes.md`) and which errors count as bad usage or bad input.
 //!
 //! 0: ran, no confirmed regression; 3: a confirmed regression with `--fail-on-regression`;
 //! 2: bad usage or unreadable/invalid input (including a `--against` ref that names no

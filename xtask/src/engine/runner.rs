@@ -24,7 +24,7 @@ use crate::model::selection::Selection;
 /// Lines of a failing child's stderr kept for the report.
 const STDERR_TAIL_LINES: usize = 15;
 
-/// The flags every benchmark process is handed (Contract 1), besides `--format` and
+/// The flags every benchmark process is handed, besides `--format` and
 /// `--only`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryFlags {

@@ -4,7 +4,7 @@
 //!
 //! Ids are refused rather than escaped: they are the one kind of string the report shows in
 //! every table row, and a well-formed file only ever holds ids of the `RUNTIME/HANDOFF`
-//! grammar (Contract 1), so anything else is a broken or hostile file. Every other string
+//! grammar, so anything else is a broken or hostile file. Every other string
 //! (host fields, refs, failure reasons, ...) is shown escaped (`report::untrusted`).
 
 use std::collections::BTreeSet;

@@ -1,4 +1,4 @@
-//! One JSON line of the `handoff-bench` binary (Contract 1), parsed and checked.
+//! One JSON line of the `handoff-bench` binary, parsed and checked.
 //!
 //! Required fields are typed; every other field (present or future: `gap_us`, `vcsw_other`,
 //! `threads`, ...) is kept verbatim in `extra`, so a stored sample round-trips unchanged.
@@ -81,7 +81,7 @@ impl Measurement {
     }
 
     /// Voluntary context switches of the whole process: loop + worker + `vcsw_other` when the
-    /// binary reports it (it is optional in Contract 1).
+    /// binary reports it (it is optional in the JSON line).
     pub fn vcsw_total(&self) -> u64 {
         let other = self
             .extra

@@ -89,7 +89,7 @@ impl Metric {
         }
     }
 
-    /// The column header of the seed's table.
+    /// The column header of python-async-bench's table.
     pub fn label(self) -> &'static str {
         match self {
             Metric::Wall => "Wall",

@@ -1,4 +1,4 @@
-//! The terminal report: the seed's table per call, then the comparison with a baseline.
+//! The terminal report: python-async-bench's table per call, then the comparison with a baseline.
 
 use std::fmt::Write as _;
 

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 
-/// One JSON line of the benchmark (Contract 1) with the given wall time over 1000 calls.
+/// One JSON line of the benchmark with the given wall time over 1000 calls.
 pub fn measurement(id: &str, wall_ns: u64) -> Value {
     let (runtime, handoff) = id.split_once('/').unwrap_or((id, ""));
     json!({

@@ -11,7 +11,7 @@ use assert_cmd::Command;
 use serde_json::Value;
 use tempfile::TempDir;
 
-/// The deterministic stand-in for `handoff-bench` (Contract 1).
+/// The deterministic stand-in for `handoff-bench`.
 pub const FAKE: &str = env!("CARGO_BIN_EXE_fake-handoff-bench");
 
 /// One isolated workspace: its own baselines dir and fake-benchmark state.
