@@ -27,8 +27,11 @@ use crate::driver::{self, Shape, Windows};
 use crate::measure::{self, Role, Window};
 use crate::work::{self, Session, Workload, spin_for};
 
-/// How the two threads wait for each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the two threads wait for each other; its name is the handoff part of `floor/<name>`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Floor {
     /// Busy-spin: the cross-core limit.
     Spin,
@@ -37,15 +40,9 @@ pub enum Floor {
 }
 
 impl Floor {
-    /// Both floors, in report order.
-    pub const ALL: [Floor; 2] = [Floor::Spin, Floor::Park];
-
     /// The floor's part of a configuration id (`floor/<name>`).
     pub fn name(self) -> &'static str {
-        match self {
-            Floor::Spin => "spin",
-            Floor::Park => "park",
-        }
+        self.into()
     }
 }
 

@@ -20,14 +20,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use handoff_protocol::Work;
 
 use crate::comparison::{Comparison, PairedEstimator, VerdictPolicy};
-use crate::engine::lockstep::SliceShape;
 use crate::engine::runner::BinaryFlags;
-use crate::engine::sampling::Sampling;
 use crate::engine::target::{CounterSettings, CountersRequest, Target};
 use crate::model::files::write_atomically;
 use crate::model::metric::Metric;
+use crate::model::paired_record::{Sampling, SliceShape};
 use crate::model::results::ResultFile;
 use crate::model::usage::UsageError;
 use crate::report;
@@ -59,10 +59,9 @@ pub struct RunArgs {
     /// Calls per process, passed to the binary.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
-    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`, `loops:N`,
-    /// or SQL on a real SQLite database: `sql-read`, `sql-write`), passed on.
-    #[arg(long, value_name = "SPEC", default_value = "zero")]
-    pub work: String,
+    /// What each call does on the worker, passed on (the benchmark's `--work` grammar).
+    #[arg(long, value_name = "SPEC", default_value = "zero", help = work_help())]
+    pub work: Work,
     /// Calls kept in flight at once, passed on.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub in_flight: u64,
@@ -181,6 +180,24 @@ pub enum SamplingArg {
     Lockstep,
 }
 
+/// `--gate`'s help: every metric it accepts.
+fn gate_help() -> String {
+    format!(
+        "A gated metric ({}), optionally with its own threshold in percent; repeatable, and \
+         replaces the default gate (`wall`, `cpu-total` at --threshold, `vcsw:2`, \
+         `instructions:1`). Only gated metrics can fail the gate; the others are reported.",
+        Metric::cli_names()
+    )
+}
+
+/// `--work`'s help: every kind the benchmark's grammar accepts.
+fn work_help() -> String {
+    format!(
+        "What each call does on the worker, passed on: {}",
+        handoff_protocol::work::kinds_sentence()
+    )
+}
+
 /// A positive, finite number of seconds (`0.5`, `120`); a clap value parser.
 pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     text.trim()
@@ -217,11 +234,10 @@ pub struct PolicyArgs {
     /// within it.
     #[arg(long, value_name = "PCT", default_value_t = 5.0)]
     pub threshold: f64,
-    /// A gated metric (`wall`, `cpu-total`, `cpu-loop`, `cpu-worker`, `vcsw`), optionally
-    /// with its own threshold in percent; repeatable, and replaces the default gate
-    /// (`wall`, `cpu-total` at --threshold, `vcsw:2`). Only gated metrics can fail the
-    /// gate; the others are reported.
-    #[arg(long = "gate", value_name = "METRIC[:PCT]")]
+    /// A gated metric, optionally with its own threshold in percent; repeatable, and
+    /// replaces the default gate (`wall`, `cpu-total` at --threshold, `vcsw:2`,
+    /// `instructions:1`). Only gated metrics can fail the gate; the others are reported.
+    #[arg(long = "gate", value_name = "METRIC[:PCT]", long_help = gate_help())]
     pub gates: Vec<String>,
     /// Family-wise error rate over the gated configuration-metric pairs (Holm-corrected).
     #[arg(long, value_name = "A", default_value_t = 0.05)]
@@ -290,10 +306,9 @@ fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
         None => (spec, None),
     };
     let metric = Metric::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Metric::EVERY.iter().map(|m| m.cli_name()).collect();
         UsageError(format!(
             "--gate {spec}: unknown metric {name:?}; one of {}",
-            names.join(", ")
+            Metric::cli_names()
         ))
     })?;
     let threshold = match pct {

@@ -118,7 +118,7 @@ pub fn compare(
         let Some(base) = baseline.find(&cur.id) else {
             continue;
         };
-        for metric in Metric::ALL {
+        for metric in Metric::TIMING {
             // Result files hold at least one sample per configuration (checked on load and
             // when built), so these cannot fail.
             let (Ok(b), Ok(c)) = (base.samples_of(metric), cur.samples_of(metric)) else {
@@ -181,7 +181,7 @@ fn host_metrics_not_gated(
     let Err(why) = baseline.host.timings_comparable(&current.host) else {
         return Vec::new();
     };
-    let metrics: Vec<Metric> = Metric::ALL
+    let metrics: Vec<Metric> = Metric::TIMING
         .into_iter()
         .filter(|m| m.depends_on_host() && policy.is_gated(*m))
         .collect();

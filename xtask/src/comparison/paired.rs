@@ -48,7 +48,7 @@ use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedSample, Side};
-use crate::model::results::ConfigurationResult;
+use crate::model::results::{ConfigurationResult, ResultFile};
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::modes::{slow_share, two_modes};
 use crate::stats::paired_t::paired_t;
@@ -200,6 +200,48 @@ pub fn blocks_in(samples: &[PairedSample]) -> u32 {
     samples.iter().map(|s| s.block + 1).max().unwrap_or(0)
 }
 
+/// The comparison of a paired run from its result file's raw samples, as the run itself
+/// and the pull-request comment make it (one function, so that they agree to the byte):
+/// `None` for a file without a paired record. `policy` and `fingerprint` are the run's.
+pub fn compare_run(
+    results: &ResultFile,
+    policy: VerdictPolicy,
+    fingerprint: FingerprintDiff,
+) -> Option<Comparison> {
+    let record = results.paired.as_ref()?;
+    let context = PairedContext {
+        ids: run_ids(results),
+        baseline_label: record.base.label(),
+        policy,
+        fingerprint,
+        added: record.added.clone(),
+        removed: record.removed.clone(),
+        min_blocks: record.min_blocks,
+        estimator: record.estimator,
+        counters: record.counter_samples.clone(),
+    };
+    Some(compare(&record.samples, &context))
+}
+
+/// The configurations both sides of a paired run ran, in report order: the head's
+/// configurations, then any id that only has paired samples (every head run of it failed).
+fn run_ids(results: &ResultFile) -> Vec<String> {
+    let mut ids: Vec<String> = results
+        .configurations
+        .iter()
+        .map(|c| c.id.clone())
+        .collect();
+    let seen: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
+    let mut extra: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
+    for sample in results.paired.iter().flat_map(|p| &p.samples) {
+        let id = sample.measurement.id.as_str();
+        if !seen.contains(id) && extra.insert(id) {
+            ids.push(id.to_owned());
+        }
+    }
+    ids
+}
+
 /// The paired comparison of all samples, with the blocks each verdict took.
 pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison {
     let blocks = blocks_in(samples);
@@ -227,8 +269,9 @@ pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison 
             break;
         }
     }
+    // Counting runs are not blocks: a count's verdict does not settle after any.
     for (pair, k) in comparison.pairs.iter_mut().zip(settled) {
-        pair.settled_after_blocks = Some(k);
+        pair.settled_after_blocks = (!pair.metric.is_counter()).then_some(k);
     }
     comparison
 }
@@ -281,7 +324,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
         if pairs.is_empty() {
             continue;
         }
-        for metric in Metric::ALL {
+        for metric in Metric::TIMING {
             let values = |side: Side| -> Vec<f64> {
                 kept.iter()
                     .filter(|s| s.side == side && s.measurement.id == *id)

@@ -18,6 +18,7 @@
 //! Counting runs are one configuration per process, like the timing runs, so a configuration's
 //! counts do not depend on which others ran before it in the same process.
 
+use handoff_protocol::Flag;
 use std::process::{Command, Stdio};
 
 use crate::engine::runner::{BenchCommand, CallgrindLaunch};
@@ -141,19 +142,28 @@ impl Callgrind {
         }
     }
 
+    /// What the result file records of `runs` counting runs of `count` calls each.
+    pub fn settings(&self, runs: u32, count: u64) -> crate::model::results::CountingSettings {
+        crate::model::results::CountingSettings {
+            runs,
+            count,
+            valgrind: self.version.clone(),
+            realtime: self.realtime,
+        }
+    }
+
     /// The counting runs' command: the timing command's program and flags with `--count`
     /// set to `count` and `--pin` dropped (valgrind runs one thread at a time on one CPU).
     pub fn command(&self, timing: &BenchCommand, count: u64) -> BenchCommand {
+        let (count_flag, pin_flag) = (Flag::Count.to_string(), Flag::Pin.to_string());
         let mut args = Vec::with_capacity(timing.args.len());
         let mut given = timing.args.iter();
         while let Some(arg) = given.next() {
-            match arg.as_str() {
-                "--count" => {
-                    given.next();
-                    args.extend(["--count".to_owned(), count.to_string()]);
-                }
-                crate::engine::runner::PIN_FLAG => {}
-                _ => args.push(arg.clone()),
+            if *arg == count_flag {
+                given.next();
+                args.extend([count_flag.clone(), count.to_string()]);
+            } else if *arg != pin_flag {
+                args.push(arg.clone());
             }
         }
         BenchCommand {

@@ -17,6 +17,7 @@ use super::{
 use crate::comparison::{Comparison, Method, Verdict};
 use crate::model::host::HostFingerprint;
 use crate::model::metric::Metric;
+use crate::model::paired_record::Sampling;
 use crate::model::results::ResultFile;
 
 /// Renders the summary for a pull request or a job summary.
@@ -59,7 +60,14 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                     out,
                     "> [!NOTE]\n> A slowdown was injected into the head on purpose \
                      (`--inject-head`, ns of busy work per call): {}.\n",
-                    code_list(&results.settings.inject_head)
+                    code_list(
+                        &results
+                            .settings
+                            .inject_head
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                    )
                 );
             }
             out.push_str(&not_gated_notes(cmp));
@@ -67,12 +75,13 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 Method::Paired { blocks, .. } => match results
                     .paired
                     .as_ref()
-                    .and_then(|p| p.sampling.as_deref())
-                    .filter(|s| s.starts_with("lockstep"))
+                    .and_then(|p| p.sampling)
+                    .filter(|s| matches!(s, Sampling::Lockstep(_)))
+                    .map(|s| s.to_string())
                 {
                     Some(lockstep) => format!(
                         "{blocks} paired blocks (each configuration's base and head side by side per block), sampled {}",
-                        code(lockstep)
+                        code(&lockstep)
                     ),
                     None => format!(
                         "{blocks} paired blocks (each configuration once per side per block) × {} calls",
@@ -303,17 +312,17 @@ fn pairs_table(cmp: &Comparison) -> String {
 
 fn summary_table(results: &ResultFile) -> String {
     let mut out = String::from("| Configuration |");
-    for m in Metric::ALL {
+    for m in Metric::TIMING {
         let _ = write!(out, " {} ({}) |", m.label(), super::unit(m));
     }
     out.push_str(" n |\n|---|");
-    for _ in Metric::ALL {
+    for _ in Metric::TIMING {
         out.push_str("---:|");
     }
     out.push_str("---:|\n");
     for c in &results.configurations {
         let _ = write!(out, "| {} |", code(&c.id));
-        for m in Metric::ALL {
+        for m in Metric::TIMING {
             let _ = write!(out, " {} |", median_with_interval(m, &c.summary[&m]));
         }
         let _ = writeln!(out, " {} |", c.summary[&Metric::Wall].n);

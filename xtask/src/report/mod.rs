@@ -211,7 +211,7 @@ pub fn scope(comparison: &Comparison) -> Option<String> {
         metrics.map(|m| m.label()).collect::<Vec<_>>().join(", ")
     };
     let vouched =
-        labels(&mut Metric::EVERY.into_iter().filter(|m| {
+        labels(&mut Metric::iter().filter(|m| {
             comparison.is_gated(*m) && comparison.pairs.iter().any(|p| p.metric == *m)
         }));
     let lead = if vouched.is_empty() {
@@ -243,11 +243,10 @@ pub fn scope(comparison: &Comparison) -> Option<String> {
 pub fn gates(comparison: &Comparison) -> String {
     let policy = &comparison.policy;
     // Instruction metrics are listed only where the comparison has them.
-    let gated: Vec<String> = crate::model::metric::Metric::EVERY
-        .iter()
-        .filter(|m| comparison.is_gated(**m))
-        .filter(|m| !m.is_counter() || comparison.pairs.iter().any(|p| p.metric == **m))
-        .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
+    let gated: Vec<String> = crate::model::metric::Metric::iter()
+        .filter(|m| comparison.is_gated(*m))
+        .filter(|m| !m.is_counter() || comparison.pairs.iter().any(|p| p.metric == *m))
+        .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(m) * 100.0))
         .collect();
     if gated.is_empty() {
         "nothing (every metric reported only)".to_owned()

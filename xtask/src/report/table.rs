@@ -43,14 +43,14 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
         ["Framework"]
             .into_iter()
             .map(str::to_owned)
-            .chain(Metric::ALL.iter().map(|m| m.label().to_owned()))
+            .chain(Metric::TIMING.iter().map(|m| m.label().to_owned()))
             .chain(["n".to_owned(), "outliers".to_owned()])
             .collect::<Vec<_>>(),
     ];
     let mut low_coverage = false;
     for config in &results.configurations {
         let mut row = vec![config.id.clone()];
-        for metric in Metric::ALL {
+        for metric in Metric::TIMING {
             let summary = &config.summary[&metric];
             low_coverage |= summary.ci_coverage + 1e-9 < CONFIDENCE;
             row.push(median_with_interval(metric, summary));

@@ -56,7 +56,12 @@ pub fn run(config: &Config) -> anyhow::Result<Run> {
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         host: HostFingerprint::detect(&target.root),
         git: GitRevision::detect(&target.root),
-        settings: config.settings(config.runs, pin, callgrind.as_ref()),
+        settings: crate::model::results::Settings {
+            counters: callgrind
+                .as_ref()
+                .map(|callgrind| callgrind.settings(target.counters.runs, target.counters.count)),
+            ..config.settings(config.runs, pin)
+        },
         configurations,
         failures,
         paired: None,

@@ -191,7 +191,10 @@ impl Config {
             seconds_per_pass * runs as f64 / 60.0
         );
 
-        let gated_metrics = Metric::ALL.iter().filter(|m| policy.is_gated(**m)).count();
+        let gated_metrics = Metric::TIMING
+            .iter()
+            .filter(|m| policy.is_gated(**m))
+            .count();
         let family = Family {
             gated_pairs: ids.len() * gated_metrics,
             full_suite_gated_pairs: all_ids.len() * gated_metrics,
@@ -237,10 +240,10 @@ impl Config {
                 trials: self.trials,
                 blocks: self.blocks,
                 count: target.flags.count,
-                work: target.flags.work.clone(),
+                work: target.flags.work.to_string(),
                 in_flight: target.flags.in_flight,
                 pin: target.flags.pin,
-                sampling: target.sampling.label(),
+                sampling: target.sampling.to_string(),
                 warm_up_ms: target.flags.warm_up_ms,
                 estimator: target.estimator,
                 effects_pct: effects.clone(),
