@@ -154,6 +154,16 @@ fn measured_line(commit: &str) -> (String, String) {
     )
 }
 
+/// A repository whose main has one commit, `c0`, already in the history.
+fn recorded_main() -> (Repo, String) {
+    let repo = Repo::new();
+    let c0 = repo.push_main("c0");
+    let (planned, _) = repo.plan("plan-0", &c0, 8);
+    assert_eq!(planned, one(&c0));
+    repo.record("run-0", &planned, &measure_all(&planned)).ok();
+    (repo, c0)
+}
+
 fn measure_all(commits: &[String]) -> Vec<(String, String)> {
     commits.iter().map(|c| measured_line(c)).collect()
 }
@@ -205,10 +215,7 @@ fn the_record_job_creates_the_branch_and_appends_each_commit_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_pushes_ends_with_one_line_per_commit_in_order() {
-    let repo = Repo::new();
-    let c0 = repo.push_main("c0");
-    let (planned, _) = repo.plan("plan-0", &c0, 8);
-    repo.record("run-0", &planned, &measure_all(&planned)).ok();
+    let (repo, c0) = recorded_main();
 
     // While c0's run measured, five more pushes; one of them a merge of a side branch,
     // whose own commits are not main's (first-parent) history.
@@ -281,10 +288,7 @@ async fn a_burst_of_pushes_ends_with_one_line_per_commit_in_order() {
 
 #[test]
 fn a_bad_line_is_refused_before_anything_is_pushed() {
-    let repo = Repo::new();
-    let c0 = repo.push_main("c0");
-    repo.record("run-0", &one(&c0), &measure_all(&one(&c0)))
-        .ok();
+    let (repo, c0) = recorded_main();
     let c1 = repo.push_main("c1");
     let c2 = repo.push_main("c2");
     let planned = [c1.clone(), c2.clone()];
@@ -337,10 +341,7 @@ fn a_bad_line_is_refused_before_anything_is_pushed() {
 
 #[test]
 fn a_rejected_push_is_retried_on_top_of_the_fetched_branch() {
-    let repo = Repo::new();
-    let c0 = repo.push_main("c0");
-    repo.record("run-0", &one(&c0), &measure_all(&one(&c0)))
-        .ok();
+    let (repo, c0) = recorded_main();
     let c1 = repo.push_main("c1");
     let c2 = repo.push_main("c2");
     // Two runs checked out before either pushed (a re-run beside the next run, or a
@@ -358,10 +359,7 @@ fn a_rejected_push_is_retried_on_top_of_the_fetched_branch() {
 
 #[test]
 fn a_commit_without_a_line_stops_the_record_there_and_is_planned_again() {
-    let repo = Repo::new();
-    let c0 = repo.push_main("c0");
-    repo.record("run-0", &one(&c0), &measure_all(&one(&c0)))
-        .ok();
+    let (repo, c0) = recorded_main();
     let c1 = repo.push_main("c1");
     let c2 = repo.push_main("c2");
     let c3 = repo.push_main("c3");
@@ -377,10 +375,7 @@ fn a_commit_without_a_line_stops_the_record_there_and_is_planned_again() {
 
 #[test]
 fn the_plan_reads_past_a_damaged_last_line() {
-    let repo = Repo::new();
-    let c0 = repo.push_main("c0");
-    repo.record("run-0", &one(&c0), &measure_all(&one(&c0)))
-        .ok();
+    let (repo, c0) = recorded_main();
     // Somebody's hand edit cut the branch's last line short.
     let work = repo.checkout("edit");
     repo.git(&work, &["checkout", "--quiet", "bench-history"]);
