@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history, report};
+use xtask::commands::{baseline, bench, calibrate, comment, compare, docs, exit, history, report};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -33,6 +33,9 @@ enum Command {
     History(history::Args),
     /// Write the HTML report of a result file.
     Report(report::Args),
+    /// Regenerate the README's and the user guide's generated blocks from their committed
+    /// data files (`--check`: only compare).
+    Docs(docs::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +48,7 @@ fn main() -> ExitCode {
         Command::Comment(args) => args.run(),
         Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Report(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Docs(args) => args.run().map(exit::Outcome::exit_code),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");
