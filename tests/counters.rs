@@ -25,7 +25,7 @@ fn under_callgrind(args: &[&str]) -> Option<Vec<Value>> {
     );
     let dumps = tempfile::tempdir().unwrap();
     // As the xtask runs it: one CPU, real-time FIFO priority, no address randomisation
-    // (README, "Instruction counts under valgrind").
+    // (`docs/book/src/benchmark/columns.md`).
     let output = Command::new("chrt")
         .args(["-f", "1", "taskset", "-c", "0", "setarch", "-R"])
         .args(["valgrind", "--tool=callgrind", "--fair-sched=yes"])
