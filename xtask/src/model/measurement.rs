@@ -1,4 +1,5 @@
-//! One JSON line of the `handoff-bench` binary, parsed and checked.
+//! One JSON line of the `handoff-bench` binary (`docs/book/src/formats/json-line.md`), parsed
+//! and checked.
 //!
 //! Required fields are typed; every other field (present or future: `gap_us`, `vcsw_other`,
 //! `threads`, ...) is kept verbatim in `extra`, so a stored sample round-trips unchanged.
