@@ -176,7 +176,7 @@ fn the_gate_runs_the_real_crates_on_sql_work_with_counters() {
     }
 }
 
-/// The flags the README gives for Debian's headless Chromium.
+/// The flags `docs/book/src/report.md` gives for Debian's headless Chromium.
 const CHROMIUM: [&str; 7] = [
     "--headless",
     "--no-sandbox",
