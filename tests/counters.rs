@@ -25,7 +25,7 @@ fn under_callgrind(args: &[&str]) -> Option<Vec<Value>> {
     );
     let dumps = tempfile::tempdir().unwrap();
     // As the xtask runs it: one CPU, real-time FIFO priority where permitted, no address
-    // randomisation (the guide's "Instruction counts"). FIFO priority needs root or
+    // randomisation (`docs/book/src/benchmark/columns.md`). FIFO priority needs root or
     // CAP_SYS_NICE; without it the xtask counts anyway, with a warning, and so do these
     // tests: what they assert holds either way.
     let mut command = if realtime_permitted() {

@@ -1,7 +1,7 @@
 //! What the real SQLite peers do when a call panics, when its caller gives up before or
 //! while it runs, at a caller-side deadline, at close, and with a full queue: each cell of
-//! the README's guarantees table, tested against the crate itself (issue 15), beside the
-//! project's worker wrapping a `rusqlite::Connection`. All on tokio current_thread, which
+//! the guarantees table of `docs/book/src/worker/peers.md`, tested against the crate itself,
+//! beside the project's worker wrapping a `rusqlite::Connection`. All on tokio current_thread, which
 //! every peer supports.
 
 use std::sync::Arc;

@@ -6,7 +6,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history, report, test};
+use xtask::commands::{
+    baseline, bench, calibrate, comment, compare, docs, exit, history, report, test,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -35,6 +37,9 @@ enum Command {
     Report(report::Args),
     /// Run the project's tests, checking their tools first and saying what is left out.
     Test(test::Args),
+    /// Regenerate the README's and the user guide's generated blocks from their committed
+    /// data files (`--check`: only compare).
+    Docs(docs::Args),
 }
 
 fn main() -> ExitCode {
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Report(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Test(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Docs(args) => args.run().map(exit::Outcome::exit_code),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 
 use bench_binary::build_handoff_bench;
 
-/// The flags the README gives for Debian's headless Chromium.
+/// The flags `docs/book/src/report.md` gives for Debian's headless Chromium.
 const CHROMIUM: [&str; 7] = [
     "--headless",
     "--no-sandbox",

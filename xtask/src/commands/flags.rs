@@ -96,13 +96,13 @@ pub struct RunArgs {
     pub counter_count: u64,
     /// How a paired run (`bench --against`, `calibrate`) samples base and head: `processes`
     /// (one process per side and block) or `lockstep` (per block, two serving processes
-    /// side by side, their slices alternating A B B A ...). README, "Sampling design".
+    /// side by side, their slices alternating A B B A ...). `docs/book/src/gate/paired.md`.
     #[arg(long, value_enum, default_value_t = SamplingArg::Lockstep)]
     pub sampling: SamplingArg,
     /// How a paired run turns its per-block log-ratios into an estimate: `hodges-lehmann`
     /// (signed-rank; robust to blocks where one side fell into a slow mode, but its p-value
     /// cannot go below 2/2^blocks, so it needs ~20 blocks or more) or `mean` (paired t).
-    /// README, "Sampling design".
+    /// `docs/book/src/gate/paired.md`.
     #[arg(long, value_enum, default_value_t = EstimatorArg::HodgesLehmann)]
     pub estimator: EstimatorArg,
     /// Lock-step sampling: slice pairs per block.

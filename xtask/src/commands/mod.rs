@@ -8,6 +8,7 @@ pub mod bench;
 pub mod calibrate;
 pub mod comment;
 pub mod compare;
+pub mod docs;
 pub mod exit;
 pub mod flags;
 pub mod history;

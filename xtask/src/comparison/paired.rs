@@ -11,7 +11,7 @@
 //!   are +-ln 2).
 //! - Hodges-Lehmann (`stats::signed_rank`, the default) disregards the few blocks where one
 //!   side's process fell into a slow mode, which dominate a mean and its sd on this host
-//!   (README, "Sampling design"); its interval is distribution-free. Its cost: the exact
+//!   (`docs/book/src/notes/2026-12-02-sampling-designs.md`); its interval is distribution-free. Its cost: the exact
 //!   signed-rank p-value cannot go below `2 / 2^n`, and Holm's correction over ~100 gated
 //!   pairs needs ~5e-4, so it needs 12 or more blocks (the gate runs 40; the report warns
 //!   when there are too few).

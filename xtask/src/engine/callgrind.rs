@@ -8,7 +8,7 @@
 //! 2. Every counting process is launched as
 //!    `chrt -f 1 taskset -c CPU setarch -R valgrind --tool=callgrind --fair-sched=yes
 //!    --separate-threads=yes --dump-line=no --dump-instr=no --callgrind-out-file=DIR/...`
-//!    (the README's "Instruction counts under valgrind" measures why each part is there:
+//!    (`docs/book/src/notes/2026-12-01-instruction-counts.md` measures why each part is there:
 //!    one CPU at FIFO priority makes the order of a waker and the thread it woke the same in
 //!    every run, and counts then reproduce to 0.001% instead of varying by 4%); without
 //!    `chrt` permission it runs without it and [`Callgrind::warning`] says so.
@@ -100,7 +100,7 @@ impl Callgrind {
         })
     }
 
-    /// Why counts may vary more than the README says, if they may.
+    /// Why counts may vary more than `docs/book/src/benchmark/columns.md` says, if they may.
     pub fn warning(&self) -> Option<String> {
         (!self.realtime).then(|| {
             "warning: `chrt -f 1` is not permitted here (it needs root or CAP_SYS_NICE): \

@@ -1,7 +1,7 @@
 //! Lock-step sampling: within a block, a configuration's base and head run as two serving
 //! processes side by side ([`super::serve_client`]), and their timed slices alternate
 //! A B B A A B ... at a period of milliseconds, far below the seconds the host's state
-//! persists (README, "Sampling design"), so both sides see the same host. Every block
+//! persists (`docs/book/src/gate/paired.md`), so both sides see the same host. Every block
 //! starts a fresh pair of processes, so the processes' own draws (a process settling into
 //! a fast or a slow mode) are sampled too.
 //!

@@ -7,7 +7,7 @@
 //!
 //! In the comment job this xtask is the default branch's, so the words of the comment are
 //! the project's own whatever the pull request changed. The numbers are not: the samples
-//! were measured by the pull request's code (see the README on why the gate is no security
+//! were measured by the pull request's code (`docs/book/src/github/trust.md` says why the gate is no security
 //! boundary against a hostile pull request).
 
 use std::fmt::Write as _;

@@ -1,6 +1,7 @@
-//! The history of main: one JSON line per measured commit (its revision, when, and every
-//! configuration's median per metric), appended by `cargo xtask history append` and read by
-//! `cargo xtask history report`. Lines are in commit order: the order they were appended.
+//! The history of main (`docs/book/src/formats/history.md`): one JSON line per measured
+//! commit (its revision, when, and every configuration's median per metric), appended by
+//! `cargo xtask history append` and read by `cargo xtask history report`. Lines are in
+//! commit order: the order they were appended.
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -1,4 +1,5 @@
-//! The result file: one schema for `--json` output and every file in `baselines/`.
+//! The result file (`docs/book/src/formats/result-file.md`): one schema for `--json` output
+//! and every file in `baselines/`.
 //!
 //! Raw samples (the binary's JSON lines) are the source of truth: summaries are written for
 //! readers, but recomputed from the samples on every load, so a later version of the

@@ -5,6 +5,7 @@
 
 pub mod bmf;
 pub mod calibration;
+pub mod docs;
 pub mod gab;
 pub mod html;
 pub mod json;

@@ -27,7 +27,7 @@ use crate::model::store::{BaselineName, BaselineStore};
 ///   signed-rank p-value cannot go below `2 / 2^n`, which Holm's correction over ~100
 ///   gated pairs needs below ~5e-4 (n >= 12 when every block agrees, ~17 with some
 ///   disagreement); and the MDE of the noisiest (spinning) rows is 9-10.5% at 40 blocks
-///   and 7.4-7.8% at 60 (README, "What the gate can and cannot see"). Sixty lock-step
+///   and 7.4-7.8% at 60 (`docs/book/src/notes/2026-12-02-gate-calibration.md`). Sixty lock-step
 ///   blocks of the full suite take about 8.5 minutes here; bench.yml runs 30 to fit the
 ///   pull request's 10 minutes.
 /// - `--max-time`: unset by default (exactly `--min-blocks` blocks, a predictable run).

@@ -28,7 +28,7 @@
 //! (= `bench --min-blocks`): 20 x (1 + 1) trials x 60 blocks x ~8 configurations, each block
 //! two serving processes and 8 slices, about 0.12 s per configuration and block here: about
 //! 40 minutes (measured: 2413 s). `--sampling processes --blocks 10 --estimator mean` is the design the gate
-//! had before (README, "Sampling design").
+//! had before (`docs/book/src/notes/2026-12-02-sampling-designs.md`).
 //!
 //! # `--counters`
 //!
