@@ -14,12 +14,12 @@ use serde_json::Value;
 /// dumps in a fresh folder; returns the JSON lines. `None` when skipped.
 fn under_callgrind(args: &[&str]) -> Option<Vec<Value>> {
     let dumps = tempfile::tempdir().unwrap();
-    under_callgrind_in(dumps.path(), args)
+    under_callgrind_in(dumps.path(), &[], args)
 }
 
-/// [`under_callgrind`] with the dumps left in `dumps`, where `callgrind.out.<pid>.*` are
-/// the windows' dumps.
-fn under_callgrind_in(dumps: &Path, args: &[&str]) -> Option<Vec<Value>> {
+/// [`under_callgrind`] with more valgrind flags, and the dumps left in `dumps`, where
+/// `callgrind.out.<pid>.*` are the windows' dumps.
+fn under_callgrind_in(dumps: &Path, valgrind_flags: &[&str], args: &[&str]) -> Option<Vec<Value>> {
     if std::env::var_os("HANDOFF_BENCH_SKIP_VALGRIND_TESTS").is_some() {
         eprintln!("skipped: HANDOFF_BENCH_SKIP_VALGRIND_TESTS is set");
         return None;
@@ -36,6 +36,7 @@ fn under_callgrind_in(dumps: &Path, args: &[&str]) -> Option<Vec<Value>> {
         .args(["-f", "1", "taskset", "-c", "0", "setarch", "-R"])
         .args(["valgrind", "--tool=callgrind", "--fair-sched=yes"])
         .args(["--separate-threads=yes", "--dump-line=no"])
+        .args(valgrind_flags)
         .arg(format!(
             "--callgrind-out-file={}",
             dumps.join("callgrind.out.%p").display()
@@ -208,6 +209,7 @@ fn every_window_dump_names_the_role_of_its_thread() {
     let dumps = tempfile::tempdir().unwrap();
     let Some(lines) = under_callgrind_in(
         dumps.path(),
+        &[],
         &["--only", "tokio-current/dedicated", "--count", CALLS],
     ) else {
         return;
@@ -243,6 +245,32 @@ fn every_window_dump_names_the_role_of_its_thread() {
             "{role}"
         );
     }
+}
+
+/// Function contexts (`--separate-callers`, for the profiles' whole stacks) change how
+/// callgrind attributes costs, not what it counts: the same counts per role with and
+/// without them, on a floor and on a runtime row's worker. (A runtime's loop thread runs
+/// timer code whose work depends on elapsed time, and valgrind runs slower with contexts:
+/// it moves by a few instructions in millions, so it is not compared here.)
+#[test]
+fn function_contexts_do_not_change_the_counts() {
+    let run = |valgrind: &[&str], id: &str| {
+        let dumps = tempfile::tempdir().unwrap();
+        under_callgrind_in(dumps.path(), valgrind, &["--only", id, "--count", CALLS])
+            .map(|lines| lines[0].clone())
+    };
+    let contexts = ["--separate-callers=32"];
+    let Some(plain) = run(&[], "floor/park") else {
+        return;
+    };
+    let with = run(&contexts, "floor/park").unwrap();
+    for role in ["loop", "worker", "other"] {
+        let field = format!("instructions_{role}");
+        assert_eq!(plain[&field], with[&field], "floor/park {field}");
+    }
+    let plain = run(&[], "tokio-current/dedicated").unwrap();
+    let with = run(&contexts, "tokio-current/dedicated").unwrap();
+    assert_eq!(plain["instructions_worker"], with["instructions_worker"]);
 }
 
 fn run_floor(extra: &[&str]) -> Value {
