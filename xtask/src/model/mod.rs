@@ -3,7 +3,8 @@
 //! summaries), [`paired_record`]s, the [`host`] fingerprint (read by [`host_probe`]) and
 //! [`git`] revision, the baseline [`store`], which configurations a run [`selection`]
 //! covers, how files are written ([`files`]), and where a counted window's instructions
-//! went per role and function ([`profile`]).
+//! went per role and function ([`profile`]); what changed between two lock files
+//! ([`lockfile`]).
 //! [`usage`] holds the one error every layer above may raise for bad usage. Imports only
 //! `stats`.
 
@@ -12,6 +13,7 @@ pub mod git;
 pub mod history;
 pub mod host;
 pub mod host_probe;
+pub mod lockfile;
 pub mod measurement;
 pub mod metric;
 pub mod paired_record;
