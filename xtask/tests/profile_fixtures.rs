@@ -6,7 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use xtask::comparison::profile_diff::{Presence, ProfileDiff};
+use xtask::comparison::profile_diff::{Presence, ProfileDiff, differential_folded};
 use xtask::model::profile::{
     Caps, InclusiveSource, Profile, Role, RoleProfiles, callgrind, names, read_window_profiles,
 };
@@ -311,4 +311,47 @@ fn a_bounded_real_profile_keeps_its_totals_and_its_size() {
         bytes += serde_json::to_string(&bounded).unwrap().len();
     }
     assert!(bytes < 100_000, "{bytes} bytes of JSON");
+}
+
+/// The folded stacks are what flame graph tools read: inferno draws them with every
+/// instruction of the role, and the differential file of base and head with the added
+/// function in it.
+#[test]
+fn folded_stacks_render_as_flame_graphs() {
+    let base = set("dedicated");
+    let head = set("dedicated-loops");
+    let render = |folded: &str| {
+        let mut options = inferno::flamegraph::Options::default();
+        options.count_name = "instructions".to_owned();
+        let mut svg = Vec::new();
+        inferno::flamegraph::from_lines(&mut options, folded.lines(), &mut svg).unwrap();
+        String::from_utf8(svg).unwrap()
+    };
+    for (role, profile) in &base.profiles.roles {
+        let svg = render(&profile.stacks.as_ref().unwrap().folded());
+        assert!(
+            svg.contains(&format!("total_samples=\"{}\"", profile.instructions)),
+            "{role:?}: the flame graph holds every instruction"
+        );
+    }
+    let (base_worker, head_worker) = (
+        &base.profiles.roles[&Role::Worker],
+        &head.profiles.roles[&Role::Worker],
+    );
+    let differential = differential_folded(
+        (base_worker.stacks.as_ref().unwrap(), base_worker.count),
+        (head_worker.stacks.as_ref().unwrap(), head_worker.count),
+        1,
+    );
+    let busy = differential
+        .lines()
+        .find(|line| line.contains("busy_loops"))
+        .unwrap();
+    let counts: Vec<&str> = busy.rsplitn(3, ' ').take(2).collect();
+    assert_eq!(counts[1], "0", "not on the base: {busy}");
+    let svg = render(&differential);
+    assert!(
+        svg.contains("handoff_bench::work::busy_loops"),
+        "the added function is drawn"
+    );
 }
