@@ -54,6 +54,21 @@ fn set(name: &str) -> Set {
     }
 }
 
+/// Every dump file of a set, parsed.
+fn dumps(dir: &Path) -> Vec<(PathBuf, callgrind::CallgrindDump)> {
+    let mut dumps = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if name.starts_with("callgrind.out.") {
+            let dump = callgrind::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            dumps.push((path, dump));
+        }
+    }
+    assert!(!dumps.is_empty(), "dumps in {}", dir.display());
+    dumps
+}
+
 fn function<'a>(profile: &'a Profile, name: &str) -> &'a xtask::model::profile::FunctionCost {
     profile
         .functions
@@ -113,17 +128,7 @@ fn real_dumps_add_up_to_the_binary_s_counts_per_role() {
 #[test]
 fn each_real_dump_adds_up_to_its_totals_line() {
     for name in ["dedicated", "dedicated-plain", "dedicated-loops"] {
-        for entry in std::fs::read_dir(fixtures().join(name)).unwrap() {
-            let path = entry.unwrap().path();
-            if !path
-                .file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("callgrind.out.")
-            {
-                continue;
-            }
-            let dump = callgrind::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        for (path, dump) in dumps(&fixtures().join(name)) {
             let self_sum: u64 = dump.functions.iter().map(|f| f.self_instructions).sum();
             let totals = dump.totals.expect("a totals line");
             assert_eq!(self_sum, totals, "{}", path.display());
@@ -141,17 +146,7 @@ fn stacks_of_a_real_dump_are_the_stacks_callgrind_saw() {
     let set = set("dedicated");
     let mut pairs = std::collections::HashSet::new();
     let mut roots = std::collections::HashSet::new();
-    for entry in std::fs::read_dir(&set.dir).unwrap() {
-        let path = entry.unwrap().path();
-        if !path
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .starts_with("callgrind.out.")
-        {
-            continue;
-        }
-        let dump = callgrind::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for (_, dump) in dumps(&set.dir) {
         let contexts: Vec<names::Context> = dump
             .functions
             .iter()
