@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history, report};
+use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history, report, test};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -33,6 +33,8 @@ enum Command {
     History(history::Args),
     /// Write the HTML report of a result file.
     Report(report::Args),
+    /// Run the project's tests, checking their tools first and saying what is left out.
+    Test(test::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +47,7 @@ fn main() -> ExitCode {
         Command::Comment(args) => args.run(),
         Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Report(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Test(args) => args.run().map(|()| ExitCode::SUCCESS),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

@@ -12,6 +12,7 @@ pub mod exit;
 pub mod flags;
 pub mod history;
 pub mod report;
+pub mod test;
 
 #[cfg(test)]
 mod tests {

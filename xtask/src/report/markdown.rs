@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use super::untrusted::code;
 use super::{
     change, headline, median_with_interval, method_note, metric_list, not_gated_note, p_value,
-    value,
+    scope, value,
 };
 use crate::comparison::{Comparison, Method, Verdict};
 use crate::model::host::HostFingerprint;
@@ -33,6 +33,9 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                     if ids.len() == 1 { "" } else { "s" },
                     code_list(&ids)
                 )
+            } else if t.total() == 0 && !cmp.not_gated.is_empty() {
+                ":information_source: Nothing gated against this baseline (reported only)"
+                    .to_owned()
             } else if t.improved > 0 {
                 ":white_check_mark: No confirmed regression (some configurations improved)"
                     .to_owned()
@@ -48,6 +51,9 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 out.push('\n');
             }
             let _ = writeln!(out, "{}\n", headline(cmp));
+            if let Some(scope) = scope(cmp) {
+                let _ = writeln!(out, "{scope}\n");
+            }
             if !results.settings.inject_head.is_empty() {
                 let _ = writeln!(
                     out,
@@ -243,7 +249,9 @@ fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {
 fn chart(results: &ResultFile, cmp: &Comparison) -> String {
     let bars: Vec<(&str, f64)> = super::overview::rows(results, cmp)
         .into_iter()
-        .filter(|(_, verdict)| matches!(verdict, Some(v) if *v != Verdict::Unchanged))
+        .filter(|(_, status)| {
+            matches!(status, super::overview::RowStatus::Gated(v) if *v != Verdict::Unchanged)
+        })
         .filter_map(|(config, _)| {
             let ratio = cmp.pair(&config.id, Metric::Wall)?.estimate.ratio?;
             Some((config.id.as_str(), ratio))
@@ -370,7 +378,21 @@ mod tests {
         let (baseline, current) = fixture();
         let current = crate::report::tests::another_boot(current);
         let cmp = fixture_comparison(&baseline, &current);
-        insta::assert_snapshot!(render(&current, Some(&cmp)));
+        let text = render(&current, Some(&cmp));
+        // Nothing the host decides is gated, and the page says what it could not vouch for.
+        assert!(
+            text.starts_with("## handoff-bench: :information_source: Nothing gated"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "This run vouches for no metric against this baseline; Wall, CpuTotal, Vcsw \
+                 are reported, not gated: the two runs come from different boots, on another \
+                 day or another machine."
+            ),
+            "{text}"
+        );
+        insta::assert_snapshot!(text);
     }
 
     #[test]

@@ -163,6 +163,18 @@ pub fn worst<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Option<
 /// One-line headline of a comparison: the gated pairs decide, the others are counted after.
 pub fn headline(comparison: &Comparison) -> String {
     let t = comparison.gate_tally();
+    let r = comparison.reported_tally();
+    if t.total() == 0 && !comparison.not_gated.is_empty() {
+        return format!(
+            "nothing gated: {} configuration-metric pairs reported only ({} regressed, {} \
+             improved, {} unchanged, {} inconclusive)",
+            r.total(),
+            r.regressed,
+            r.improved,
+            r.unchanged,
+            r.inconclusive
+        );
+    }
     let lead = if t.regressed > 0 {
         "REGRESSED"
     } else if t.improved > 0 {
@@ -178,7 +190,6 @@ pub fn headline(comparison: &Comparison) -> String {
         t.inconclusive,
         t.total()
     );
-    let r = comparison.reported_tally();
     if r.total() > 0 {
         line.push_str(&format!(
             "; not gated: {} regressed, {} improved, {} unchanged, {} inconclusive",
@@ -188,31 +199,77 @@ pub fn headline(comparison: &Comparison) -> String {
     line
 }
 
+/// What the run can and cannot vouch for, when the comparison took metrics out of the gate:
+/// `This run vouches for Instr, InstrLoop only; Wall, Vcsw are reported, not gated: the two
+/// runs come from different boots, ...` `None` when every gated metric was gated.
+pub fn scope(comparison: &Comparison) -> Option<String> {
+    use crate::model::metric::Metric;
+    if comparison.not_gated.is_empty() {
+        return None;
+    }
+    let labels = |metrics: &mut dyn Iterator<Item = Metric>| {
+        metrics.map(|m| m.label()).collect::<Vec<_>>().join(", ")
+    };
+    let vouched =
+        labels(&mut Metric::EVERY.into_iter().filter(|m| {
+            comparison.is_gated(*m) && comparison.pairs.iter().any(|p| p.metric == *m)
+        }));
+    let lead = if vouched.is_empty() {
+        "This run vouches for no metric against this baseline".to_owned()
+    } else {
+        format!("This run vouches for {vouched} only")
+    };
+    let reasons: Vec<String> = comparison
+        .not_gated
+        .iter()
+        .map(|entry| {
+            let are = if entry.metrics.len() == 1 {
+                "is"
+            } else {
+                "are"
+            };
+            format!(
+                "{} {are} reported, not gated: {}",
+                labels(&mut entry.metrics.iter().copied()),
+                entry.why.reason
+            )
+        })
+        .collect();
+    Some(format!("{lead}; {}.", reasons.join("; ")))
+}
+
 /// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%` (without
 /// those this comparison took out of the gate).
 pub fn gates(comparison: &Comparison) -> String {
     let policy = &comparison.policy;
     // Instruction metrics are listed only where the comparison has them.
-    crate::model::metric::Metric::EVERY
+    let gated: Vec<String> = crate::model::metric::Metric::EVERY
         .iter()
         .filter(|m| comparison.is_gated(**m))
         .filter(|m| !m.is_counter() || comparison.pairs.iter().any(|p| p.metric == **m))
         .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
-        .collect::<Vec<_>>()
-        .join(", ")
+        .collect();
+    if gated.is_empty() {
+        "nothing (every metric reported only)".to_owned()
+    } else {
+        gated.join(", ")
+    }
 }
 
-/// What a [`NotGated`] entry of times means, after its reason (the renderer's own words).
-pub const TIMES_NOT_GATED_NOTE: &str = "Times are gated against a stored baseline only when \
-     both runs come from the same boot of the same machine (on these VMs they move up to 3x \
-     from one boot to the next); `--against` gates them, measuring both sides in one run.";
+/// What a [`NotGated`] entry of host-dependent metrics means, after its reason (the
+/// renderer's own words).
+pub const TIMES_NOT_GATED_NOTE: &str = "Times and context switches are properties of the \
+     host's clock and scheduler as much as of the code, so they are gated against a stored \
+     baseline only when both runs come from the same boot of the same machine (on these VMs \
+     times move up to 3x, and a hand-off's context switches by a third, from one boot to the \
+     next); `--against` gates them, measuring both sides in one run.";
 
 /// The explanation shown after a [`NotGated`] entry's reason, if its metrics have one.
 pub fn not_gated_note(not_gated: &NotGated) -> Option<&'static str> {
     not_gated
         .metrics
         .iter()
-        .any(|m| m.depends_on_speed())
+        .any(|m| m.depends_on_host())
         .then_some(TIMES_NOT_GATED_NOTE)
 }
 
@@ -445,7 +502,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn only_times_taken_out_of_the_gate_get_the_note_on_times() {
+    fn only_host_metrics_taken_out_of_the_gate_get_the_note_on_the_host() {
         let entry = |metrics: Vec<Metric>| NotGated {
             metrics,
             why: crate::model::host::Incomparable {
@@ -457,7 +514,11 @@ pub(crate) mod tests {
             not_gated_note(&entry(vec![Metric::Wall])),
             Some(TIMES_NOT_GATED_NOTE)
         );
-        assert_eq!(not_gated_note(&entry(vec![Metric::Vcsw])), None);
+        assert_eq!(
+            not_gated_note(&entry(vec![Metric::Vcsw])),
+            Some(TIMES_NOT_GATED_NOTE)
+        );
+        assert_eq!(not_gated_note(&entry(vec![Metric::Instructions])), None);
         assert_eq!(
             metric_list(&entry(vec![Metric::Wall, Metric::CpuTotal])),
             "Wall, CpuTotal"

@@ -187,6 +187,9 @@ pub fn render_comparison(comparison: &Comparison) -> String {
         }
     }
     let _ = writeln!(out, "Verdict: {}", headline(comparison));
+    if let Some(scope) = super::scope(comparison) {
+        let _ = writeln!(out, "{scope}");
+    }
     out
 }
 
@@ -295,11 +298,18 @@ mod tests {
             "{text}"
         );
         assert!(
-            text.contains("Reported, not gated: Wall, CpuTotal: the baseline records no boot id"),
+            text.contains(
+                "Reported, not gated: Wall, CpuTotal, Vcsw: the baseline records no boot id"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("Verdict: no confirmed regression: 0 regressed, 0 improved, 3 unchanged"),
+            text.contains(
+                "Verdict: nothing gated: 15 configuration-metric pairs reported only \
+                 (4 regressed, 4 improved, 7 unchanged, 0 inconclusive)\n\
+                 This run vouches for no metric against this baseline; Wall, CpuTotal, Vcsw are \
+                 reported, not gated: the baseline records no boot id"
+            ),
             "{text}"
         );
     }
