@@ -31,6 +31,7 @@ pub mod counters;
 pub mod history;
 pub mod independent;
 pub mod paired;
+pub mod profile_diff;
 
 use std::collections::BTreeMap;
 
