@@ -1,6 +1,6 @@
 //! The machinery of `cargo xtask calibrate`, for the timing and (`--counters`) for the
 //! instruction counts alike: the pilot, then the trials, each sampling both sides as the
-//! instrument says (`comparison::calibration::Instrument`), judged and summed up by
+//! instrument says (`comparison::calibration::settings::Instrument`), judged and summed up by
 //! `comparison::calibration`.
 //!
 //! # How it works
@@ -168,46 +168,8 @@ pub fn run(
         seconds_per_run * planned as f64 / 60.0
     );
 
-    let rules = Rules::new(&ids, &plan.policy, &instrument);
     let started = Instant::now();
-    let mut trials = Vec::new();
-    for round in 0..plan.trials {
-        // `None` is the A/A trial, `Some(e)` the trial of `effects[e]`.
-        for effect in std::iter::once(None).chain((0..plan.effects.len()).map(Some)) {
-            let injected = |id: &str| {
-                effect
-                    .and_then(|e| pilot.iter().find(|p| p.id == id).map(|p| p.injection(e)))
-                    .unwrap_or(0)
-            };
-            let injections: Injections = ids
-                .iter()
-                .filter(|id| injected(id) > 0)
-                .map(|id| {
-                    (
-                        (Side::Head, id.clone()),
-                        injection(&instrument, injected(id)),
-                    )
-                })
-                .collect();
-            let trial_started = Instant::now();
-            let (samples, failures) = sample(&instrument, &command, &rules, injections)?;
-            let run = TrialRun {
-                round,
-                effect_pct: effect.map(|e| plan.effects[e]),
-                samples: &samples,
-                failed_runs: failures.len(),
-            };
-            let trial = Trial::judge(run, &instrument, &rules, injected);
-            observe(TrialDone {
-                instrument: &instrument,
-                trial: &trial,
-                rounds: plan.trials,
-                failures: &failures,
-                took: trial_started.elapsed(),
-            });
-            trials.push(trial);
-        }
-    }
+    let trials = trials(plan, &instrument, &command, &ids, &pilot, observe)?;
     let seconds = started.elapsed().as_secs_f64();
 
     let family = Family::of(
@@ -237,6 +199,55 @@ pub fn run(
     Ok(Calibration::new(
         settings, pilot, family, trials, provenance,
     ))
+}
+
+/// Runs `plan.trials` rounds of one A/A trial and one per effect, side B of each
+/// configuration with its injection of that effect.
+fn trials(
+    plan: &CalibrationPlan,
+    instrument: &Instrument,
+    command: &BenchCommand,
+    ids: &[String],
+    pilot: &[Pilot],
+    observe: &mut dyn FnMut(TrialDone<'_>),
+) -> anyhow::Result<Vec<Trial>> {
+    let rules = Rules::new(ids, &plan.policy, instrument);
+    let mut trials = Vec::new();
+    for round in 0..plan.trials {
+        // `None` is the A/A trial, `Some(e)` the trial of `effects[e]`.
+        for effect in std::iter::once(None).chain((0..plan.effects.len()).map(Some)) {
+            let injected = |id: &str| {
+                let pilot = pilot.iter().find(|p| p.id == id);
+                effect.zip(pilot).map_or(0, |(e, p)| p.injection(e))
+            };
+            let injections: Injections = ids
+                .iter()
+                .filter(|id| injected(id) > 0)
+                .map(|id| {
+                    let amount = injected(id);
+                    ((Side::Head, id.clone()), injection(instrument, amount))
+                })
+                .collect();
+            let started = Instant::now();
+            let (samples, failures) = sample(instrument, command, &rules, injections)?;
+            let run = TrialRun {
+                round,
+                effect_pct: effect.map(|e| plan.effects[e]),
+                samples: &samples,
+                failed_runs: failures.len(),
+            };
+            let trial = Trial::judge(run, instrument, &rules, injected);
+            observe(TrialDone {
+                instrument,
+                trial: &trial,
+                rounds: plan.trials,
+                failures: &failures,
+                took: started.elapsed(),
+            });
+            trials.push(trial);
+        }
+    }
+    Ok(trials)
 }
 
 /// One trial's samples of both sides and its failed runs.

@@ -243,9 +243,11 @@ pub fn summarise(
                 .iter()
                 .map(|p| {
                     let aa_configs = configs(&aa, &p.id);
-                    let metrics = Metric::COUNTERS
-                        .into_iter()
-                        .map(|metric| {
+                    let metrics = settings
+                        .instrument
+                        .metrics()
+                        .iter()
+                        .map(|&metric| {
                             let mde = mde::spread(design, &aa_configs, metric)
                                 .map(|s| settings_of(metric).runs(s));
                             count_findings(trials, &aa_configs, p, metric, mde, settings)

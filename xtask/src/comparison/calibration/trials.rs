@@ -64,7 +64,8 @@ pub struct Judgement {
 pub struct WallPair {
     #[serde(flatten)]
     pub judgement: Judgement,
-    /// Wall "regressed" under the significant rule.
+    /// Wall "regressed" under the significant rule (`significant_verdict`, as the first
+    /// schema recorded it).
     pub significant: bool,
     /// Standard deviation of the block log-ratios (`None` below two blocks).
     pub sd_log_ratio: Option<f64>,
@@ -248,9 +249,10 @@ fn pairs(
         }
         Instrument::Counters(_) => Pairs::Counts {
             inject_loops: injected,
-            metrics: Metric::COUNTERS
-                .into_iter()
-                .map(|metric| {
+            metrics: instrument
+                .metrics()
+                .iter()
+                .map(|&metric| {
                     let side = |side: Side| -> Vec<f64> {
                         samples
                             .iter()
@@ -326,6 +328,56 @@ pub(crate) mod tests {
             }
         }
         out
+    }
+
+    /// A session's blocks: the Wall pair with its block log-ratios, judged by both rules.
+    #[test]
+    fn a_sessions_blocks_are_judged_on_wall() {
+        use crate::comparison::calibration::settings::Timing;
+        use crate::model::paired_record::Sampling;
+        let instrument = Instrument::Timing(Timing {
+            blocks: 8,
+            count: 1000,
+            pin: true,
+            sampling: Sampling::Processes,
+            warm_up_ms: None,
+            estimator: PairedEstimator::Mean,
+        });
+        let ids = ["slow".to_owned(), "same".to_owned()];
+        let rules = Rules::new(
+            &ids,
+            &crate::comparison::paired::tests::policy(),
+            &instrument,
+        );
+        // 30% slower against 1% noise: regressed by both rules; unchanged: neither.
+        let samples = crate::comparison::paired::tests::synthetic(
+            &[("slow", 14_000.0, 1.3), ("same", 14_000.0, 1.0)],
+            8,
+            0.01,
+            3,
+        );
+        let run = TrialRun {
+            round: 2,
+            effect_pct: Some(30.0),
+            samples: &samples,
+            failed_runs: 0,
+        };
+        let trial = Trial::judge(run, &instrument, &rules, |_| 4200);
+        let wall = |i: usize| match &trial.configs[i].pairs {
+            Pairs::Wall(wall) => wall.clone(),
+            Pairs::Counts { .. } => unreachable!("a timing trial"),
+        };
+        let slow = wall(0);
+        assert_eq!(slow.log_ratios.len(), 8);
+        assert!(
+            (slow.judgement.ratio.unwrap() - 1.3).abs() < 0.02,
+            "{slow:?}"
+        );
+        assert_eq!(slow.judgement.gate_verdict, Verdict::Regressed);
+        assert!(slow.significant && slow.sd_log_ratio.is_some_and(|sd| sd < 0.05));
+        assert!(!wall(1).significant);
+        assert!(trial.any_gate_regression && trial.any_significant_regression);
+        assert!(trial.configs[0].judgement(Metric::Instructions).is_none());
     }
 
     #[test]
