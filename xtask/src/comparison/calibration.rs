@@ -154,9 +154,134 @@ pub(crate) mod tests {
         fixture(findings::tests::counting_trials())
     }
 
+    /// Every field the two schemas 1 wrote is still written, where it was (rates and the
+    /// policy stand for their fields); `kind` tells the instruments apart.
     #[test]
-    fn the_kind_tells_the_instruments_apart() {
-        assert_eq!(timing_fixture().kind, "handoff-bench-calibration");
-        assert_eq!(counting_fixture().kind, "handoff-bench-counter-calibration");
+    fn both_records_keep_every_field_of_their_first_schema() {
+        let common = [
+            "/schema",
+            "/created",
+            "/host",
+            "/git",
+            "/settings/only",
+            "/settings/ids/0",
+            "/settings/trials",
+            "/settings/work",
+            "/settings/in_flight",
+            "/settings/effects_pct/0",
+            "/settings/policy",
+            "/pilot/0/id",
+            "/family/gated_pairs",
+            "/family/full_suite_gated_pairs",
+            "/family/alpha",
+            "/family/power",
+            "/false_alarms_significant/count",
+            "/false_alarms_gate/high",
+            "/seconds",
+            "/trials/0/round",
+            "/trials/0/effect_pct",
+            "/trials/0/configs/0/id",
+            "/trials/0/any_gate_regression",
+            "/trials/0/any_significant_regression",
+            "/trials/0/failed_runs",
+        ];
+        let timing = [
+            "/settings/blocks",
+            "/settings/count",
+            "/settings/pin",
+            "/settings/sampling",
+            "/settings/estimator",
+            "/pilot/0/wall_ns_per_call",
+            "/pilot/0/inject_ns/0",
+            "/detection/0/effect_pct",
+            "/detection/0/id",
+            "/detection/0/inject_ns",
+            "/detection/0/observed_ratio",
+            "/detection/0/significant/of",
+            "/detection/0/gate/low",
+            "/mde/0/id",
+            "/mde/0/sd_log_ratio",
+            "/mde/0/pct",
+            "/mde/0/at_blocks/0/1",
+            "/mde/0/full_suite_at_blocks/0/1",
+            "/mde/0/gate_confirms_pct",
+            "/trials/0/configs/0/ratio",
+            "/trials/0/configs/0/ci_low",
+            "/trials/0/configs/0/ci_high",
+            "/trials/0/configs/0/p_adjusted",
+            "/trials/0/configs/0/gate_verdict",
+            "/trials/0/configs/0/significant",
+            "/trials/0/configs/0/sd_log_ratio",
+            "/trials/0/configs/0/log_ratios/0",
+        ];
+        let counting = [
+            "/settings/counter_runs",
+            "/settings/counter_count",
+            "/settings/pilot_runs",
+            "/settings/valgrind",
+            "/settings/realtime",
+            "/pilot/0/per_call/instructions_per_call",
+            "/pilot/0/probe_loops",
+            "/pilot/0/instructions_per_loop",
+            "/pilot/0/injection_offset",
+            "/pilot/0/inject_loops/0",
+            "/family/reported_pairs",
+            "/family/full_suite_reported_pairs",
+            "/configs/0/id",
+            "/configs/0/reproducible",
+            "/configs/0/metrics/0/metric",
+            "/configs/0/metrics/0/per_call",
+            "/configs/0/metrics/0/gated",
+            "/configs/0/metrics/0/threshold",
+            "/configs/0/metrics/0/false_alarms_significant/of",
+            "/configs/0/metrics/0/false_alarms_gate/count",
+            "/configs/0/metrics/0/detection/0/effect_pct",
+            "/configs/0/metrics/0/detection/0/inject_loops",
+            "/configs/0/metrics/0/detection/0/expected_ratio",
+            "/configs/0/metrics/0/detection/0/observed_ratio",
+            "/configs/0/metrics/0/detection/0/significant/count",
+            "/configs/0/metrics/0/detection/0/gate/high",
+            "/configs/0/metrics/0/mde/sd_log",
+            "/configs/0/metrics/0/mde/sd_df",
+            "/configs/0/metrics/0/mde/sd_used",
+            "/configs/0/metrics/0/mde/runs",
+            "/configs/0/metrics/0/mde/family_pairs",
+            "/configs/0/metrics/0/mde/pct",
+            "/configs/0/metrics/0/mde/at_runs/0/1",
+            "/configs/0/metrics/0/mde/full_suite_pct",
+            "/configs/0/metrics/0/mde/gate_confirms_pct",
+            "/configs/0/metrics/0/not_reproducible",
+            "/trials/0/configs/0/inject_loops",
+            "/trials/0/configs/0/metrics/0/metric",
+            "/trials/0/configs/0/metrics/0/side_a/0",
+            "/trials/0/configs/0/metrics/0/side_b/0",
+            "/trials/0/configs/0/metrics/0/ratio",
+            "/trials/0/configs/0/metrics/0/ci_low",
+            "/trials/0/configs/0/metrics/0/ci_high",
+            "/trials/0/configs/0/metrics/0/p_adjusted",
+            "/trials/0/configs/0/metrics/0/gate_verdict",
+            "/trials/0/configs/0/metrics/0/significant_verdict",
+        ];
+        for (record, kind, own) in [
+            (timing_fixture(), "handoff-bench-calibration", &timing[..]),
+            (
+                counting_fixture(),
+                "handoff-bench-counter-calibration",
+                &counting[..],
+            ),
+        ] {
+            let json = serde_json::to_value(&record).unwrap();
+            assert_eq!(
+                (json["kind"].as_str(), json["schema"].as_u64()),
+                (Some(kind), Some(2))
+            );
+            let missing: Vec<&str> = common
+                .iter()
+                .chain(own)
+                .filter(|p| json.pointer(p).is_none())
+                .copied()
+                .collect();
+            assert!(missing.is_empty(), "{kind} lacks {missing:?}");
+        }
     }
 }
