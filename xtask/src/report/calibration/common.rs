@@ -51,17 +51,20 @@ pub fn trial_line(instrument: &Instrument, trial: &Trial, rounds: u32) -> String
     let cells: Vec<String> = trial
         .configs
         .iter()
-        .map(|c| match c.judgement(headline) {
-            Some(j) if j.ratio.is_some() => format!(
-                "{} {}{}",
-                c.id,
-                change(instrument, j.ratio.unwrap_or(1.0)),
-                match j.significant_verdict {
-                    Verdict::Regressed | Verdict::Improved => "*",
-                    _ => "",
-                }
-            ),
-            _ => format!("{} n/a", c.id),
+        .map(|c| {
+            let judged = c.judgement(headline);
+            match judged.and_then(|j| Some((j.ratio?, j.significant_verdict))) {
+                Some((ratio, verdict)) => format!(
+                    "{} {}{}",
+                    c.id,
+                    change(instrument, ratio),
+                    match verdict {
+                        Verdict::Regressed | Verdict::Improved => "*",
+                        _ => "",
+                    }
+                ),
+                None => format!("{} n/a", c.id),
+            }
         })
         .collect();
     format!(
@@ -179,6 +182,41 @@ mod tests {
     #[test]
     fn rates_read_well() {
         assert_eq!(rate(&Rate::new(0, 20)), "0/20 (0.0%, 95% CI 0.0-16.8%)");
+    }
+
+    #[test]
+    fn trial_lines_show_the_headline_change_and_a_significant_one_starred() {
+        use crate::comparison::calibration::tests::{counting_fixture, timing_fixture};
+        let t = timing_fixture();
+        // Round 3's A/A trial: `a` a false alarm of the significant rule, not of the gate's.
+        let aa = trial_line(&t.settings.instrument, &t.trials[4], 4);
+        assert_eq!(aa, "trial 3/4 A/A: a +1.0%*, b -1.0%");
+        let c = counting_fixture();
+        let injected = trial_line(&c.settings.instrument, &c.trials[1], 4);
+        assert!(
+            injected.starts_with("counter trial 1/4 +1%: a +1.043%*, b ")
+                && injected.ends_with(" [gate: REGRESSED]"),
+            "{injected}"
+        );
+    }
+
+    #[test]
+    fn a_failed_run_is_named_by_side_and_block_or_run() {
+        use crate::comparison::calibration::tests::{counting_fixture, timing_fixture};
+        let failure = RunFailure {
+            id: "floor/park".to_owned(),
+            run: 2,
+            side: Some(Side::Head),
+            reason: "exited with exit status: 101".to_owned(),
+            stderr_tail: "boom".to_owned(),
+        };
+        let timing = timing_fixture().settings.instrument;
+        assert_eq!(
+            failure_line(&timing, &failure),
+            "  FAILED floor/park side B block 3: exited with exit status: 101\nboom"
+        );
+        let counting = counting_fixture().settings.instrument;
+        assert!(failure_line(&counting, &failure).starts_with("  FAILED floor/park side B run 3:"));
     }
 
     #[test]
