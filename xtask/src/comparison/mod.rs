@@ -28,6 +28,7 @@
 pub mod absolute;
 pub mod calibration;
 pub mod counters;
+pub mod explain;
 pub mod history;
 pub mod independent;
 pub mod paired;
@@ -220,6 +221,9 @@ pub struct Comparison {
     /// Gated metrics this comparison only reports, with the reason.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub not_gated: Vec<NotGated>,
+    /// What changed and where, per configuration ([`explain`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub explanation: Vec<explain::ConfigExplanation>,
 }
 
 /// Counts of verdicts.
@@ -370,6 +374,7 @@ pub fn assemble_with(
         added: context.added,
         removed: context.removed,
         not_gated,
+        explanation: Vec::new(),
     }
 }
 

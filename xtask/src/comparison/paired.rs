@@ -39,11 +39,11 @@
 
 use std::collections::BTreeMap;
 
-use crate::comparison::counters;
 use crate::comparison::{
     AbsoluteChange, ChangeEstimate, Comparison, ComparisonContext, Method, ModeShares, PairInput,
     PairedEstimator, VerdictPolicy, assemble_with,
 };
+use crate::comparison::{counters, explain};
 use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
@@ -220,7 +220,15 @@ pub fn compare_run(
         estimator: record.estimator,
         counters: record.counter_samples.clone(),
     };
-    Some(compare(&record.samples, &context))
+    let mut comparison = compare(&record.samples, &context);
+    comparison.explanation = explain::explain(&comparison.pairs, |id| {
+        let head = results.configurations.iter().find(|c| c.id == id);
+        (
+            record.base_profiles.get(id),
+            head.and_then(|c| c.profile.as_ref()),
+        )
+    });
+    Some(comparison)
 }
 
 /// The configurations both sides of a paired run ran, in report order: the head's
@@ -308,6 +316,7 @@ fn counting_only(id: &str, samples: Vec<Measurement>) -> Option<ConfigurationRes
         samples: Vec::new(),
         counter_samples: samples,
         summary: Default::default(),
+        profile: None,
     })
 }
 

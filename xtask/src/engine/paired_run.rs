@@ -20,7 +20,7 @@
 //!    pull-request comment recomputes it with, so both agree to the byte.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -39,8 +39,10 @@ use crate::engine::stop_rule::{Clock as _, MonotonicClock, StopRule};
 use crate::engine::target::Target;
 use crate::model::git::GitRevision;
 use crate::model::host::{FingerprintDiff, HostFingerprint};
+use crate::model::lockfile::{LockDiff, diff_lockfiles};
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedRecord, Side};
+use crate::model::profile::Caps;
 use crate::model::results::{
     ConfigurationResult, HeadInjection, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, Settings,
     confirm_pinned,
@@ -215,16 +217,26 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
             .map(|s| s.measurement.clone())
             .collect::<Vec<_>>()
     };
+    let mut profiles = counted.profiles;
     let configurations = ids
         .iter()
         .filter_map(|id| {
             let samples = head_of(&session.samples, id);
             let counted = head_of(&counted.samples, id);
-            (!samples.is_empty())
-                .then(|| ConfigurationResult::with_counters(id.clone(), samples, counted))
+            let profile = profiles.remove(&(Side::Head, id.clone()));
+            (!samples.is_empty()).then(|| {
+                ConfigurationResult::with_counters(id.clone(), samples, counted)
+                    .map(|result| result.with_profile(profile))
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .context("summarising the head's samples")?;
+    let base_profiles = profiles
+        .into_iter()
+        .filter(|((side, _), _)| *side == Side::Base)
+        .map(|((_, id), profile)| (id, profile.bounded(&Caps::default())))
+        .collect();
+    let dependencies = dependency_changes(base.lockfile.as_deref(), &target.root);
     let settings = Settings {
         runs: session.blocks,
         pin: confirm_pinned(pin, session.samples.iter().map(|s| &s.measurement)),
@@ -254,6 +266,8 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
             counter_samples: counted.samples,
             sampling: Some(sampling),
             estimator: target.estimator,
+            base_profiles,
+            dependencies,
         }),
     };
     let comparison = paired::compare_run(&results, plan.policy.clone(), fingerprint)
@@ -264,6 +278,26 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
         comparison,
         planned_runs,
     })
+}
+
+/// How the base's `Cargo.lock` differs from the head's (the workspace's); `None`, with a
+/// warning, when either cannot be read.
+fn dependency_changes(base: Option<&Path>, root: &Path) -> Option<LockDiff> {
+    let base = base?;
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| {
+                eprintln!(
+                    "warning: no dependency changes: cannot read {}: {e}",
+                    path.display()
+                )
+            })
+            .ok()
+    };
+    let (base_text, head_text) = (read(base)?, read(&root.join("Cargo.lock"))?);
+    diff_lockfiles(&base_text, &head_text)
+        .map_err(|e| eprintln!("warning: no dependency changes: {e}"))
+        .ok()
 }
 
 /// The head's `--inject-ns` of every configuration `--inject-head` names (the last

@@ -6,6 +6,7 @@
 pub mod bmf;
 pub mod calibration;
 pub mod docs;
+pub mod explain;
 pub mod gab;
 pub mod html;
 pub mod json;
@@ -124,6 +125,22 @@ pub fn change(pair: &PairComparison) -> String {
         }
         (Some(r), None) => format!("{} [n/a]", percent(r)),
         _ => "n/a (zero baseline)".to_owned(),
+    }
+}
+
+/// The smallest change a gated pair could have confirmed in this run
+/// (`comparison::explain::resolution`): `±8.7%`, `±0.031 sw/call`, or `–` for a pair that is
+/// not gated or has no interval.
+pub fn resolution(pair: &PairComparison) -> String {
+    if !pair.gated {
+        return "–".to_owned();
+    }
+    match crate::comparison::explain::resolution(pair) {
+        Some(r) if pair.estimate.absolute.is_some() => {
+            format!("±{r:.3} {}/call", unit(pair.metric))
+        }
+        Some(r) => format!("±{:.1}%", r * 100.0),
+        None => "–".to_owned(),
     }
 }
 
