@@ -16,7 +16,7 @@
 //!    counting, `counting::count_sides` counts both sides.
 //! 5. The result file holds the head's samples as its configurations (so it can serve as a
 //!    baseline) and, under `paired`, every sample of both sides with block and side. The
-//!    comparison is `comparison::paired::compare_run` of that file: the function the
+//!    comparison is `comparison::paired_run::compare_run` of that file: the function the
 //!    pull-request comment recomputes it with, so both agree to the byte.
 
 use std::collections::BTreeSet;
@@ -26,7 +26,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use handoff_protocol::Flag;
 
-use crate::comparison::paired::{self, PairedContext};
+use crate::comparison::paired::PairedContext;
 use crate::comparison::{Comparison, VerdictPolicy};
 use crate::engine::base::{self, BaseSpec};
 use crate::engine::capabilities::PairCapabilities;
@@ -270,8 +270,9 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
             dependencies,
         }),
     };
-    let comparison = paired::compare_run(&results, plan.policy.clone(), fingerprint)
-        .context("the paired run's result file has its paired record")?;
+    let comparison =
+        crate::comparison::paired_run::compare_run(&results, plan.policy.clone(), fingerprint)
+            .context("the paired run's result file has its paired record")?;
     let planned_runs = results.settings.runs as usize * ids.len() * 2;
     Ok(PairedRun {
         results,
