@@ -66,7 +66,9 @@ pub struct CountChange {
     pub ratio: f64,
     pub low: f64,
     pub high: f64,
-    /// Within the gate's threshold: changed, but the gate does not confirm it.
+    /// Whether the pair decides the gate (false: reported only).
+    pub gated: bool,
+    /// Gated, and within the gate's threshold: changed, but the gate does not confirm it.
     pub below_threshold: bool,
     /// The gate's threshold for this metric (a fraction).
     pub threshold: f64,
@@ -144,8 +146,9 @@ fn explain_one<'a>(
                 ratio: pair.estimate.ratio?,
                 low: ci.low,
                 high: ci.high,
-                below_threshold: pair.verdict == Verdict::Unchanged
-                    || pair.verdict == Verdict::Inconclusive,
+                gated: pair.gated,
+                below_threshold: pair.gated
+                    && matches!(pair.verdict, Verdict::Unchanged | Verdict::Inconclusive),
                 threshold: pair.threshold,
             })
         })

@@ -283,7 +283,7 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
 
 /// How the base's `Cargo.lock` differs from the head's (the workspace's); `None`, with a
 /// warning, when either cannot be read.
-fn dependency_changes(base: Option<&Path>, root: &Path) -> Option<LockDiff> {
+pub fn dependency_changes(base: Option<&Path>, root: &Path) -> Option<LockDiff> {
     let base = base?;
     let read = |path: &Path| {
         std::fs::read_to_string(path)

@@ -158,11 +158,17 @@ pub fn changed_markdown(cmp: &Comparison) -> String {
 /// The comment's "around the code" lines: the dependency changes of a paired run and the
 /// toolchain differences; empty when there are none.
 pub fn around_markdown(results: &ResultFile, cmp: &Comparison) -> String {
-    let mut out = String::new();
-    if let Some(deps) = results
+    let dependencies = results
         .paired
         .as_ref()
-        .and_then(|p| p.dependencies.as_ref())
+        .and_then(|p| p.dependencies.as_ref());
+    around(dependencies, cmp)
+}
+
+/// [`around_markdown`] from the dependency changes themselves.
+fn around(dependencies: Option<&LockDiff>, cmp: &Comparison) -> String {
+    let mut out = String::new();
+    if let Some(deps) = dependencies
         && !deps.changes.is_empty()
     {
         let _ = writeln!(
@@ -229,11 +235,11 @@ fn toolchain_differences(cmp: &Comparison) -> Vec<&FieldDifference> {
 pub fn terminal(
     id: &str,
     explanation: Option<&ConfigExplanation>,
-    results: &ResultFile,
+    dependencies: Option<&LockDiff>,
     cmp: &Comparison,
 ) -> String {
     let mut out = String::new();
-    let around = around_markdown(results, cmp).replace('`', "");
+    let around = around(dependencies, cmp).replace('`', "");
     if !around.is_empty() {
         out.push_str(&around);
     }
