@@ -62,7 +62,7 @@ pub fn run(plan: &ExplainPlan) -> anyhow::Result<Explained> {
         UsageError("explain counts instructions: it cannot run with --no-counters".to_owned())
     })?;
     let head_program = target.program()?;
-    let listed = crate::engine::runner::list_ids(&head_program, &[plan.id.clone()])?;
+    let listed = crate::engine::runner::list_ids(&head_program, std::slice::from_ref(&plan.id))?;
     if listed != [plan.id.clone()] {
         return Err(UsageError(format!(
             "{} is not a configuration of the head (see `handoff-bench --list`)",
