@@ -54,7 +54,7 @@ impl Args {
         );
         print!(
             "{}",
-            report::table::render_comparison(&explained.comparison)
+            report::terminal::render_comparison(&explained.comparison)
         );
         Ok(())
     }

@@ -13,7 +13,7 @@ pub mod json;
 pub mod markdown;
 pub mod mermaid;
 pub mod overview;
-pub mod table;
+pub mod terminal;
 pub mod trend;
 pub mod untrusted;
 mod verdict_words;
