@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use handoff_bench::cli::{Cli, Config, Format};
-use handoff_bench::measurement::Measurement;
+use handoff_bench::line::Measurement;
 use handoff_bench::table;
 
 /// The system allocator, or mimalloc under valgrind ([`handoff_bench::allocator`]).

@@ -23,16 +23,8 @@ use std::time::{Duration, Instant};
 
 use crate::platform::{self, ContextSwitches, Tid};
 
-/// What a thread does for the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Polls futures: runtime threads; for the floors, the calling thread.
-    Loop,
-    /// Executes the synchronous calls: the dedicated thread or blocking-pool threads.
-    Worker,
-    /// Every other thread of the process.
-    Other,
-}
+/// What a thread does for the benchmark: the protocol's vocabulary (loop, worker, other).
+pub use handoff_protocol::Role;
 
 /// One thread's counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -13,7 +13,7 @@ use crate::driver::{Shape, Windows};
 use crate::measure::Usage;
 use handoff_protocol::serve::{Ready, Request, RequestError};
 
-use crate::measurement;
+use crate::line;
 use crate::suite::Configuration;
 use crate::work::Work;
 
@@ -91,7 +91,7 @@ where
             count,
             ..self.shape
         };
-        let mut row = measurement::line(&self.configuration.id(), self.work, shape, &usage);
+        let mut row = line::of_run(&self.configuration.id(), self.work, shape, &usage);
         row.slice = Some(self.slices);
         self.slices += 1;
         let line = serde_json::to_string(&row).expect("a measurement serializes");

@@ -10,8 +10,8 @@ use crate::handoff::dedicated::{Dedicated, DedicatedPool, SPIN_FOR};
 use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
 use crate::handoff::peers::{self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, TokioRusqlite};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
+use crate::line::{self, ConfigId, Measurement};
 use crate::measure::{self, Usage};
-use crate::measurement::{self, ConfigId, Measurement};
 use crate::pinning;
 use crate::runtime::Runtime;
 use crate::work::{Work, Workload};
@@ -121,7 +121,7 @@ impl Configuration {
             .run_windows(work, shape, Single::new(shape.count))
             .into_usage();
         self.debug_threads(&usage);
-        measurement::line(&self.id(), work, shape, &usage)
+        line::of_run(&self.id(), work, shape, &usage)
     }
 
     /// Runs this configuration with the timed windows `windows` asks for: start-up,

@@ -3,7 +3,7 @@
 
 use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
-use crate::measurement::Measurement;
+use crate::line::Measurement;
 
 /// The id whose wall time per call the `x park` column divides by.
 pub const PARK_FLOOR_ID: &str = "floor/park";

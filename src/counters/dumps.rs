@@ -82,22 +82,14 @@ impl Tag {
     }
 }
 
-/// The role's word in a tag (the JSON line's field suffixes use the same words).
+/// The role's word in a tag (the JSON line's field suffixes use the same words): a
+/// `match` to a static string, safe in a signal handler.
 fn role_name(role: Role) -> &'static str {
-    match role {
-        Role::Loop => "loop",
-        Role::Worker => "worker",
-        Role::Other => "other",
-    }
+    role.into()
 }
 
 fn role_from_name(name: &str) -> Option<Role> {
-    match name {
-        "loop" => Some(Role::Loop),
-        "worker" => Some(Role::Worker),
-        "other" => Some(Role::Other),
-        _ => None,
-    }
+    name.parse().ok()
 }
 
 /// What one of our dumps says.

@@ -25,6 +25,10 @@
 //!   normal from a hash of (`FAKE_BENCH_SEED`, id, `k`) drawn apart from the timing noise's:
 //!   counts that do not reproduce, as with waits counted inside pool threads.
 //!
+//! - `FAKE_BENCH_DUMPS`: a folder of real callgrind dumps of one window (e.g.
+//!   `xtask/tests/fixtures/callgrind/dedicated`): a counting run copies them into its dumps'
+//!   folder under its own process id, as the real binary's dumps are named, so the xtask
+//!   reads per-function profiles from them.
 //! - `FAKE_BENCH_NO_SERVE`: set, the fake plays a binary from before `--serve` (and
 //!   `--capabilities`).
 //!
@@ -304,6 +308,16 @@ fn main() -> ExitCode {
         }
         return ExitCode::SUCCESS;
     }
+    if run.counting
+        && let Some(source) = std::env::var_os("FAKE_BENCH_DUMPS")
+        && let Err(error) = plant_dumps(std::path::Path::new(&source))
+    {
+        eprintln!(
+            "fake: cannot copy the dumps of {}: {error}",
+            source.to_string_lossy()
+        );
+        return ExitCode::from(101);
+    }
     for id in selected {
         match failures.get(id).map(String::as_str) {
             Some("crash") => {
@@ -323,6 +337,29 @@ fn main() -> ExitCode {
         println!("{}", run.window(id, count, None));
     }
     ExitCode::SUCCESS
+}
+
+/// Copies the dumps in `source` (`callgrind.out.PID.PART-THREAD`) into the counting run's
+/// folder (`HANDOFF_BENCH_CALLGRIND_DIR`) under this process's id.
+fn plant_dumps(source: &std::path::Path) -> std::io::Result<()> {
+    let Some(target) = std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR") else {
+        return Ok(());
+    };
+    for entry in std::fs::read_dir(source)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let Some(rest) = name.strip_prefix("callgrind.out.") else {
+            continue;
+        };
+        let part = rest.split_once('.').map_or(rest, |(_, part)| part);
+        let renamed = format!("callgrind.out.{}.{part}", std::process::id());
+        std::fs::copy(&path, std::path::Path::new(&target).join(renamed))?;
+    }
+    Ok(())
 }
 
 /// Returns how many times this id ran before (0 without `FAKE_BENCH_STATE`) and counts this run.

@@ -10,6 +10,7 @@ pub mod comment;
 pub mod compare;
 pub mod docs;
 pub mod exit;
+pub mod explain;
 pub mod flags;
 pub mod history;
 pub mod report;

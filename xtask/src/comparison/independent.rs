@@ -96,9 +96,9 @@ pub fn estimate(
 
 /// Compares every configuration present in both files, every metric; the gated times only
 /// from the same boot (see the module docs).
-pub fn compare(
-    baseline: &ResultFile,
-    current: &ResultFile,
+pub fn compare<'a>(
+    baseline: &'a ResultFile,
+    current: &'a ResultFile,
     baseline_label: String,
     policy: VerdictPolicy,
     settings: IndependentSettings,
@@ -168,7 +168,17 @@ pub fn compare(
                 .collect()
         },
     };
-    assemble_with(context, not_gated, inputs)
+    let mut comparison = assemble_with(context, not_gated, inputs);
+    let profile = |file: &'a ResultFile, id: &str| {
+        file.configurations
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.profile.as_ref())
+    };
+    comparison.explanation = crate::comparison::explain::explain(&comparison.pairs, |id| {
+        (profile(baseline, id), profile(current, id))
+    });
+    comparison
 }
 
 /// The gated metrics that depend on the host's clock or scheduler (times, context

@@ -48,7 +48,7 @@ use crate::model::host::FingerprintDiff;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedSample, Side};
-use crate::model::results::{ConfigurationResult, ResultFile};
+use crate::model::results::ConfigurationResult;
 use crate::stats::bootstrap::RatioInterval;
 use crate::stats::modes::{slow_share, two_modes};
 use crate::stats::paired_t::paired_t;
@@ -200,48 +200,6 @@ pub fn blocks_in(samples: &[PairedSample]) -> u32 {
     samples.iter().map(|s| s.block + 1).max().unwrap_or(0)
 }
 
-/// The comparison of a paired run from its result file's raw samples, as the run itself
-/// and the pull-request comment make it (one function, so that they agree to the byte):
-/// `None` for a file without a paired record. `policy` and `fingerprint` are the run's.
-pub fn compare_run(
-    results: &ResultFile,
-    policy: VerdictPolicy,
-    fingerprint: FingerprintDiff,
-) -> Option<Comparison> {
-    let record = results.paired.as_ref()?;
-    let context = PairedContext {
-        ids: run_ids(results),
-        baseline_label: record.base.label(),
-        policy,
-        fingerprint,
-        added: record.added.clone(),
-        removed: record.removed.clone(),
-        min_blocks: record.min_blocks,
-        estimator: record.estimator,
-        counters: record.counter_samples.clone(),
-    };
-    Some(compare(&record.samples, &context))
-}
-
-/// The configurations both sides of a paired run ran, in report order: the head's
-/// configurations, then any id that only has paired samples (every head run of it failed).
-fn run_ids(results: &ResultFile) -> Vec<String> {
-    let mut ids: Vec<String> = results
-        .configurations
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
-    let seen: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
-    let mut extra: std::collections::BTreeSet<&str> = std::collections::BTreeSet::new();
-    for sample in results.paired.iter().flat_map(|p| &p.samples) {
-        let id = sample.measurement.id.as_str();
-        if !seen.contains(id) && extra.insert(id) {
-            ids.push(id.to_owned());
-        }
-    }
-    ids
-}
-
 /// The paired comparison of all samples, with the blocks each verdict took.
 pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison {
     let blocks = blocks_in(samples);
@@ -308,6 +266,7 @@ fn counting_only(id: &str, samples: Vec<Measurement>) -> Option<ConfigurationRes
         samples: Vec::new(),
         counter_samples: samples,
         summary: Default::default(),
+        profile: None,
     })
 }
 

@@ -22,7 +22,13 @@ pub struct Base {
     /// The worktree `program` lives in, kept from other runs' pruning while the base is
     /// used; `None` for a given executable.
     pub checkout: Option<worktree::BaseCheckout>,
+    /// The base's `Cargo.lock`: its worktree's; for a given executable, the file named by
+    /// [`BASE_LOCKFILE_VARIABLE`] when set (tests).
+    pub lockfile: Option<PathBuf>,
 }
+
+/// For tests that give the base as an executable: the `Cargo.lock` it was built from.
+pub const BASE_LOCKFILE_VARIABLE: &str = "HANDOFF_BENCH_BASE_LOCKFILE";
 
 /// What to build as the base.
 #[derive(Debug, Clone, Copy)]
@@ -50,6 +56,7 @@ pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
             program: program.to_owned(),
             fingerprint: None,
             checkout: None,
+            lockfile: std::env::var_os(BASE_LOCKFILE_VARIABLE).map(PathBuf::from),
         });
     }
     let revision = worktree::resolve(spec.root, spec.against, spec.exact_ref)
@@ -78,6 +85,7 @@ pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
     drop(bases);
     Ok(Base {
         fingerprint: Some(HostFingerprint::detect(dir)),
+        lockfile: Some(dir.join("Cargo.lock")),
         revision,
         program,
         checkout: Some(checkout),

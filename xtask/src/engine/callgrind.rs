@@ -136,6 +136,12 @@ impl Callgrind {
             ]
             .map(str::to_owned),
         );
+        // Function contexts, for whole call stacks in the per-function profiles
+        // (`model::profile::CONTEXT_DEPTH` says why this depth and what it costs).
+        prefix.push(format!(
+            "--separate-callers={}",
+            crate::model::profile::CONTEXT_DEPTH
+        ));
         CallgrindLaunch {
             prefix,
             out_file_flag: true,
@@ -217,7 +223,7 @@ mod tests {
         assert_eq!(
             launch,
             "chrt -f 1 taskset -c 1 setarch -R valgrind --tool=callgrind --fair-sched=yes \
-             --separate-threads=yes --dump-line=no --dump-instr=no"
+             --separate-threads=yes --dump-line=no --dump-instr=no --separate-callers=32"
         );
         let without = Callgrind {
             realtime: false,

@@ -4,17 +4,23 @@
 //! need no blocks (`comparison::counters`). `bench --against --counters` and
 //! `calibrate --counters` both count this way.
 
+use std::collections::BTreeMap;
+
 use crate::engine::progress::Progress;
-use crate::engine::runner::{self, BenchCommand, Injections};
+use crate::engine::runner::{self, BenchCommand, Injections, Measured};
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedSample, Side};
+use crate::model::profile::RoleProfiles;
 use crate::model::results::RunFailure;
 
-/// What the counting runs of both sides produced: samples with `block` the run's index.
+/// What the counting runs of both sides produced: samples with `block` the run's index, and
+/// per side and configuration the profiles of its first counting run that had one (counts
+/// reproduce, so one run tells where the instructions went).
 #[derive(Debug, Default)]
 pub struct Counted {
     pub samples: Vec<PairedSample>,
     pub failures: Vec<RunFailure>,
+    pub profiles: BTreeMap<(Side, String), RoleProfiles>,
 }
 
 /// `runs` counting runs per side and configuration of `ids` (see the module docs); one side
@@ -43,8 +49,17 @@ pub fn count_sides(
                 .injected(injections.get(&(side, id.clone())).copied());
                 let what = format!("count {} {} {id}", run + 1, side.as_str());
                 progress.start(&what);
-                match runner::run_one(&command, id) {
-                    Ok(measurement) => {
+                match runner::run_measured(&command, id) {
+                    Ok(Measured {
+                        measurement,
+                        profiles,
+                    }) => {
+                        if let Some(profiles) = profiles {
+                            counted
+                                .profiles
+                                .entry((side, id.clone()))
+                                .or_insert(profiles);
+                        }
                         let per_call = Metric::Instructions.per_call(&measurement);
                         progress.done(&what, &format!("{per_call:.1} instr/call"));
                         counted.samples.push(PairedSample {

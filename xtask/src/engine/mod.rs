@@ -12,6 +12,7 @@ pub mod calibration;
 pub mod callgrind;
 pub mod capabilities;
 pub mod counting;
+pub mod explain_run;
 pub mod independent_session;
 pub mod lockstep;
 pub mod paired_run;

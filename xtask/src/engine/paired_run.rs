@@ -16,17 +16,17 @@
 //!    counting, `counting::count_sides` counts both sides.
 //! 5. The result file holds the head's samples as its configurations (so it can serve as a
 //!    baseline) and, under `paired`, every sample of both sides with block and side. The
-//!    comparison is `comparison::paired::compare_run` of that file: the function the
+//!    comparison is `comparison::paired_run::compare_run` of that file: the function the
 //!    pull-request comment recomputes it with, so both agree to the byte.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context as _;
 use handoff_protocol::Flag;
 
-use crate::comparison::paired::{self, PairedContext};
+use crate::comparison::paired::PairedContext;
 use crate::comparison::{Comparison, VerdictPolicy};
 use crate::engine::base::{self, BaseSpec};
 use crate::engine::capabilities::PairCapabilities;
@@ -39,8 +39,10 @@ use crate::engine::stop_rule::{Clock as _, MonotonicClock, StopRule};
 use crate::engine::target::Target;
 use crate::model::git::GitRevision;
 use crate::model::host::{FingerprintDiff, HostFingerprint};
+use crate::model::lockfile::{LockDiff, diff_lockfiles};
 use crate::model::metric::Metric;
 use crate::model::paired_record::{PairedRecord, Side};
+use crate::model::profile::Caps;
 use crate::model::results::{
     ConfigurationResult, HeadInjection, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, Settings,
     confirm_pinned,
@@ -215,16 +217,26 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
             .map(|s| s.measurement.clone())
             .collect::<Vec<_>>()
     };
+    let mut profiles = counted.profiles;
     let configurations = ids
         .iter()
         .filter_map(|id| {
             let samples = head_of(&session.samples, id);
             let counted = head_of(&counted.samples, id);
-            (!samples.is_empty())
-                .then(|| ConfigurationResult::with_counters(id.clone(), samples, counted))
+            let profile = profiles.remove(&(Side::Head, id.clone()));
+            (!samples.is_empty()).then(|| {
+                ConfigurationResult::with_counters(id.clone(), samples, counted)
+                    .map(|result| result.with_profile(profile))
+            })
         })
         .collect::<Result<Vec<_>, _>>()
         .context("summarising the head's samples")?;
+    let base_profiles = profiles
+        .into_iter()
+        .filter(|((side, _), _)| *side == Side::Base)
+        .map(|((_, id), profile)| (id, profile.bounded(&Caps::default())))
+        .collect();
+    let dependencies = dependency_changes(base.lockfile.as_deref(), &target.root);
     let settings = Settings {
         runs: session.blocks,
         pin: confirm_pinned(pin, session.samples.iter().map(|s| &s.measurement)),
@@ -254,16 +266,39 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
             counter_samples: counted.samples,
             sampling: Some(sampling),
             estimator: target.estimator,
+            base_profiles,
+            dependencies,
         }),
     };
-    let comparison = paired::compare_run(&results, plan.policy.clone(), fingerprint)
-        .context("the paired run's result file has its paired record")?;
+    let comparison =
+        crate::comparison::paired_run::compare_run(&results, plan.policy.clone(), fingerprint)
+            .context("the paired run's result file has its paired record")?;
     let planned_runs = results.settings.runs as usize * ids.len() * 2;
     Ok(PairedRun {
         results,
         comparison,
         planned_runs,
     })
+}
+
+/// How the base's `Cargo.lock` differs from the head's (the workspace's); `None`, with a
+/// warning, when either cannot be read.
+pub fn dependency_changes(base: Option<&Path>, root: &Path) -> Option<LockDiff> {
+    let base = base?;
+    let read = |path: &Path| {
+        std::fs::read_to_string(path)
+            .map_err(|e| {
+                eprintln!(
+                    "warning: no dependency changes: cannot read {}: {e}",
+                    path.display()
+                )
+            })
+            .ok()
+    };
+    let (base_text, head_text) = (read(base)?, read(&root.join("Cargo.lock"))?);
+    diff_lockfiles(&base_text, &head_text)
+        .map_err(|e| eprintln!("warning: no dependency changes: {e}"))
+        .ok()
 }
 
 /// The head's `--inject-ns` of every configuration `--inject-head` names (the last

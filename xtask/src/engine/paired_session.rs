@@ -12,7 +12,7 @@
 //!    too.
 //! 3. From `min_blocks` on, the comparison of the blocks so far gives the unresolved count.
 //! 4. The samples and failures are the session's outcome; the caller compares them
-//!    (`comparison::paired::compare_run` for `bench --against`).
+//!    (`comparison::paired_run::compare_run` for `bench --against`).
 
 use std::time::Duration;
 

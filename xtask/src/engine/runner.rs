@@ -22,6 +22,7 @@ use handoff_protocol::{Flag, Work};
 
 use crate::model::measurement::Measurement;
 use crate::model::paired_record::Side;
+use crate::model::profile::{Caps, ProfileError, RoleProfiles, read_window_profiles};
 use crate::model::selection::Selection;
 
 /// Lines of a failing child's stderr kept for the report.
@@ -222,8 +223,22 @@ fn select_ids(listed: &str, only: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// One process's measurement, with the per-function profiles of its window when it ran
+/// under callgrind and its binary tags its dumps with thread roles.
+#[derive(Debug)]
+pub struct Measured {
+    pub measurement: Measurement,
+    pub profiles: Option<RoleProfiles>,
+}
+
 /// Runs one configuration in a fresh process.
 pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFailure> {
+    run_measured(command, id).map(|measured| measured.measurement)
+}
+
+/// Runs one configuration in a fresh process, keeping the window's profiles of a counting
+/// run (unbounded: a comparison diffs them before anything is cut).
+pub fn run_measured(command: &BenchCommand, id: &str) -> Result<Measured, ChildFailure> {
     let spawn_failure = |source| ChildFailure::Spawn {
         program: command.program.clone(),
         source,
@@ -288,6 +303,7 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
         .stderr(Stdio::piped())
         .spawn()
         .map_err(spawn_failure)?;
+    let pid = child.id();
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = match child.wait_timeout(command.timeout) {
@@ -327,7 +343,28 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
             stderr_tail,
         });
     }
-    Ok(measurement)
+    let profiles = dumps.as_ref().and_then(|dir| {
+        let unbounded = Caps {
+            functions: usize::MAX,
+            stacks: usize::MAX,
+            name_chars: usize::MAX,
+        };
+        match read_window_profiles(dir.path(), pid, 1, measurement.count, &unbounded) {
+            Ok(profiles) => Some(profiles),
+            // A binary from before the role tags, or a stand-in that prints counts without
+            // dumping (a real binary that prints counts has read its dumps): no profile,
+            // and no failure.
+            Err(ProfileError::Untagged { .. } | ProfileError::NoDumps { .. }) => None,
+            Err(error) => {
+                eprintln!("warning: {id}: no per-function profile: {error}");
+                None
+            }
+        }
+    });
+    Ok(Measured {
+        measurement,
+        profiles,
+    })
 }
 
 fn parse_single(stdout: &str, id: &str) -> Result<Measurement, String> {

@@ -13,7 +13,6 @@
 use std::fmt::Write as _;
 
 use crate::comparison::Comparison;
-use crate::comparison::paired;
 use crate::report;
 
 use super::checked_results::CheckedResults;
@@ -55,7 +54,7 @@ pub fn render_runners(runners: &[(CheckedResults, Option<Comparison>)]) -> Strin
 /// The paired comparison recomputed from the file's samples, by the function
 /// `bench --against` made it with.
 pub fn comparison(checked: &CheckedResults) -> Option<Comparison> {
-    paired::compare_run(
+    crate::comparison::paired_run::compare_run(
         &checked.results,
         checked.policy.clone()?,
         checked.fingerprint.clone(),

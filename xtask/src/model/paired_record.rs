@@ -1,9 +1,13 @@
 //! The raw data of a paired run as stored in result files: every sample of both sides with
 //! its block, side and position, plus what the base was. Enough to recompute the comparison.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::model::lockfile::LockDiff;
 use crate::model::measurement::Measurement;
+use crate::model::profile::RoleProfiles;
 
 /// Which build a sample comes from. In `calibrate`, `Base` is side A and `Head` side B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -229,4 +233,12 @@ pub struct PairedRecord {
     /// recomputed as it was made; files from before the choice used the mean.
     #[serde(default)]
     pub estimator: PairedEstimator,
+    /// The base's per-function profile of each configuration (one counting run's, bounded);
+    /// the head's is its configuration's `profile`. Absent without counters or when the base
+    /// predates role-tagged dumps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub base_profiles: BTreeMap<String, RoleProfiles>,
+    /// How the base's `Cargo.lock` differs from the head's; absent when either is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<LockDiff>,
 }

@@ -16,6 +16,7 @@ use crate::model::git::GitRevision;
 use crate::model::host::HostFingerprint;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
+use crate::model::profile::{Caps, RoleProfiles};
 use crate::stats::{Samples, SamplesError, Summary};
 
 pub const RESULTS_SCHEMA: u64 = 1;
@@ -125,6 +126,11 @@ pub struct ConfigurationResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counter_samples: Vec<Measurement>,
     pub summary: BTreeMap<Metric, Summary>,
+    /// Where one counting run's instructions went, per role and function, bounded
+    /// (`model::profile::Caps`); absent without counters, or from a binary that does not tag
+    /// its dumps with thread roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<RoleProfiles>,
 }
 
 /// A configuration run that produced no sample.
@@ -248,9 +254,16 @@ impl ConfigurationResult {
             samples,
             counter_samples,
             summary: BTreeMap::new(),
+            profile: None,
         };
         result.recompute_summary()?;
         Ok(result)
+    }
+
+    /// This result with the (bounded) profile of one of its counting runs.
+    pub fn with_profile(mut self, profile: Option<RoleProfiles>) -> Self {
+        self.profile = profile.map(|p| p.bounded(&Caps::default()));
+        self
     }
 
     /// The per-call values of one metric, in run order: instruction metrics from the runs

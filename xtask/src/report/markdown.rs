@@ -71,6 +71,8 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 );
             }
             out.push_str(&not_gated_notes(cmp));
+            out.push_str(&super::explain::around_markdown(results, cmp));
+            out.push_str(&super::explain::changed_markdown(cmp));
             let design = match cmp.method {
                 Method::Paired { blocks, .. } => match results
                     .paired
@@ -272,12 +274,12 @@ fn chart(results: &ResultFile, cmp: &Comparison) -> String {
 fn pairs_table(cmp: &Comparison) -> String {
     let paired = matches!(cmp.method, Method::Paired { .. });
     let mut out = String::from(
-        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Gate | Verdict |",
+        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Gate | Verdict | Could confirm |",
     );
     out.push_str(if paired {
-        " Blocks |\n|---|---|---:|---:|---:|---:|---|---|---:|\n"
+        " Blocks |\n|---|---|---:|---:|---:|---:|---|---|---:|---:|\n"
     } else {
-        "\n|---|---|---:|---:|---:|---:|---|---|\n"
+        "\n|---|---|---:|---:|---:|---:|---|---|---:|\n"
     });
     for p in &cmp.pairs {
         let gate = if p.gated {
@@ -287,14 +289,15 @@ fn pairs_table(cmp: &Comparison) -> String {
         };
         let _ = write!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {gate} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {gate} | {} | {} |",
             code(&p.id),
             p.metric.label(),
             value(p.metric, p.baseline.median),
             value(p.metric, p.current.median),
             change(p),
             p_value(p.p_adjusted).trim_start_matches("p="),
-            p.verdict.as_str()
+            p.verdict.as_str(),
+            super::resolution(p)
         );
         if paired {
             let blocks = p
@@ -307,6 +310,11 @@ fn pairs_table(cmp: &Comparison) -> String {
     if paired {
         out.push_str("\nBlocks: after how many blocks the verdict was reached and then kept.\n");
     }
+    out.push_str(
+        "\nCould confirm: the smallest change this run could have confirmed for the pair (its \
+         threshold plus half its interval's width; Holm's correction makes it larger), which \
+         is how to read `unchanged` and `inconclusive` on the day of the run.\n",
+    );
     out
 }
 

@@ -8,7 +8,7 @@ use crate::comparison::{Comparison, PairComparison, Verdict};
 use crate::model::metric::Metric;
 use crate::model::results::{ConfigurationResult, ResultFile};
 
-const HEADER: &str = "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict |\n|---|---:|---:|---:|---:|---|\n";
+const HEADER: &str = "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict | Could confirm |\n|---|---:|---:|---:|---:|---|---:|\n";
 
 /// What the overview says of one configuration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -130,8 +130,13 @@ fn row(config: &ConfigurationResult, status: RowStatus, cmp: &Comparison) -> Str
         }
         RowStatus::Gated(v) => v.as_str().to_owned(),
     };
+    // The smallest wall-time change this row could have confirmed: how to read
+    // "unchanged" and "inconclusive" on this run's day.
+    let resolves = cmp
+        .pair(&config.id, Metric::Wall)
+        .map_or_else(|| "–".to_owned(), super::resolution);
     format!(
-        "| {} | {} us | {} | {} | {} | {} |\n",
+        "| {} | {} us | {} | {} | {} | {} | {resolves} |\n",
         code(&config.id),
         value(Metric::Wall, config.summary[&Metric::Wall].median),
         cell(cmp.pair(&config.id, Metric::Wall)),

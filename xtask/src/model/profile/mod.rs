@@ -56,35 +56,8 @@ pub use self::thread::InclusiveSource;
 /// Both sides of a comparison must therefore be counted with the same depth.
 pub const CONTEXT_DEPTH: u32 = 32;
 
-/// A thread's role, as the benchmark's JSON line and its dump tags name it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    /// Threads that poll futures.
-    Loop,
-    /// Threads that run the synchronous calls.
-    Worker,
-    /// Every other thread.
-    Other,
-}
-
-impl Role {
-    /// Every role, in the order reports show them.
-    pub const ALL: [Role; 3] = [Role::Loop, Role::Worker, Role::Other];
-
-    /// The word in a dump's tag and in the JSON line's `instructions_<role>`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Loop => "loop",
-            Role::Worker => "worker",
-            Role::Other => "other",
-        }
-    }
-
-    fn from_tag(word: &str) -> Option<Self> {
-        Role::ALL.into_iter().find(|role| role.name() == word)
-    }
-}
+/// A thread's role: the protocol's vocabulary, as the JSON line and the dump tags name it.
+pub use handoff_protocol::Role;
 
 /// How much of a profile a result file keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +90,20 @@ pub struct RoleProfiles {
     pub window: u64,
     /// Only the roles that had a thread in the window.
     pub roles: BTreeMap<Role, Profile>,
+}
+
+impl RoleProfiles {
+    /// Every role's profile within `caps` ([`Profile::bounded`]).
+    pub fn bounded(self, caps: &Caps) -> Self {
+        RoleProfiles {
+            window: self.window,
+            roles: self
+                .roles
+                .into_iter()
+                .map(|(role, profile)| (role, profile.bounded(caps)))
+                .collect(),
+        }
+    }
 }
 
 /// One role's instructions in one window, per function and per stack.
@@ -321,7 +308,7 @@ mod tests {
         assert!(json.contains("\"inclusive\":\"stacks\""), "{json}");
         let back: RoleProfiles = serde_json::from_str(&json).unwrap();
         assert_eq!(back, profiles);
-        assert_eq!(Role::from_tag("loop"), Some(Role::Loop));
-        assert_eq!(Role::from_tag("Loop"), None);
+        assert_eq!("loop".parse::<Role>(), Ok(Role::Loop));
+        assert!("Loop".parse::<Role>().is_err());
     }
 }

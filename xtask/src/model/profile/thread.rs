@@ -53,7 +53,7 @@ impl Tag {
         let rest = trigger.trim().strip_prefix(TAG_START)?;
         let (window, rest) = rest.split_once(" tid=")?;
         let (tid, role) = match rest.split_once(" role=") {
-            Some((tid, role)) => (tid, Some(Role::from_tag(role)?)),
+            Some((tid, role)) => (tid, Some(role.parse::<Role>().ok()?)),
             None => (rest, None),
         };
         Some(Self {

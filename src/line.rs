@@ -13,7 +13,7 @@ fn nanos(duration: std::time::Duration) -> u64 {
 }
 
 /// The JSON line of configuration `id` run with `shape` and `work`.
-pub fn line(id: &ConfigId, work: Work, shape: Shape, usage: &Usage) -> Measurement {
+pub fn of_run(id: &ConfigId, work: Work, shape: Shape, usage: &Usage) -> Measurement {
     Measurement {
         schema: SCHEMA,
         id: id.to_string(),

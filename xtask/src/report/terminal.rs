@@ -186,6 +186,10 @@ pub fn render_comparison(comparison: &Comparison) -> String {
             let _ = writeln!(out, "  {note}");
         }
     }
+    let changed = super::explain::changed_markdown(comparison);
+    if !changed.is_empty() {
+        out.push_str(&changed);
+    }
     let _ = writeln!(out, "Verdict: {}", headline(comparison));
     if let Some(scope) = super::scope(comparison) {
         let _ = writeln!(out, "{scope}");
