@@ -146,14 +146,7 @@ pub fn run<W: Windows>(floor: Floor, workload: &Workload, shape: Shape, mut wind
     issue_calls(&counters, &side, 0, one, None);
     crate::pinning::pin_if(shape.pin);
     let phase = driver::Settle::starting_now(shape.warm_up);
-    let settle = Shape {
-        count: phase.calls,
-        gap: Duration::ZERO,
-        inject: Duration::ZERO,
-        inject_loops: 0,
-        ..shape
-    };
-    let mut next = issue_calls(&counters, &side, 1, settle, phase.until);
+    let mut next = issue_calls(&counters, &side, 1, phase.shape(shape), phase.until);
     crate::pinning::pin_if(shape.pin);
     while let Some(count) = windows.next_window() {
         let window = Window::start();
