@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::caller_spin::CallerSpin;
+use crate::caller_spin::{CallerSpin, Plan};
 use crate::error::{CallError, CloseError};
 use crate::hooks;
 use crate::job::ReplyTo;
 use crate::slot::Slot;
 
-/// How many empty checks between two clock reads while busy polling.
+/// How many empty checks between two clock reads while spinning for a reply.
 const CHECKS_PER_CLOCK_READ: u32 = 32;
 
 /// The reply of one call: resolves to the call's value or a [`CallError`].
@@ -32,29 +32,27 @@ pub struct CallFuture<R> {
     reply: Option<Arc<dyn ReplyTo<R>>>,
     /// Resolved at creation (the worker was closed).
     early: Option<CallError>,
-    /// Busy-poll budget, spent by the first poll.
-    busy_poll: Option<Duration>,
-    /// The adaptive caller spin to tell what the busy poll found.
+    /// The spin the first poll makes before registering the waker ([`crate::caller_spin`]).
+    spin: Option<Plan>,
+    /// The policy to tell what the spin found (adaptive spins only).
     learn: Option<Arc<CallerSpin>>,
-    /// A bounded queue was full: waits for space, then queues the call.
-    waiting_for_space: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// A spin that missed, and when it began: recorded when the reply comes.
+    missed: Option<(Plan, Instant)>,
 }
 
 impl<R> CallFuture<R> {
     pub(crate) fn new(
         reply: Arc<dyn ReplyTo<R>>,
-        caller_spin: &Arc<CallerSpin>,
-        waiting_for_space: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+        spin: Option<Plan>,
+        policy: &Arc<CallerSpin>,
     ) -> Self {
-        let busy_poll = caller_spin.budget();
-        let learn = (busy_poll.is_some() && matches!(**caller_spin, CallerSpin::Adaptive(_)))
-            .then(|| caller_spin.clone());
+        let learn = spin.filter(|plan| plan.learn).map(|_| policy.clone());
         Self {
             reply: Some(reply),
             early: None,
-            busy_poll,
+            spin,
             learn,
-            waiting_for_space,
+            missed: None,
         }
     }
 
@@ -62,9 +60,9 @@ impl<R> CallFuture<R> {
         Self {
             reply: None,
             early: Some(CallError::Closed),
-            busy_poll: None,
+            spin: None,
             learn: None,
-            waiting_for_space: None,
+            missed: None,
         }
     }
 
@@ -75,7 +73,7 @@ impl<R> CallFuture<R> {
     }
 
     /// Spins for up to `budget` waiting for the reply, without registering a waker.
-    fn busy_poll(reply: &dyn ReplyTo<R>, budget: Duration) -> Option<Option<Result<R, CallError>>> {
+    fn spin_for(reply: &dyn ReplyTo<R>, budget: Duration) -> Option<Option<Result<R, CallError>>> {
         // A wait, for tools that leave waits out ([`hooks`]).
         let waiting = hooks::waiting();
         let start = Instant::now();
@@ -106,25 +104,28 @@ impl<R> Future for CallFuture<R> {
         let Some(reply) = this.reply.as_deref() else {
             panic!("CallFuture polled after it resolved");
         };
-        if let Some(waiting) = &mut this.waiting_for_space
-            && waiting.as_mut().poll(cx).is_ready()
-        {
-            this.waiting_for_space = None;
-        }
-        if this.waiting_for_space.is_none()
-            && let Some(budget) = this.busy_poll.take()
-        {
-            let caught = Self::busy_poll(reply, budget);
-            if let Some(learn) = this.learn.take() {
-                learn.record(caught.is_some());
-            }
-            if let Some(value) = caught {
-                return this.resolve(value);
+        if let Some(plan) = this.spin.take() {
+            let start = Instant::now();
+            let caught = Self::spin_for(reply, plan.budget);
+            match (caught, &this.learn) {
+                (Some(value), learn) => {
+                    if let Some(policy) = learn {
+                        policy.replied(plan, start.elapsed(), true);
+                    }
+                    return this.resolve(value);
+                }
+                (None, Some(_)) => this.missed = Some((plan, start)),
+                (None, None) => {}
             }
         }
         // SAFETY: single receiver; the slot is dropped when this returns `Ready`.
         match unsafe { reply.slot().poll_take(cx) } {
-            Poll::Ready(value) => this.resolve(value),
+            Poll::Ready(value) => {
+                if let (Some(policy), Some((plan, began))) = (&this.learn, this.missed.take()) {
+                    policy.replied(plan, began.elapsed(), false);
+                }
+                this.resolve(value)
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -142,8 +143,7 @@ impl<R> fmt::Debug for CallFuture<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallFuture")
             .field("resolved", &(self.reply.is_none() && self.early.is_none()))
-            .field("busy_poll", &self.busy_poll)
-            .field("waiting_for_space", &self.waiting_for_space.is_some())
+            .field("spin", &self.spin)
             .finish_non_exhaustive()
     }
 }
