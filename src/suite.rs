@@ -6,7 +6,9 @@ use crate::driver::{self, Shape, Single, Windows};
 use crate::floors::{self, Floor};
 use crate::handoff::dedicated::{Dedicated, DedicatedPool, SPIN_FOR};
 use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
-use crate::handoff::peers::{self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, TokioRusqlite};
+use crate::handoff::peers::{
+    self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, HandoffSqlite, TokioRusqlite,
+};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
 use crate::measure::{self, Usage};
 use crate::measurement::{IdParts, Measurement};
@@ -46,11 +48,14 @@ pub enum HandoffKind {
     AsyncSqlitePool,
     /// The real `deadpool-sqlite` ([`DeadpoolSqlite`]); tokio and async-std only.
     DeadpoolSqlite,
+    /// This workspace's `handoff-sqlite` ([`HandoffSqlite`]): the project's worker behind
+    /// tokio-rusqlite's API.
+    HandoffSqlite,
 }
 
 impl HandoffKind {
     /// Every handoff, in report order.
-    pub const ALL: [HandoffKind; 13] = [
+    pub const ALL: [HandoffKind; 14] = [
         HandoffKind::ToThread,
         HandoffKind::Dedicated,
         HandoffKind::DedicatedBlock,
@@ -64,6 +69,7 @@ impl HandoffKind {
         HandoffKind::AsyncSqlite,
         HandoffKind::AsyncSqlitePool,
         HandoffKind::DeadpoolSqlite,
+        HandoffKind::HandoffSqlite,
     ];
 
     /// The handoff's part of a configuration id.
@@ -82,6 +88,7 @@ impl HandoffKind {
             HandoffKind::AsyncSqlite => "async-sqlite",
             HandoffKind::AsyncSqlitePool => "async-sqlite-pool",
             HandoffKind::DeadpoolSqlite => "deadpool-sqlite",
+            HandoffKind::HandoffSqlite => "handoff-sqlite",
         }
     }
 
@@ -249,6 +256,7 @@ fn run_async<W: Windows>(
             HandoffKind::DeadpoolSqlite => {
                 measure!(DeadpoolSqlite::open(&workload, runtime).await)
             }
+            HandoffKind::HandoffSqlite => measure!(HandoffSqlite::open(&workload).await),
         }
     })
 }
