@@ -14,9 +14,12 @@
 //! The worker's rule ([`crate::adaptive`]) from the caller's side, over the time from making
 //! a call to its reply:
 //!
-//! 1. No spin for a call sent to a sleeping worker (its wake-up alone takes longer than a
-//!    spin worth making) or to a worker on the caller's own CPU (the spin would keep it from
-//!    running); no spin with one usable CPU.
+//! 1. No spin for a call made while another call to the same worker is outstanding (its
+//!    reply comes after the others', and the executor thread has their answers to handle
+//!    meanwhile: spinning would hold it from them, and not spinning costs no sleep, since
+//!    those answers keep it busy), for a call sent to a sleeping worker (its wake-up alone
+//!    takes longer than a spin worth making), or to a worker on the caller's own CPU (the
+//!    spin would keep it from running); no spin with one usable CPU.
 //! 2. Otherwise the budget with the lowest expected cost over a fading histogram of reply
 //!    times ([`crate::histogram`]), a sleep and wake-up priced like a park of the worker's
 //!    ([`crate::costs`]), and at most [`MAX_CPU_SPIN`] ([`MAX_LATENCY_SPIN`] preferring
@@ -34,7 +37,7 @@
 //! the path of a call.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::adaptive::{LEARNING, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL, Priority};
@@ -71,9 +74,31 @@ pub(crate) struct Plan {
 }
 
 impl CallerSpin {
-    /// The spin for a call made on `caller_cpu` while the worker was at `place` (`None`:
-    /// register the waker at once).
-    pub(crate) fn plan(&self, place: Place, caller_cpu: Cpu) -> Option<Plan> {
+    /// A call is made: counts it as outstanding (adaptive only, until [`CallerSpin::end`]).
+    /// Returns whether it was counted and whether no other call was outstanding.
+    pub(crate) fn begin(&self) -> Outstanding {
+        match self {
+            Self::Adaptive(policy) => Outstanding {
+                counted: true,
+                alone: policy.outstanding.fetch_add(1, Ordering::Relaxed) == 0,
+            },
+            _ => Outstanding {
+                counted: false,
+                alone: true,
+            },
+        }
+    }
+
+    /// A call counted by [`CallerSpin::begin`] was answered or given up.
+    pub(crate) fn end(&self) {
+        if let Self::Adaptive(policy) = self {
+            policy.outstanding.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The spin for a call made on `caller_cpu` while the worker was at `place` and other
+    /// calls were (`!alone`) or were not outstanding (`None`: register the waker at once).
+    pub(crate) fn plan(&self, place: Place, caller_cpu: Cpu, alone: bool) -> Option<Plan> {
         match self {
             Self::Off => None,
             Self::Fixed(budget) => Some(Plan {
@@ -81,7 +106,8 @@ impl CallerSpin {
                 learn: false,
                 probing: false,
             }),
-            Self::Adaptive(policy) => policy.plan(place, caller_cpu),
+            Self::Adaptive(policy) if alone => policy.plan(place, caller_cpu),
+            Self::Adaptive(_) => None,
         }
     }
 
@@ -93,10 +119,21 @@ impl CallerSpin {
     }
 }
 
+/// What [`CallerSpin::begin`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outstanding {
+    /// The call is counted: [`CallerSpin::end`] must follow.
+    pub(crate) counted: bool,
+    /// No other call to the worker was outstanding.
+    pub(crate) alone: bool,
+}
+
 /// The adaptive caller spin's shared state (module docs).
 #[derive(Debug)]
 pub(crate) struct AdaptiveCallerSpin {
     priority: Priority,
+    /// Calls made and not yet answered or given up (relaxed: only a hint for step 1).
+    outstanding: AtomicUsize,
     costs: Arc<Costs>,
     weights: [AtomicU32; BUCKETS],
     seen: AtomicU32,
@@ -109,6 +146,7 @@ impl AdaptiveCallerSpin {
     pub(crate) fn new(priority: Priority, costs: Arc<Costs>) -> Self {
         Self {
             priority,
+            outstanding: AtomicUsize::new(0),
             costs,
             weights: Default::default(),
             seen: AtomicU32::new(0),
@@ -216,7 +254,7 @@ mod tests {
     fn feed(spin: &CallerSpin, n: usize, reply: Duration) -> (usize, usize) {
         let (mut spun, mut caught) = (0, 0);
         for _ in 0..n {
-            if let Some(plan) = spin.plan(AWAKE, 0) {
+            if let Some(plan) = spin.plan(AWAKE, 0, true) {
                 spun += 1;
                 let hit = reply <= plan.budget;
                 caught += usize::from(hit);
@@ -258,10 +296,14 @@ mod tests {
             sleeping: true,
             cpu: 1,
         };
-        assert_eq!(spin.plan(asleep, 0), None);
-        assert_eq!(spin.plan(AWAKE, 1), None, "worker and caller on CPU 1");
+        assert_eq!(spin.plan(asleep, 0, true), None);
+        assert_eq!(
+            spin.plan(AWAKE, 1, true),
+            None,
+            "worker and caller on CPU 1"
+        );
         assert!(
-            spin.plan(AWAKE, NO_CPU).is_some(),
+            spin.plan(AWAKE, NO_CPU, true).is_some(),
             "unknown CPUs are not equal"
         );
     }
@@ -270,13 +312,35 @@ mod tests {
     fn the_spin_never_exceeds_the_executor_cap() {
         // Parks of 1 ms: twice that is far above what an executor thread may spin.
         let spin = spin(1_000);
-        let plan = spin.plan(AWAKE, 0).expect("a learning spin");
+        let plan = spin.plan(AWAKE, 0, true).expect("a learning spin");
         assert_eq!(plan.budget, MAX_CPU_SPIN);
     }
 
     #[test]
+    fn a_call_made_while_another_is_outstanding_is_not_spun_for() {
+        let spin = spin(15);
+        feed(&spin, 100, Duration::from_micros(2));
+        let first = spin.begin();
+        assert_eq!(
+            first,
+            Outstanding {
+                counted: true,
+                alone: true
+            }
+        );
+        let second = spin.begin();
+        assert!(!second.alone);
+        assert_eq!(spin.plan(AWAKE, 0, second.alone), None);
+        spin.end();
+        spin.end();
+        assert!(spin.begin().alone, "both answered: the next call is alone");
+        spin.end();
+    }
+
+    #[test]
     fn off_and_fixed_do_what_they_say() {
-        assert_eq!(CallerSpin::Off.plan(AWAKE, 0), None);
+        assert_eq!(CallerSpin::Off.plan(AWAKE, 0, true), None);
+        assert!(!CallerSpin::Off.begin().counted);
         let d = Duration::from_micros(7);
         let fixed = CallerSpin::Fixed(d);
         let plan = fixed.plan(
@@ -285,6 +349,7 @@ mod tests {
                 cpu: 0,
             },
             0,
+            false,
         );
         assert_eq!(plan.map(|p| p.budget), Some(d));
     }

@@ -34,24 +34,27 @@ pub struct CallFuture<R> {
     early: Option<CallError>,
     /// The spin the first poll makes before registering the waker ([`crate::caller_spin`]).
     spin: Option<Plan>,
-    /// The policy to tell what the spin found (adaptive spins only).
-    learn: Option<Arc<CallerSpin>>,
+    /// The adaptive caller spin, which counts this call as outstanding until it is answered
+    /// or given up, and learns from what its spin found.
+    policy: Option<Arc<CallerSpin>>,
     /// A spin that missed, and when it began: recorded when the reply comes.
     missed: Option<(Plan, Instant)>,
 }
 
 impl<R> CallFuture<R> {
+    /// A future for the call answered through `reply`; `counted` if `policy` counts it as
+    /// outstanding ([`CallerSpin::begin`]).
     pub(crate) fn new(
         reply: Arc<dyn ReplyTo<R>>,
         spin: Option<Plan>,
         policy: &Arc<CallerSpin>,
+        counted: bool,
     ) -> Self {
-        let learn = spin.filter(|plan| plan.learn).map(|_| policy.clone());
         Self {
             reply: Some(reply),
             early: None,
             spin,
-            learn,
+            policy: counted.then(|| policy.clone()),
             missed: None,
         }
     }
@@ -61,7 +64,7 @@ impl<R> CallFuture<R> {
             reply: None,
             early: Some(CallError::Closed),
             spin: None,
-            learn: None,
+            policy: None,
             missed: None,
         }
     }
@@ -69,6 +72,9 @@ impl<R> CallFuture<R> {
     /// Resolves with what the slot held (`None`: the call was dropped unrun, so `Closed`).
     fn resolve(&mut self, reply: Option<Result<R, CallError>>) -> Poll<Result<R, CallError>> {
         self.reply = None;
+        if let Some(policy) = self.policy.take() {
+            policy.end();
+        }
         Poll::Ready(reply.unwrap_or(Err(CallError::Closed)))
     }
 
@@ -107,21 +113,21 @@ impl<R> Future for CallFuture<R> {
         if let Some(plan) = this.spin.take() {
             let start = Instant::now();
             let caught = Self::spin_for(reply, plan.budget);
-            match (caught, &this.learn) {
-                (Some(value), learn) => {
-                    if let Some(policy) = learn {
+            match caught {
+                Some(value) => {
+                    if let Some(policy) = this.policy.as_ref().filter(|_| plan.learn) {
                         policy.replied(plan, start.elapsed(), true);
                     }
                     return this.resolve(value);
                 }
-                (None, Some(_)) => this.missed = Some((plan, start)),
-                (None, None) => {}
+                None if plan.learn => this.missed = Some((plan, start)),
+                None => {}
             }
         }
         // SAFETY: single receiver; the slot is dropped when this returns `Ready`.
         match unsafe { reply.slot().poll_take(cx) } {
             Poll::Ready(value) => {
-                if let (Some(policy), Some((plan, began))) = (&this.learn, this.missed.take()) {
+                if let (Some(policy), Some((plan, began))) = (&this.policy, this.missed.take()) {
                     policy.replied(plan, began.elapsed(), false);
                 }
                 this.resolve(value)
@@ -135,6 +141,9 @@ impl<R> Drop for CallFuture<R> {
     fn drop(&mut self) {
         if let Some(reply) = self.reply.take() {
             reply.slot().cancel();
+        }
+        if let Some(policy) = self.policy.take() {
+            policy.end();
         }
     }
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::builder::Builder;
 use crate::caller_spin::CallerSpin;
-use crate::costs::Costs;
+use crate::costs::{Costs, Place};
 use crate::error::{CallError, CloseError, panic_message};
 use crate::future::{CallFuture, CloseFuture, TryCallFuture};
 use crate::gate::Gate;
@@ -254,16 +254,19 @@ impl<T: 'static> Worker<T> {
         let waking = place
             .filter(|place| place.sleeping)
             .map(|_| shared.costs.stamp_wake());
+        let outstanding = shared.caller_spin.begin();
         let sent = shared.send(Msg::Call(JobRef::new(packet)));
         if let Some(stamp) = waking {
             shared.costs.woke(stamp);
         }
-        let spin = match (sent, place) {
-            (Sent::Queued, Some(place)) => shared.caller_spin.plan(place, caller_cpu),
-            (Sent::Queued, None) => shared.caller_spin.plan(crate::costs::Place::AWAKE, NO_CPU),
-            (Sent::Waiting | Sent::Refused, _) => None,
+        let place = place.unwrap_or(Place::AWAKE);
+        let spin = match sent {
+            Sent::Queued => shared
+                .caller_spin
+                .plan(place, caller_cpu, outstanding.alone),
+            Sent::Waiting | Sent::Refused => None,
         };
-        CallFuture::new(reply, spin, &shared.caller_spin)
+        CallFuture::new(reply, spin, &shared.caller_spin, outstanding.counted)
     }
 
     /// Whether [`Worker::close`] or [`Worker::shutdown`] was called on any handle.
