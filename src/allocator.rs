@@ -52,11 +52,6 @@ impl Allocator {
         CHOICE.store(choice, Ordering::Relaxed);
         counting
     }
-
-    /// Whether this process allocates with mimalloc (it runs under valgrind).
-    pub fn uses_mimalloc() -> bool {
-        Self::counting()
-    }
 }
 
 // SAFETY: every method forwards to one allocator that implements `GlobalAlloc` correctly,

@@ -21,8 +21,14 @@ pub struct Cli {
     /// Calls per configuration inside the timed window.
     #[arg(long, default_value_t = 250_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
-    /// What each call does on the worker: zero, yield, spin:NS, sleep:US or loops:N.
-    #[arg(long, default_value = "zero", value_name = "SPEC")]
+    /// What each call does on the worker (the kinds from the protocol's `--work` grammar).
+    #[arg(
+        long,
+        default_value = "zero",
+        value_name = "SPEC",
+        help = work_help(),
+        long_help = work_long_help()
+    )]
     pub work: Work,
     /// Calls kept outstanding at once (1: strictly sequential, as in python-async-bench).
     #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
@@ -60,6 +66,27 @@ pub struct Cli {
     /// run a timed window of N calls and print its JSON line; end on `quit` or end of input.
     #[arg(long, conflicts_with = "list")]
     pub serve: bool,
+    /// Print what this binary supports (flags, work kinds, JSON-line fields) as one JSON
+    /// object, and exit.
+    #[arg(long, conflicts_with_all = ["list", "serve"])]
+    pub capabilities: bool,
+}
+
+/// `--work`'s one-line help: every kind the grammar accepts.
+fn work_help() -> String {
+    format!(
+        "What each call does on the worker: {}",
+        handoff_protocol::work::kinds_sentence()
+    )
+}
+
+/// `--work`'s `--help` text: every kind with what it does.
+fn work_long_help() -> String {
+    let mut help = String::from("What each call does on the worker:");
+    for kind in handoff_protocol::work::KINDS {
+        help.push_str(&format!("\n  {:<10} {}", kind.syntax, kind.meaning));
+    }
+    help
 }
 
 /// How results are printed.
@@ -108,7 +135,7 @@ impl TryFrom<Cli> for Config {
             .into_iter()
             .filter(|configuration| {
                 let id = configuration.id();
-                patterns.is_empty() || patterns.iter().any(|pattern| pattern.matches(&id))
+                patterns.is_empty() || patterns.iter().any(|pattern| pattern.matches(id.as_str()))
             })
             .collect();
         if configurations.is_empty() {
@@ -123,7 +150,7 @@ impl TryFrom<Cli> for Config {
         if cli.serve && configurations.len() > 1 {
             return Err(ConfigError::ServeNeedsOne {
                 count: configurations.len(),
-                first: configurations[0].id(),
+                first: configurations[0].id().to_string(),
             });
         }
         Ok(Config {
@@ -159,7 +186,7 @@ mod tests {
             .unwrap()
             .configurations
             .iter()
-            .map(|c| c.id())
+            .map(|c| c.id().to_string())
             .collect();
         assert_eq!(ids, ["smol/to-thread", "floor/spin", "floor/park"]);
     }

@@ -25,24 +25,30 @@
 //!    before it reads any clock), then every other live thread is signalled and dumps its own
 //!    ([`close_others`]); a thread that exits inside the window dumps on its way out
 //!    ([`on_thread_exit`], from the exit hook of [`crate::measure`]). Every dump is tagged
-//!    `handoff-bench window=W tid=T` with the window's number and the kernel thread id.
+//!    `handoff-bench window=W tid=T role=R` with the window's number, the kernel thread id
+//!    and the thread's role as the window attributes it (`dumps` has the format).
 //! 5. [`read`] finds the window's dumps among callgrind's output files
 //!    (`callgrind.out.<pid>.<part>-<thread>`, in `$HANDOFF_BENCH_CALLGRIND_DIR` or the working
 //!    directory, where `--callgrind-out-file=DIR/callgrind.out.%p` or callgrind's default puts
-//!    them) and returns each thread's instructions; [`crate::measure`] sums them by role, as
-//!    it does CPU time.
+//!    them) and returns each dump's instructions; [`crate::measure`] sums them by the role in
+//!    their tags, so the counts per role and the per-function profiles the xtask reads from
+//!    the same files agree by construction.
 //!
 //! Required valgrind flags: `--tool=callgrind --separate-threads=yes` (without it a dump holds
 //! every thread's counts) and, for counts that reproduce, `--fair-sched=yes`. Collection must
 //! be on at start (callgrind's default), so threads that nobody registered (runtime helpers)
 //! are counted too and land in the role `other`.
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+mod dumps;
+
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use self::dumps::Tag;
+pub use self::dumps::{Dump, parse_dump, read_dumps, read_window};
 use crate::platform::{self, Tid};
+use crate::roles::{self, Role};
 
 /// `VG_USERREQ__RUNNING_ON_VALGRIND` from `valgrind.h`.
 const RUNNING_ON_VALGRIND: usize = 0x1001;
@@ -172,70 +178,22 @@ fn zero_stats() {
     platform::valgrind_client_request(0, ZERO_STATS, [0; 5]);
 }
 
-/// Dumps the calling thread's counters tagged with `window` and its tid. Allocation-free:
-/// it runs inside a signal handler.
-fn dump(window: u64, tid: Tid) {
-    let mut tag = Tag::new();
-    tag.push_str("handoff-bench window=");
-    tag.push_number(window);
-    tag.push_str(" tid=");
-    tag.push_number(u64::try_from(tid).unwrap_or_default());
+/// Dumps the calling thread's counters tagged with `window`, its tid and `role`.
+/// Allocation-free: it runs inside a signal handler.
+fn dump(window: u64, tid: Tid, role: Role) {
+    let tag = Tag::new(window, tid, role);
     platform::valgrind_client_request(0, DUMP_STATS_AT, [tag.as_c_ptr(), 0, 0, 0, 0]);
-}
-
-/// A NUL-terminated text built on the stack.
-struct Tag {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl Tag {
-    fn new() -> Self {
-        Self {
-            bytes: [0; 64],
-            len: 0,
-        }
-    }
-
-    fn push_str(&mut self, text: &str) {
-        text.bytes().for_each(|byte| self.push_byte(byte));
-    }
-
-    fn push_byte(&mut self, byte: u8) {
-        // Keep the last byte for the terminating NUL.
-        if self.len + 1 < self.bytes.len() {
-            self.bytes[self.len] = byte;
-            self.len += 1;
-        }
-    }
-
-    fn push_number(&mut self, mut number: u64) {
-        let mut digits = [0u8; 20];
-        let mut count = 0;
-        loop {
-            digits[count] = b'0' + (number % 10) as u8;
-            count += 1;
-            number /= 10;
-            if number == 0 {
-                break;
-            }
-        }
-        digits[..count]
-            .iter()
-            .rev()
-            .for_each(|&digit| self.push_byte(digit));
-    }
-
-    fn as_c_ptr(&self) -> usize {
-        self.bytes.as_ptr() as usize
-    }
 }
 
 /// The signal handler of steps 2 and 4: async-signal-safe (atomics, a syscall, a client
 /// request, a stack buffer).
 extern "C" fn on_signal(_signal: libc::c_int) {
     match ACTION.load(Ordering::Acquire) {
-        DUMP => dump(WINDOW.load(Ordering::Acquire), platform::current_tid()),
+        DUMP => dump(
+            WINDOW.load(Ordering::Acquire),
+            platform::current_tid(),
+            roles::own_role(),
+        ),
         _ => zero_stats(),
     }
     ACKNOWLEDGED.fetch_add(1, Ordering::AcqRel);
@@ -276,7 +234,7 @@ pub fn open() -> Option<u64> {
 
 /// Step 4, first half: the closing thread dumps its own counters, before it reads clocks.
 pub fn close_caller(window: u64) {
-    dump(window, platform::current_tid());
+    dump(window, platform::current_tid(), roles::own_role());
 }
 
 /// Step 4, second half: every other live thread dumps its counters; the window is closed
@@ -291,10 +249,10 @@ pub fn close_others(window: u64) -> bool {
 /// Step 4's second half and step 5: every other thread dumps, then the window's dumps are
 /// read. `None` (with the reason on stderr) when a thread did not answer or nothing was
 /// dumped: then the JSON line carries no instruction counts rather than wrong ones.
-pub fn close_and_read(window: u64) -> Option<HashMap<Tid, u64>> {
+pub fn close_and_read(window: u64) -> Option<Vec<Dump>> {
     let all_answered = close_others(window);
     match read(window) {
-        Ok(counts) if all_answered && !counts.is_empty() => Some(counts),
+        Ok(dumps) if all_answered && !dumps.is_empty() => Some(dumps),
         Ok(_) => {
             eprintln!(
                 "handoff-bench: under valgrind, but window {window} has no complete set of callgrind dumps \
@@ -317,152 +275,24 @@ pub fn on_thread_exit() {
     }
     let window = WINDOW.load(Ordering::Acquire);
     if window % 2 == 1 {
-        dump(window, platform::current_tid());
+        // An exited thread that did not register in this epoch is `other` to the window
+        // (`Roster::role_of_any`), whatever its name.
+        let role = roles::own_registered_role().unwrap_or(Role::Other);
+        dump(window, platform::current_tid(), role);
     }
 }
 
-/// Step 5: each thread's instructions in `window`, from callgrind's dump files.
-pub fn read(window: u64) -> std::io::Result<HashMap<Tid, u64>> {
+/// Step 5: the dumps of `window`, from callgrind's output files.
+pub fn read(window: u64) -> std::io::Result<Vec<Dump>> {
     let dir = std::env::var_os(DIR_VARIABLE)
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("."));
-    read_dumps(&dir, std::process::id(), window)
-}
-
-/// Step 5 on a given folder and process id (the testable part).
-pub fn read_dumps(dir: &Path, pid: u32, window: u64) -> std::io::Result<HashMap<Tid, u64>> {
-    let prefix = format!("callgrind.out.{pid}.");
-    let mut instructions = HashMap::new();
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let name = entry.file_name();
-        if !name.to_string_lossy().starts_with(&prefix) {
-            continue;
-        }
-        let text = std::fs::read_to_string(entry.path())?;
-        if let Some(dump) = parse_dump(&text)
-            && dump.window == window
-        {
-            *instructions.entry(dump.tid).or_insert(0) += dump.instructions;
-        }
-    }
-    Ok(instructions)
-}
-
-/// What one of our dumps says.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Dump {
-    /// The window it belongs to.
-    pub window: u64,
-    /// The kernel thread id that dumped.
-    pub tid: Tid,
-    /// Instructions executed (callgrind's `Ir`).
-    pub instructions: u64,
-}
-
-/// Parses a callgrind output file: our tag in `desc: Trigger:` and the `totals:` line (the
-/// sum of the costs it attributes to functions), or the `summary:` line in a file without
-/// one. Not `summary:` first: callgrind's summary also counts the instructions executed
-/// while collection was switched off (measured: 5.4 M against 0.25 M attributed, for a
-/// spinning thread), which is exactly what [`waiting`] leaves out. `None` for a dump that
-/// is not ours.
-pub fn parse_dump(text: &str) -> Option<Dump> {
-    let mut tag = None;
-    let mut summary = None;
-    let mut totals = None;
-    for line in text.lines() {
-        if let Some(trigger) = line.strip_prefix("desc: Trigger: Client Request: ") {
-            tag = parse_tag(trigger.trim());
-        } else if let Some(value) = line.strip_prefix("summary:") {
-            summary = first_number(value);
-        } else if let Some(value) = line.strip_prefix("totals:") {
-            totals = first_number(value);
-        }
-    }
-    let (window, tid) = tag?;
-    Some(Dump {
-        window,
-        tid,
-        instructions: totals.or(summary)?,
-    })
-}
-
-fn parse_tag(tag: &str) -> Option<(u64, Tid)> {
-    let rest = tag.strip_prefix("handoff-bench window=")?;
-    let (window, tid) = rest.split_once(" tid=")?;
-    Some((window.parse().ok()?, tid.parse().ok()?))
-}
-
-fn first_number(text: &str) -> Option<u64> {
-    text.split_whitespace().next()?.parse().ok()
+    read_window(&dir, std::process::id(), window)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const DUMP_FILE: &str = "version: 1\ncreator: callgrind-3.19.0\npid: 10920\ncmd:  ./t\npart: 1\nthread: 2\n\n\
-desc: I1 cache: \ndesc: D1 cache: \ndesc: LL cache: \n\
-desc: Timerange: Basic block 0 - 323933\n\
-desc: Trigger: Client Request: handoff-bench window=3 tid=4242\n\n\
-positions: line\nevents: Ir\nsummary: 5431635\n\n\nfl= (1)\nfn= (1) work\n0 600000\n\ntotals: 600018\n";
-
-    #[test]
-    fn reads_window_tid_and_instructions_from_a_dump_header() {
-        assert_eq!(
-            parse_dump(DUMP_FILE),
-            Some(Dump {
-                window: 3,
-                tid: 4242,
-                instructions: 600_018
-            })
-        );
-    }
-
-    #[test]
-    fn dumps_that_are_not_ours_are_ignored() {
-        let termination = DUMP_FILE.replace(
-            "desc: Trigger: Client Request: handoff-bench window=3 tid=4242",
-            "desc: Trigger: Program termination",
-        );
-        assert_eq!(parse_dump(&termination), None);
-        let other_tag = DUMP_FILE.replace("handoff-bench window=3", "someone-else window=3");
-        assert_eq!(parse_dump(&other_tag), None);
-    }
-
-    #[test]
-    fn reads_only_this_process_and_window_and_sums_per_thread() {
-        let dir = tempfile::tempdir().unwrap();
-        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).unwrap();
-        write("callgrind.out.77.1-02", DUMP_FILE);
-        // The same thread dumping twice in one window (an exit dump after a signal dump is
-        // impossible, but the sum is the right reading if it ever happened).
-        write(
-            "callgrind.out.77.2-02",
-            &DUMP_FILE.replace("totals: 600018", "totals: 18"),
-        );
-        write(
-            "callgrind.out.77.3-03",
-            &DUMP_FILE.replace("window=3", "window=1"),
-        );
-        write("callgrind.out.78.1-02", DUMP_FILE);
-        write("callgrind.out.77", "not a dump of ours");
-        let counts = read_dumps(dir.path(), 77, 3).unwrap();
-        assert_eq!(counts, HashMap::from([(4242, 600_036)]));
-    }
-
-    #[test]
-    fn tags_are_built_without_allocating_and_parse_back() {
-        let mut tag = Tag::new();
-        tag.push_str("handoff-bench window=");
-        tag.push_number(12_345_678_901);
-        tag.push_str(" tid=");
-        tag.push_number(0);
-        let text = std::str::from_utf8(&tag.bytes[..tag.len]).unwrap();
-        assert_eq!(text, "handoff-bench window=12345678901 tid=0");
-        assert_eq!(tag.bytes[tag.len], 0, "NUL-terminated");
-        assert_eq!(parse_tag(text), Some((12_345_678_901, 0)));
-    }
 
     #[test]
     fn off_valgrind_nothing_is_counted() {

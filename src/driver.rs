@@ -47,6 +47,18 @@ impl Settle {
             }
         }
     }
+
+    /// The phase's calls in the run's shape: back-to-back (no gap, no injected work), as
+    /// many in flight as the run keeps.
+    pub fn shape(&self, run: Shape) -> Shape {
+        Shape {
+            count: self.calls,
+            gap: Duration::ZERO,
+            inject: Duration::ZERO,
+            inject_loops: 0,
+            ..run
+        }
+    }
 }
 
 /// The timed windows of one run, after its warm-up: one window of `--count` calls in a
@@ -142,14 +154,7 @@ pub async fn measure<H: Handoff, W: Windows>(
     // traffic leads to. No call is issued after the deadline, so a slow call cannot stretch
     // the warm-up by more than the calls already outstanding.
     let phase = Settle::starting_now(shape.warm_up);
-    let settle = Shape {
-        count: phase.calls,
-        gap: Duration::ZERO,
-        inject: Duration::ZERO,
-        inject_loops: 0,
-        ..shape
-    };
-    calls(runtime, &handoff, settle, phase.until).await;
+    calls(runtime, &handoff, phase.shape(shape), phase.until).await;
     // Again: threads started during the settle phase that never register a role (runtime
     // helpers) would otherwise stay wherever their parent ran.
     pinning::pin_if(shape.pin);

@@ -27,8 +27,11 @@ use crate::driver::{self, Shape, Windows};
 use crate::measure::{self, Role, Window};
 use crate::work::{self, Session, Workload, spin_for};
 
-/// How the two threads wait for each other.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the two threads wait for each other; its name is the handoff part of `floor/<name>`.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Floor {
     /// Busy-spin: the cross-core limit.
     Spin,
@@ -37,15 +40,9 @@ pub enum Floor {
 }
 
 impl Floor {
-    /// Both floors, in report order.
-    pub const ALL: [Floor; 2] = [Floor::Spin, Floor::Park];
-
     /// The floor's part of a configuration id (`floor/<name>`).
     pub fn name(self) -> &'static str {
-        match self {
-            Floor::Spin => "spin",
-            Floor::Park => "park",
-        }
+        self.into()
     }
 }
 
@@ -149,14 +146,7 @@ pub fn run<W: Windows>(floor: Floor, workload: &Workload, shape: Shape, mut wind
     issue_calls(&counters, &side, 0, one, None);
     crate::pinning::pin_if(shape.pin);
     let phase = driver::Settle::starting_now(shape.warm_up);
-    let settle = Shape {
-        count: phase.calls,
-        gap: Duration::ZERO,
-        inject: Duration::ZERO,
-        inject_loops: 0,
-        ..shape
-    };
-    let mut next = issue_calls(&counters, &side, 1, settle, phase.until);
+    let mut next = issue_calls(&counters, &side, 1, phase.shape(shape), phase.until);
     crate::pinning::pin_if(shape.pin);
     while let Some(count) = windows.next_window() {
         let window = Window::start();

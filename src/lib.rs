@@ -2,8 +2,8 @@
 //! handoff, measured per thread role beside the physical floors.
 //!
 //! The pipeline: [`cli::Cli`] -> [`cli::Config`] -> [`suite::Configuration::run`] (a
-//! [`driver`] or a [`floors`] run inside a [`measure::Window`]) ->
-//! [`measurement::Measurement`] -> [`table`] or a JSON line. In serve mode ([`serve`]) one
+//! [`driver`] or a [`floors`] run inside a [`measure::Window`]) -> [`line::Measurement`]
+//! (the protocol's JSON line) -> [`table`] or a JSON line. In serve mode ([`serve`]) one
 //! configuration runs as many timed windows as its commands ask for.
 
 pub mod allocator;
@@ -12,8 +12,8 @@ pub mod counters;
 pub mod driver;
 pub mod floors;
 pub mod handoff;
+pub mod line;
 pub mod measure;
-pub mod measurement;
 pub mod pinning;
 pub mod platform;
 pub mod roles;

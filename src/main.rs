@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use handoff_bench::cli::{Cli, Config, Format};
-use handoff_bench::measurement::Measurement;
+use handoff_bench::line::Measurement;
 use handoff_bench::table;
 
 /// The system allocator, or mimalloc under valgrind ([`handoff_bench::allocator`]).
@@ -17,7 +17,14 @@ static ALLOCATOR: handoff_bench::allocator::Allocator = handoff_bench::allocator
 const EXIT_USAGE: u8 = 2;
 
 fn main() -> ExitCode {
-    let config = match Config::try_from(Cli::parse()) {
+    let cli = Cli::parse();
+    if cli.capabilities {
+        let capabilities = handoff_protocol::Capabilities::of_this_version();
+        let line = serde_json::to_string(&capabilities).expect("capabilities serialize");
+        println!("{line}");
+        return ExitCode::SUCCESS;
+    }
+    let config = match Config::try_from(cli) {
         Ok(config) => config,
         Err(error) => {
             eprintln!("error: {error}");

@@ -23,6 +23,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use crate::counters::Dump;
 use crate::pinning;
 use crate::platform::{self, Tid};
 use crate::roles::{self, Roster, ThreadCounters};
@@ -234,7 +235,7 @@ impl Window {
         }
         usage.threads = usage.per_thread.len();
         usage.instructions = instructions
-            .map(|counts| RoleInstructions::attribute(counts, |tid| roster.role_of_any(tid)));
+            .map(|dumps| RoleInstructions::attribute(&dumps, |tid| roster.role_of_any(tid)));
         usage
     }
 }
@@ -251,14 +252,16 @@ pub struct RoleInstructions {
 }
 
 impl RoleInstructions {
-    /// Sums each thread's count into the role `role_of` gives it.
-    pub fn attribute(counts: HashMap<Tid, u64>, mut role_of: impl FnMut(Tid) -> Role) -> Self {
+    /// Sums each dump's count into the role its tag names: the role the thread had as it
+    /// dumped, which whoever reads the dump files later sees too. A dump without one (an
+    /// older binary's tag) takes the role `role_of` gives its thread.
+    pub fn attribute(dumps: &[Dump], mut role_of: impl FnMut(Tid) -> Role) -> Self {
         let mut per_role = Self::default();
-        for (tid, count) in counts {
-            match role_of(tid) {
-                Role::Loop => per_role.loop_threads += count,
-                Role::Worker => per_role.worker_threads += count,
-                Role::Other => per_role.other_threads += count,
+        for dump in dumps {
+            match dump.role.unwrap_or_else(|| role_of(dump.tid)) {
+                Role::Loop => per_role.loop_threads += dump.instructions,
+                Role::Worker => per_role.worker_threads += dump.instructions,
+                Role::Other => per_role.other_threads += dump.instructions,
             }
         }
         per_role
@@ -284,21 +287,39 @@ struct Share {
 mod tests {
     use super::*;
 
+    fn dump(tid: Tid, role: Option<Role>, instructions: u64) -> Dump {
+        Dump {
+            window: 1,
+            tid,
+            role,
+            instructions,
+        }
+    }
+
     #[test]
-    fn threads_are_summed_by_the_role_they_are_given() {
-        let counts = HashMap::from([(1, 100), (2, 20), (3, 3), (4, 4000)]);
-        let roles = HashMap::from([(1, Role::Loop), (2, Role::Worker), (4, Role::Worker)]);
-        let per_role = RoleInstructions::attribute(counts, |tid| {
-            roles.get(&tid).copied().unwrap_or(Role::Other)
+    fn dumps_are_summed_by_the_role_they_are_given() {
+        // Threads 1, 2 and 4 tagged their dumps; 3 and 5 dumped as an older binary does,
+        // and the registry knows 5 as a worker.
+        let dumps = [
+            dump(1, Some(Role::Loop), 100),
+            dump(2, Some(Role::Worker), 20),
+            dump(3, None, 3),
+            dump(4, Some(Role::Worker), 4000),
+            dump(5, None, 50_000),
+        ];
+        let registry = HashMap::from([(1, Role::Other), (5, Role::Worker)]);
+        let per_role = RoleInstructions::attribute(&dumps, |tid| {
+            registry.get(&tid).copied().unwrap_or(Role::Other)
         });
         assert_eq!(
             per_role,
             RoleInstructions {
                 loop_threads: 100,
-                worker_threads: 4020,
+                worker_threads: 54_020,
                 other_threads: 3
-            }
+            },
+            "a tag's role wins over the registry's"
         );
-        assert_eq!(per_role.total(), 4123);
+        assert_eq!(per_role.total(), 54_123);
     }
 }

@@ -116,6 +116,23 @@ pub fn thread_name(tid: Tid) -> Option<String> {
     Some(comm.trim_end().to_owned())
 }
 
+/// The calling thread's name, read into `buffer` with `prctl(PR_GET_NAME)`: no file and no
+/// allocation, so the counters' signal handler may call it (`prctl` takes no lock). Empty
+/// when the call fails or the name is not UTF-8.
+pub fn current_thread_name(buffer: &mut [u8; 16]) -> &str {
+    // SAFETY: PR_GET_NAME writes at most 16 bytes, the terminating NUL included, to the
+    // address it is given; `buffer` is 16 bytes long and lives across the call.
+    let rc = unsafe { libc::prctl(libc::PR_GET_NAME, buffer.as_mut_ptr()) };
+    if rc != 0 {
+        return "";
+    }
+    let len = buffer
+        .iter()
+        .position(|&byte| byte == 0)
+        .unwrap_or(buffer.len());
+    std::str::from_utf8(&buffer[..len]).unwrap_or_default()
+}
+
 /// Restricts thread `tid` of this process (0: the calling thread) to the CPUs `cpus`.
 ///
 /// # Errors
@@ -275,6 +292,23 @@ mod tests {
         let tick = scheduler_tick().expect("the coarse clock has a resolution");
         let hz = (Duration::from_secs(1).as_nanos() as f64 / tick.as_nanos() as f64).round();
         assert!([100.0, 250.0, 300.0, 1000.0].contains(&hz), "tick {tick:?}");
+    }
+
+    #[test]
+    fn the_own_name_from_prctl_matches_the_one_in_proc() {
+        let named = std::thread::Builder::new()
+            .name("a-named-thread-longer-than-15".to_owned())
+            .spawn(|| {
+                let mut buffer = [0; 16];
+                let own = current_thread_name(&mut buffer).to_owned();
+                (own, thread_name(current_tid()).unwrap())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        // The kernel keeps 15 bytes of a name.
+        assert_eq!(named.0, "a-named-thread-");
+        assert_eq!(named.0, named.1);
     }
 
     #[test]

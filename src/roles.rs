@@ -23,16 +23,8 @@ use std::time::{Duration, Instant};
 
 use crate::platform::{self, ContextSwitches, Tid};
 
-/// What a thread does for the benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Polls futures: runtime threads; for the floors, the calling thread.
-    Loop,
-    /// Executes the synchronous calls: the dedicated thread or blocking-pool threads.
-    Worker,
-    /// Every other thread of the process.
-    Other,
-}
+/// What a thread does for the benchmark: the protocol's vocabulary (loop, worker, other).
+pub use handoff_protocol::Role;
 
 /// One thread's counters at one moment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -122,6 +114,9 @@ fn lock_registry() -> MutexGuard<'static, Option<Registry>> {
 thread_local! {
     /// The epoch in which this thread last registered.
     static REGISTERED_IN: Cell<u64> = const { Cell::new(0) };
+    /// The role it registered then. Plain cells with a constant initialiser and no
+    /// destructor, so a signal handler may read them ([`own_role`]).
+    static REGISTERED_ROLE: Cell<Role> = const { Cell::new(Role::Other) };
     /// Records this thread's final counters when it exits.
     static EXIT_HOOK: ExitHook = const { ExitHook };
 }
@@ -174,12 +169,34 @@ fn register_slow(role: Role) -> Role {
     // Read under the lock that `begin_epoch` bumps it under: the role and the thread-local
     // then always name the same epoch.
     let epoch = EPOCH.load(Ordering::Relaxed);
-    REGISTERED_IN.with(|cell| cell.set(epoch));
-    *registry
+    let role = *registry
         .get_or_insert_with(Registry::default)
         .roles
         .entry(tid)
-        .or_insert(role)
+        .or_insert(role);
+    // The role first, then the epoch: a signal arriving in between finds no registration
+    // in this epoch (and falls back to the name), never an earlier epoch's role as current.
+    REGISTERED_ROLE.with(|cell| cell.set(role));
+    REGISTERED_IN.with(|cell| cell.set(epoch));
+    role
+}
+
+/// The role the calling thread registered in the current epoch, if it did: the thread's
+/// own view of what [`Roster::role_of`] reads from the registry.
+pub(crate) fn own_registered_role() -> Option<Role> {
+    (REGISTERED_IN.with(Cell::get) == EPOCH.load(Ordering::Relaxed))
+        .then(|| REGISTERED_ROLE.with(Cell::get))
+}
+
+/// The calling live thread's role as a window attributes it ([`Roster::role_of`]): the role
+/// it registered in this epoch, else the one its name implies. Async-signal-safe (two
+/// thread-local cells, an atomic load, one `prctl`; no lock, no allocation), so the
+/// counters' signal handler tags each thread's dump with it.
+pub(crate) fn own_role() -> Role {
+    own_registered_role().unwrap_or_else(|| {
+        let mut name = [0; 16];
+        role_by_name(platform::current_thread_name(&mut name))
+    })
 }
 
 /// The registry held locked: no thread registers or exits while a reader looks at it.

@@ -6,8 +6,12 @@ use std::time::Duration;
 use crate::measure::{self, Role};
 use crate::pinning;
 
-/// An async runtime, configured the way the benchmark runs it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An async runtime, configured the way the benchmark runs it; its name is the runtime part
+/// of an id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Runtime {
     /// tokio's `current_thread` flavour: the calling thread polls the task.
     TokioCurrent,
@@ -21,22 +25,9 @@ pub enum Runtime {
 }
 
 impl Runtime {
-    /// Every runtime, in report order.
-    pub const ALL: [Runtime; 4] = [
-        Runtime::TokioCurrent,
-        Runtime::TokioMulti,
-        Runtime::AsyncStd,
-        Runtime::Smol,
-    ];
-
-    /// The runtime's part of a configuration id.
+    /// The runtime part of a configuration id.
     pub fn name(self) -> &'static str {
-        match self {
-            Runtime::TokioCurrent => "tokio-current",
-            Runtime::TokioMulti => "tokio-multi",
-            Runtime::AsyncStd => "async-std",
-            Runtime::Smol => "smol",
-        }
+        self.into()
     }
 
     /// Runs `task` to completion on this runtime. The runtime is built here and shut down

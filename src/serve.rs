@@ -1,15 +1,8 @@
 //! Serve mode (`--serve`): one configuration set up and warmed up once, then timed windows
-//! ("slices") of as many calls as each command asks for, so the xtask can run a base and a
-//! head process side by side and alternate their slices in lock-step.
-//!
-//! # Protocol (lines on stdin and stdout)
-//!
-//! 1. After the warm-up the process prints `{"ready":"ID"}`.
-//! 2. Each input line `N` (a positive call count) runs one window of N calls and prints its
-//!    JSON line (the normal run's, with `"slice"`: the window's 0-based index).
-//! 3. `quit`, an empty line or the end of input shut the configuration down; the process
-//!    exits 0. Any other line is a protocol error: it is named on stderr and the process
-//!    exits 2, as for a bad flag.
+//! ("slices") of as many calls as each request asks for, so the xtask can run a base and a
+//! head process side by side and alternate their slices in lock-step. The requests and
+//! replies are the protocol's ([`handoff_protocol::serve`]); a line that is not a request
+//! is named on stderr and the process exits 2, as for a bad flag.
 //!
 //! Commands are read between windows, never inside one: the wait for the next command
 //! is not timed, and the threads park as they would between an application's bursts.
@@ -18,20 +11,20 @@ use std::io::{BufRead, Write};
 
 use crate::driver::{Shape, Windows};
 use crate::measure::Usage;
-use crate::measurement::Measurement;
+use handoff_protocol::serve::{Ready, Request, RequestError};
+
+use crate::line;
 use crate::suite::Configuration;
 use crate::work::Work;
 
-/// A line that is not a command.
+/// A line that is not a request.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error(
-    "serve mode: input line {line} is {text:?}: expected a call count (a positive integer) or `quit`"
-)]
+#[error("serve mode: input line {line} is {source}")]
 pub struct ProtocolError {
     /// 1-based input line.
     pub line: u64,
-    /// What it said.
-    pub text: String,
+    /// What was wrong with it.
+    pub source: RequestError,
 }
 
 /// The windows of a serving process: read from `input`, reported on `output`.
@@ -62,16 +55,13 @@ impl<R: BufRead, W: Write> Serve<R, W> {
             Ok(0) | Err(_) => return None,
             Ok(_) => self.lines_read += 1,
         }
-        let text = text.trim();
-        if text.is_empty() || text == "quit" {
-            return None;
-        }
-        match text.parse::<u64>() {
-            Ok(count) if count > 0 => Some(count),
-            _ => {
+        match text.parse::<Request>() {
+            Ok(Request::Calls(count)) => Some(count),
+            Ok(Request::Quit) => None,
+            Err(source) => {
                 self.error = Some(ProtocolError {
                     line: self.lines_read,
-                    text: text.to_owned(),
+                    source,
                 });
                 None
             }
@@ -87,8 +77,11 @@ where
     fn next_window(&mut self) -> Option<u64> {
         if !self.ready_sent {
             self.ready_sent = true;
-            let ready = serde_json::json!({ "ready": self.configuration.id() });
-            self.print(&ready.to_string());
+            let ready = Ready {
+                ready: self.configuration.id().to_string(),
+            };
+            let ready = serde_json::to_string(&ready).expect("a ready line serializes");
+            self.print(&ready);
         }
         self.command()
     }
@@ -98,7 +91,7 @@ where
             count,
             ..self.shape
         };
-        let mut row = Measurement::new(self.configuration.id_parts(), self.work, shape, &usage);
+        let mut row = line::of_run(&self.configuration.id(), self.work, shape, &usage);
         row.slice = Some(self.slices);
         self.slices += 1;
         let line = serde_json::to_string(&row).expect("a measurement serializes");

@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use strum::IntoEnumIterator as _;
+
 use crate::driver::{self, Shape, Single, Windows};
 use crate::floors::{self, Floor};
 use crate::handoff::dedicated::{Dedicated, DedicatedPool, SPIN_FOR};
@@ -10,15 +12,18 @@ use crate::handoff::peers::{
     self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, HandoffSqlite, TokioRusqlite,
 };
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
+use crate::line::{self, ConfigId, Measurement};
 use crate::measure::{self, Usage};
-use crate::measurement::{IdParts, Measurement};
 use crate::pinning;
 use crate::runtime::Runtime;
 use crate::work::{Work, Workload};
 use crate::worker::{Builder, Strategy};
 
-/// How the async side hands its calls over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the async side hands its calls over; its name is the handoff part of an id.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, strum::EnumIter, strum::IntoStaticStr, strum::Display,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum HandoffKind {
     /// The runtime's own pool primitive.
     ToThread,
@@ -30,6 +35,7 @@ pub enum HandoffKind {
     DedicatedSpin,
     /// The project's worker (adaptive), and the awaiting side polls up to [`SPIN_FOR`] for the
     /// reply ([`Builder::busy_poll`]).
+    #[strum(serialize = "dedicated-busypoll")]
     DedicatedBusyPoll,
     /// tokio-rusqlite's shape: crossbeam channel + tokio oneshot.
     CrossbeamOneshot,
@@ -54,42 +60,9 @@ pub enum HandoffKind {
 }
 
 impl HandoffKind {
-    /// Every handoff, in report order.
-    pub const ALL: [HandoffKind; 14] = [
-        HandoffKind::ToThread,
-        HandoffKind::Dedicated,
-        HandoffKind::DedicatedBlock,
-        HandoffKind::DedicatedSpin,
-        HandoffKind::DedicatedBusyPoll,
-        HandoffKind::CrossbeamOneshot,
-        HandoffKind::FlumeOneshot,
-        HandoffKind::PoolMutex,
-        HandoffKind::DedicatedPool,
-        HandoffKind::TokioRusqlite,
-        HandoffKind::AsyncSqlite,
-        HandoffKind::AsyncSqlitePool,
-        HandoffKind::DeadpoolSqlite,
-        HandoffKind::HandoffSqlite,
-    ];
-
-    /// The handoff's part of a configuration id.
+    /// The handoff part of a configuration id.
     pub fn name(self) -> &'static str {
-        match self {
-            HandoffKind::ToThread => "to-thread",
-            HandoffKind::Dedicated => "dedicated",
-            HandoffKind::DedicatedBlock => "dedicated-block",
-            HandoffKind::DedicatedSpin => "dedicated-spin",
-            HandoffKind::DedicatedBusyPoll => "dedicated-busypoll",
-            HandoffKind::CrossbeamOneshot => "crossbeam-oneshot",
-            HandoffKind::FlumeOneshot => "flume-oneshot",
-            HandoffKind::PoolMutex => "pool-mutex",
-            HandoffKind::DedicatedPool => "dedicated-pool",
-            HandoffKind::TokioRusqlite => "tokio-rusqlite",
-            HandoffKind::AsyncSqlite => "async-sqlite",
-            HandoffKind::AsyncSqlitePool => "async-sqlite-pool",
-            HandoffKind::DeadpoolSqlite => "deadpool-sqlite",
-            HandoffKind::HandoffSqlite => "handoff-sqlite",
-        }
+        self.into()
     }
 
     /// Whether this handoff runs on `runtime` (deadpool supports tokio and async-std only).
@@ -115,20 +88,20 @@ pub enum Configuration {
 impl Configuration {
     /// Every configuration, in report order: runtimes first, floors last.
     pub fn all() -> Vec<Configuration> {
-        let asynchronous = Runtime::ALL.into_iter().flat_map(|runtime| {
-            HandoffKind::ALL
-                .into_iter()
+        let asynchronous = Runtime::iter().flat_map(|runtime| {
+            HandoffKind::iter()
                 .filter(move |handoff| handoff.runs_on(runtime))
                 .map(move |handoff| Configuration::Async { runtime, handoff })
         });
         asynchronous
-            .chain(Floor::ALL.into_iter().map(Configuration::Floor))
+            .chain(Floor::iter().map(Configuration::Floor))
             .collect()
     }
 
     /// `runtime/handoff`.
-    pub fn id(self) -> String {
-        self.to_string()
+    pub fn id(self) -> ConfigId {
+        ConfigId::new(self.runtime_name(), self.handoff_name())
+            .expect("the configurations' names follow the id grammar (tested)")
     }
 
     /// The runtime part of the id.
@@ -153,7 +126,7 @@ impl Configuration {
             .run_windows(work, shape, Single::new(shape.count))
             .into_usage();
         self.debug_threads(&usage);
-        Measurement::new(self.id_parts(), work, shape, &usage)
+        line::of_run(&self.id(), work, shape, &usage)
     }
 
     /// Runs this configuration with the timed windows `windows` asks for: start-up,
@@ -169,14 +142,6 @@ impl Configuration {
             Configuration::Async { runtime, handoff } => {
                 run_async(runtime, handoff, workload, shape, windows)
             }
-        }
-    }
-
-    /// The two parts of the id, for [`Measurement::new`].
-    pub fn id_parts(self) -> IdParts<'static> {
-        IdParts {
-            runtime: self.runtime_name(),
-            handoff: self.handoff_name(),
         }
     }
 

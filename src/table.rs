@@ -1,9 +1,9 @@
 //! The human-readable table: python-async-bench's columns plus per-call figures and the ratio to the
 //! park floor measured in the same run.
 
-use std::fmt::Write;
+use comfy_table::{Cell, CellAlignment, ContentArrangement, Table, presets};
 
-use crate::measurement::Measurement;
+use crate::line::Measurement;
 
 /// The id whose wall time per call the `x park` column divides by.
 pub const PARK_FLOOR_ID: &str = "floor/park";
@@ -27,55 +27,44 @@ pub fn render(rows: &[Measurement]) -> String {
         "ivcsw/call",
     ];
     let seconds = |ns: u64| format!("{:.3}", ns as f64 / 1e9);
-    let body: Vec<[String; 10]> = rows
-        .iter()
-        .map(|row| {
-            let per_call = row.wall_us_per_call();
-            [
-                row.id.clone(),
-                seconds(row.wall_ns),
-                seconds(row.cpu_total_ns),
-                seconds(row.cpu_loop_ns),
-                seconds(row.cpu_worker_ns),
-                seconds(row.cpu_other_ns),
-                format!("{per_call:.2}"),
-                park_us.map_or_else(|| "-".to_owned(), |park| format!("{:.2}", per_call / park)),
-                format!("{:.2}", row.voluntary_switches_per_call()),
-                format!("{:.2}", row.involuntary_switches_per_call()),
-            ]
-        })
-        .collect();
-    let widths: Vec<usize> = (0..header.len())
-        .map(|column| {
-            body.iter()
-                .map(|cells| cells[column].len())
-                .chain([header[column].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
-    let mut line = |cells: &[&str]| {
-        let mut text = String::new();
-        for (column, cell) in cells.iter().enumerate() {
-            // The id is left-aligned, numbers right-aligned.
-            if column == 0 {
-                let _ = write!(text, "{cell:<width$}", width = widths[column]);
-            } else {
-                let _ = write!(text, "  {cell:>width$}", width = widths[column]);
-            }
-        }
-        out.push_str(text.trim_end());
-        out.push('\n');
-    };
-    line(&header);
-    for cells in &body {
-        line(&cells.iter().map(String::as_str).collect::<Vec<_>>());
+    let per_call = |events: u64, count: u64| format!("{:.2}", events as f64 / count as f64);
+    let mut table = aligned(&header);
+    for row in rows {
+        let wall = row.wall_us_per_call();
+        table.add_row([
+            row.id.clone(),
+            seconds(row.wall_ns),
+            seconds(row.cpu_total_ns),
+            seconds(row.cpu_loop_ns),
+            seconds(row.cpu_worker_ns),
+            seconds(row.cpu_other_ns),
+            format!("{wall:.2}"),
+            park_us.map_or_else(|| "-".to_owned(), |park| format!("{:.2}", wall / park)),
+            per_call(row.vcsw_total(), row.count),
+            per_call(row.ivcsw_total(), row.count),
+        ]);
     }
-    out.push_str(
-        "Wall and Cpu* columns: seconds for the whole run. x park: wall per call / floor/park's.\n",
-    );
-    out
+    format!(
+        "{}\nWall and Cpu* columns: seconds for the whole run. x park: wall per call / floor/park's.\n",
+        table.trim_fmt()
+    )
+}
+
+/// A borderless table of `header`'s columns, two spaces apart: the id left-aligned, the
+/// numbers right-aligned.
+fn aligned(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::NOTHING)
+        .set_content_arrangement(ContentArrangement::Disabled)
+        .set_header(header.iter().map(Cell::new));
+    for (index, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((if index == 0 { 0 } else { 2 }, 0));
+        if index > 0 {
+            column.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    table
 }
 
 #[cfg(test)]
@@ -91,27 +80,28 @@ mod tests {
             count,
             in_flight: 1,
             work: "zero".to_owned(),
-            gap_us: 0,
-            inject_ns: 0,
-            pinned: false,
+            gap_us: Some(0),
+            inject_ns: Some(0),
+            pinned: Some(false),
             wall_ns,
             cpu_total_ns: 3_000_000_000,
             cpu_loop_ns: 1_000_000_000,
             cpu_worker_ns: 1_500_000_000,
             cpu_other_ns: 500_000_000,
-            cpu_process_ns: 3_000_000_000,
+            cpu_process_ns: Some(3_000_000_000),
             vcsw_loop: count,
             vcsw_worker: count,
-            vcsw_other: 0,
+            vcsw_other: Some(0),
             ivcsw_loop: 0,
             ivcsw_worker: count / 10,
-            ivcsw_other: 0,
-            threads: 2,
-            inject_loops: 0,
+            ivcsw_other: Some(0),
+            threads: Some(2),
+            inject_loops: None,
             instructions_loop: None,
             instructions_worker: None,
             instructions_other: None,
             slice: None,
+            unknown: Default::default(),
         }
     }
 

@@ -85,7 +85,7 @@ fn json_is_one_object_per_line_and_nothing_else() {
 }
 
 #[test]
-fn table_has_the_seed_columns_and_a_row_per_configuration() {
+fn table_has_python_async_benchs_columns_and_a_row_per_configuration() {
     let output = bench()
         .args(["--count", "100", "--only", "floor/*"])
         .output()
@@ -140,4 +140,34 @@ fn bad_flags_exit_2_and_name_the_problem() {
         .assert()
         .code(2)
         .stderr(predicate::str::contains("--format"));
+}
+
+#[test]
+fn capabilities_name_every_flag_the_binary_accepts_and_every_work_kind_parses() {
+    let output = bench().arg("--capabilities").output().unwrap();
+    assert!(output.status.success());
+    let capabilities: handoff_protocol::Capabilities =
+        serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        capabilities,
+        handoff_protocol::Capabilities::of_this_version()
+    );
+    let help = String::from_utf8(bench().arg("--help").output().unwrap().stdout).unwrap();
+    for flag in &capabilities.flags {
+        assert!(help.contains(flag.as_str()), "--help lacks {flag}");
+    }
+    // Every kind `--help` lists is accepted, as its example.
+    for kind in handoff_protocol::work::KINDS {
+        assert!(help.contains(kind.syntax), "--help lacks {}", kind.syntax);
+        bench()
+            .args(["--work", kind.example, "--list"])
+            .assert()
+            .success();
+    }
+    let short = String::from_utf8(bench().arg("-h").output().unwrap().stdout).unwrap();
+    assert!(short.contains("[possible values: table, json]"), "{short}");
+    assert!(
+        short.contains("zero, yield, spin:NS, sleep:US, loops:N, sql-read or sql-write"),
+        "{short}"
+    );
 }

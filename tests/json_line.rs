@@ -2,7 +2,7 @@
 //! serializes to, has exactly the golden fixture's fields and value types.
 
 use assert_cmd::Command;
-use handoff_bench::measurement::Measurement;
+use handoff_bench::line::Measurement;
 use serde_json::Value;
 
 mod golden;

@@ -11,6 +11,7 @@
 //! [`super::patterns`]. For SQL work each opens the run's database file and configures every
 //! connection like the project's own ([`sql::configure`]).
 
+use crate::work::Perform as _;
 use std::future::Future;
 use std::path::PathBuf;
 

@@ -5,40 +5,27 @@
 pub mod session;
 pub mod sql;
 
-use std::fmt;
-use std::str::FromStr;
 use std::time::{Duration, Instant};
 
+pub use handoff_protocol::work::{Query, Work, WorkSpecError};
 pub use session::{Session, Workload};
-pub use sql::Query;
 
-/// The synchronous work a call performs before it answers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Work {
-    /// Nothing: the call only answers (python-async-bench's default, `return 0`).
-    Zero,
-    /// `sched_yield()` once (python-async-bench's `time.sleep(0)`).
-    Yield,
-    /// Busy work for this long.
-    Spin(Duration),
-    /// Sleep for this long.
-    Sleep(Duration),
-    /// This many iterations of [`busy_loops`]: work whose instruction count is known and
-    /// does not depend on time (the counterpart of `spin:NS` for instruction counts).
-    Loops(u64),
-    /// A query on the run's SQLite database ([`sql`]): needs a connection, so it runs
-    /// through a [`Session`].
-    Sql(Query),
-}
-
-impl Work {
+/// Performing a [`Work`] (the protocol's `--work` grammar) on the calling thread.
+pub trait Perform {
     /// Performs the work, then answers `input + 2` (python-async-bench's warm-up checks
     /// `7 == send(lambda x: x + 2, 5)`; every call here is checked the same way).
     ///
     /// # Panics
-    /// For [`Work::Sql`], which needs a connection ([`Work::run_on`]).
+    /// For [`Work::Sql`], which needs a connection ([`Perform::run_on`]).
+    fn run(self, input: u64) -> u64;
+
+    /// Performs the work with `connection` at hand: SQL kinds query it, the others ignore it.
+    fn run_on(self, connection: &rusqlite::Connection, input: u64) -> u64;
+}
+
+impl Perform for Work {
     #[inline]
-    pub fn run(self, input: u64) -> u64 {
+    fn run(self, input: u64) -> u64 {
         match self {
             Work::Sql(query) => panic!("`{query}` needs a database connection"),
             Work::Zero => {}
@@ -50,18 +37,12 @@ impl Work {
         answer(input)
     }
 
-    /// Performs the work with `connection` at hand: SQL kinds query it, the others ignore it.
     #[inline]
-    pub fn run_on(self, connection: &rusqlite::Connection, input: u64) -> u64 {
+    fn run_on(self, connection: &rusqlite::Connection, input: u64) -> u64 {
         match self {
-            Work::Sql(query) => query.run(connection, input),
+            Work::Sql(query) => sql::run(query, connection, input),
             plain => plain.run(input),
         }
-    }
-
-    /// Whether the work queries the run's database.
-    pub fn is_sql(self) -> bool {
-        matches!(self, Work::Sql(_))
     }
 }
 
@@ -98,97 +79,9 @@ pub fn busy_loops(iterations: u64) {
     std::hint::black_box(state);
 }
 
-impl fmt::Display for Work {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Work::Zero => f.write_str("zero"),
-            Work::Yield => f.write_str("yield"),
-            Work::Spin(d) => write!(f, "spin:{}", d.as_nanos()),
-            Work::Sleep(d) => write!(f, "sleep:{}", d.as_micros()),
-            Work::Loops(n) => write!(f, "loops:{n}"),
-            Work::Sql(query) => query.fmt(f),
-        }
-    }
-}
-
-/// Why a `--work` spec was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum WorkSpecError {
-    /// Not one of the known kinds.
-    #[error(
-        "unknown work `{0}`: expected zero, yield, spin:NS, sleep:US, loops:N, sql-read or sql-write"
-    )]
-    UnknownKind(String),
-    /// The number after the colon is missing or not a whole number.
-    #[error("`{spec}`: `{amount}` is not a whole number of {unit}")]
-    BadAmount {
-        spec: String,
-        amount: String,
-        unit: &'static str,
-    },
-}
-
-impl FromStr for Work {
-    type Err = WorkSpecError;
-
-    fn from_str(spec: &str) -> Result<Self, Self::Err> {
-        let amount = |text: &str, unit: &'static str| {
-            text.parse::<u64>().map_err(|_| WorkSpecError::BadAmount {
-                spec: spec.to_owned(),
-                amount: text.to_owned(),
-                unit,
-            })
-        };
-        match spec.split_once(':') {
-            None if spec == "zero" => Ok(Work::Zero),
-            None if spec == "yield" => Ok(Work::Yield),
-            None => spec
-                .parse::<Query>()
-                .map(Work::Sql)
-                .map_err(|_| WorkSpecError::UnknownKind(spec.to_owned())),
-            Some(("spin", ns)) => Ok(Work::Spin(Duration::from_nanos(amount(ns, "nanoseconds")?))),
-            Some(("sleep", us)) => Ok(Work::Sleep(Duration::from_micros(amount(
-                us,
-                "microseconds",
-            )?))),
-            Some(("loops", n)) => Ok(Work::Loops(amount(n, "iterations")?)),
-            _ => Err(WorkSpecError::UnknownKind(spec.to_owned())),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn specs_round_trip_through_display() {
-        for spec in [
-            "zero",
-            "yield",
-            "spin:500",
-            "sleep:20",
-            "loops:1000",
-            "sql-read",
-            "sql-write",
-        ] {
-            assert_eq!(spec.parse::<Work>().unwrap().to_string(), spec);
-        }
-    }
-
-    #[test]
-    fn bad_specs_name_the_problem() {
-        assert_eq!(
-            "nap".parse::<Work>().unwrap_err().to_string(),
-            "unknown work `nap`: expected zero, yield, spin:NS, sleep:US, loops:N, sql-read or sql-write"
-        );
-        assert_eq!(
-            "spin:fast".parse::<Work>().unwrap_err().to_string(),
-            "`spin:fast`: `fast` is not a whole number of nanoseconds"
-        );
-        assert!("spin".parse::<Work>().is_err());
-        assert!("zero:1".parse::<Work>().is_err());
-    }
 
     #[test]
     fn every_kind_answers_input_plus_two() {

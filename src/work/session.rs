@@ -1,6 +1,7 @@
 //! What a configuration runs ([`Workload`]: the work and, for SQL work, the run's database)
 //! and what one worker thread holds to run it ([`Session`]: for SQL work, its connection).
 
+use crate::work::Perform as _;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

@@ -9,10 +9,10 @@
 //! sync) and a busy timeout, so writers on several connections wait for each other instead
 //! of failing.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::time::Duration;
+
+pub use handoff_protocol::work::Query;
 
 use rusqlite::{Connection, params};
 
@@ -22,34 +22,21 @@ pub const ROWS: u64 = 10_000;
 /// How long a connection waits for another's write lock before it reports `SQLITE_BUSY`.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// One SQL call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Query {
-    /// `sql-read`: one row by primary key through a cached prepared statement.
-    PointRead,
-    /// `sql-write`: one row's counter incremented in its own `BEGIN IMMEDIATE` transaction,
-    /// every statement cached.
-    Write,
-}
-
-impl Query {
-    /// Runs the query for call `input` on `connection` and answers `input + 2`, computed from
-    /// the row it read: a wrong row or a lost write gives a wrong answer, which the caller
-    /// checks.
-    ///
-    /// # Panics
-    /// If SQLite reports an error (the database is the benchmark's own, so an error is a bug
-    /// or a broken machine, not an input to handle).
-    pub fn run(self, connection: &Connection, input: u64) -> u64 {
-        let id = input % ROWS;
-        let value = match self {
-            Query::PointRead => point_read(connection, id),
-            Query::Write => write(connection, id),
-        }
-        .unwrap_or_else(|error| panic!("`{self}` of row {id}: {error}"));
-        // The row holds `id + 2`; the answer restores the part of `input` the modulo removed.
-        value.wrapping_add(input - id)
+/// Runs `query` for call `input` on `connection` and answers `input + 2`, computed from the
+/// row it read: a wrong row or a lost write gives a wrong answer, which the caller checks.
+///
+/// # Panics
+/// If SQLite reports an error (the database is the benchmark's own, so an error is a bug or
+/// a broken machine, not an input to handle).
+pub fn run(query: Query, connection: &Connection, input: u64) -> u64 {
+    let id = input % ROWS;
+    let value = match query {
+        Query::PointRead => point_read(connection, id),
+        Query::Write => write(connection, id),
     }
+    .unwrap_or_else(|error| panic!("`{query}` of row {id}: {error}"));
+    // The row holds `id + 2`; the answer restores the part of `input` the modulo removed.
+    value.wrapping_add(input - id)
 }
 
 // SQLite's integers are i64; the table's ids and values fit (ids below `ROWS`, values
@@ -75,27 +62,6 @@ fn write(connection: &Connection, id: u64) -> rusqlite::Result<u64> {
         Err(error) => {
             let _ = connection.prepare_cached("ROLLBACK")?.execute([]);
             Err(error)
-        }
-    }
-}
-
-impl fmt::Display for Query {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Query::PointRead => "sql-read",
-            Query::Write => "sql-write",
-        })
-    }
-}
-
-impl FromStr for Query {
-    type Err = ();
-
-    fn from_str(spec: &str) -> Result<Self, ()> {
-        match spec {
-            "sql-read" => Ok(Query::PointRead),
-            "sql-write" => Ok(Query::Write),
-            _ => Err(()),
         }
     }
 }
@@ -190,7 +156,7 @@ mod tests {
         for query in [Query::PointRead, Query::Write] {
             for input in [0, 5, ROWS - 1, ROWS, 3 * ROWS + 17] {
                 assert_eq!(
-                    query.run(&connection, input),
+                    run(query, &connection, input),
                     input + 2,
                     "{query} of {input}"
                 );
@@ -203,7 +169,7 @@ mod tests {
         let database = Database::create();
         let connection = database.connect();
         for input in 0..50 {
-            Query::Write.run(&connection, input % 7);
+            run(Query::Write, &connection, input % 7);
         }
         let hits: i64 = connection
             .query_row("SELECT sum(hits) FROM items", [], |row| row.get(0))

@@ -24,6 +24,14 @@
 //! stats/       samples, summaries, intervals, tests, Holm
 //! ```
 //!
+//! Why a test and not a crate per layer: the protocol the benchmark and the gate share is a
+//! crate of its own (`handoff-protocol`), because two binaries meet there and Cargo must
+//! build it for both. Inside the gate, seven crates would enforce the same arrows as
+//! `tests/module_layers.rs` does, at the price of seven manifests, a public API at every
+//! boundary that is today `pub(crate)`, and slower incremental builds of the one binary
+//! everybody runs; the test also checks what Cargo cannot (no cycles inside a layer, and no
+//! module over 400 lines).
+//!
 //! `engine/` is the machinery that produces data: builds (`binary`, `base`, `worktree`),
 //! processes (`target`, `runner`), schedules (`schedule`), stop rules (`stop_rule`) and the
 //! independent and paired sessions, with their progress output.

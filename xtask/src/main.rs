@@ -6,7 +6,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use xtask::commands::{baseline, bench, calibrate, comment, compare, exit, history, report};
+use xtask::commands::{
+    baseline, bench, calibrate, comment, compare, docs, exit, explain, history, report, test,
+};
 
 #[derive(Debug, Parser)]
 #[command(name = "cargo xtask", about = "handoff-bench automation")]
@@ -33,6 +35,14 @@ enum Command {
     History(history::Args),
     /// Write the HTML report of a result file.
     Report(report::Args),
+    /// Count one configuration on a base and on the working tree and show where its
+    /// instructions went, per thread role and function.
+    Explain(Box<explain::Args>),
+    /// Run the project's tests, checking their tools first and saying what is left out.
+    Test(test::Args),
+    /// Regenerate the README's and the user guide's generated blocks from their committed
+    /// data files (`--check`: only compare).
+    Docs(docs::Args),
 }
 
 fn main() -> ExitCode {
@@ -45,6 +55,9 @@ fn main() -> ExitCode {
         Command::Comment(args) => args.run(),
         Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Report(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Explain(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Test(args) => args.run().map(|()| ExitCode::SUCCESS),
+        Command::Docs(args) => args.run().map(exit::Outcome::exit_code),
     };
     result.unwrap_or_else(|err| {
         eprintln!("error: {err}");

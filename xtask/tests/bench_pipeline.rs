@@ -402,18 +402,21 @@ fn a_baseline_from_another_boot_reports_a_3x_slowdown_without_failing() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "Reported, not gated: Wall, CpuTotal: the two runs come from different boots",
+            "Reported, not gated: Wall, CpuTotal, Vcsw: the two runs come from different boots",
         ))
         .stdout(predicate::str::contains("(boot: 0123456789abcdef -> "))
         .stdout(predicate::str::contains(
-            "Verdict: no confirmed regression: 0 regressed, 0 improved, 3 unchanged",
+            "Verdict: nothing gated: 15 configuration-metric pairs reported only (12 regressed",
         ))
-        .stdout(predicate::str::contains("not gated: 12 regressed"));
+        .stdout(predicate::str::contains(
+            "This run vouches for no metric against this baseline; Wall, CpuTotal, Vcsw are \
+             reported, not gated: the two runs come from different boots",
+        ));
     let report = read_json(&out);
     let reason = &report["comparison"]["not_gated"][0];
     assert_eq!(
         reason["metrics"],
-        serde_json::json!(["wall_ns_per_call", "cpu_total_ns_per_call"])
+        serde_json::json!(["wall_ns_per_call", "cpu_total_ns_per_call", "vcsw_per_call"])
     );
     assert!(
         reason["reason"]
@@ -422,7 +425,8 @@ fn a_baseline_from_another_boot_reports_a_3x_slowdown_without_failing() {
             .contains("different boots"),
         "{reason}"
     );
-    // The times are still judged, as information; context switches stay gated.
+    // The times are still judged, as information; so are context switches, which the
+    // host's scheduler moves as much as the code.
     for metric in ["wall_ns_per_call", "cpu_total_ns_per_call"] {
         assert!(
             pairs_of(&report, metric)
@@ -434,16 +438,17 @@ fn a_baseline_from_another_boot_reports_a_3x_slowdown_without_failing() {
     assert!(
         pairs_of(&report, "vcsw_per_call")
             .iter()
-            .all(|(gated, verdict)| *gated && verdict == "unchanged")
+            .all(|(gated, verdict)| !*gated && verdict == "unchanged")
     );
     let markdown = std::fs::read_to_string(&md).unwrap();
     assert!(
-        markdown.contains("## handoff-bench: :white_check_mark: No confirmed regression"),
+        markdown.contains("## handoff-bench: :information_source: Nothing gated"),
         "{markdown}"
     );
     assert!(
         markdown.contains(
-            "> **Reported, not gated: Wall, CpuTotal**: the two runs come from different boots"
+            "> **Reported, not gated: Wall, CpuTotal, Vcsw**: the two runs come from different \
+             boots"
         ),
         "{markdown}"
     );
@@ -520,13 +525,13 @@ fn a_baseline_from_an_older_xtask_loads_and_never_gates_times() {
         .assert()
         .success()
         .stdout(predicate::str::contains(
-            "Reported, not gated: Wall, CpuTotal: the baseline records no boot id",
+            "Reported, not gated: Wall, CpuTotal, Vcsw: the baseline records no boot id",
         ))
         .stdout(predicate::str::contains(
             "Not recorded by both runs (a file from before these fields, or unreadable): cpu_flags: not recorded -> ",
         ))
         .stdout(predicate::str::contains("DIFFERENT HOST").not())
-        .stdout(predicate::str::contains("Verdict: no confirmed regression"));
+        .stdout(predicate::str::contains("Verdict: nothing gated"));
     let report = read_json(&out);
     let unrecorded: Vec<&str> = report["comparison"]["fingerprint"]["unrecorded"]
         .as_array()

@@ -59,3 +59,67 @@ fn an_out_of_range_run_flag_is_bad_usage_in_both() {
         }
     }
 }
+
+/// `--help` of every subcommand lists every value its flags accept, from the types that
+/// parse them, and each listed value parses.
+#[test]
+fn help_lists_every_accepted_value_and_each_parses() {
+    let bench = help("bench");
+    let metrics = xtask::model::metric::Metric::cli_names();
+    assert!(
+        bench.contains(&metrics),
+        "--gate's metrics missing:\n{bench}"
+    );
+    let kinds = handoff_protocol::work::kinds_sentence();
+    assert!(bench.contains(&kinds), "--work's kinds missing:\n{bench}");
+    for (flag, values) in [
+        ("--sampling", "[possible values: processes, lockstep]"),
+        ("--estimator", "[possible values: mean, hodges-lehmann]"),
+    ] {
+        let short = String::from_utf8(
+            Command::new(env!("CARGO_BIN_EXE_xtask"))
+                .args(["bench", "-h"])
+                .output()
+                .unwrap()
+                .stdout,
+        )
+        .unwrap();
+        assert!(short.contains(values), "{flag}: {short}");
+    }
+    // Each listed value is accepted: a run that fails later (no binary) but not as bad usage
+    // of these flags.
+    let accepted = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args([
+                "bench",
+                "--no-baseline",
+                "--bench-bin",
+                "/nonexistent/bench",
+            ])
+            .args(args)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(!stderr.contains("invalid value"), "{args:?}: {stderr}");
+        assert!(!stderr.contains("unknown metric"), "{args:?}: {stderr}");
+    };
+    for metric in metrics.split(", ") {
+        accepted(&["--gate", &format!("{metric}:3")]);
+    }
+    for kind in handoff_protocol::work::KINDS {
+        accepted(&["--work", kind.example]);
+    }
+    for sampling in ["processes", "lockstep"] {
+        accepted(&["--sampling", sampling]);
+    }
+    for estimator in ["mean", "hodges-lehmann"] {
+        accepted(&["--estimator", estimator]);
+    }
+    for (flag, bad) in [("--gate", "cycles"), ("--work", "nap")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_xtask"))
+            .args(["bench", "--no-baseline", flag, bad])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{flag} {bad}");
+    }
+}

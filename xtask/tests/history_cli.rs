@@ -111,3 +111,39 @@ fn bad_input_is_named_exits_2_and_leaves_the_history_whole() {
     assert_eq!(code, Some(2), "{stderr}");
     assert!(stderr.contains("--alpha 2"), "{stderr}");
 }
+
+#[test]
+fn a_bad_line_is_skipped_and_named_and_the_rest_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    let history = dir.path().join("history.jsonl");
+    let path = history.to_str().unwrap();
+    for commit in 0..3 {
+        let results = result_file(dir.path(), commit, 100_000, false);
+        let (code, _, stderr) = xtask(&["append", "--results", &results, "--history", path]);
+        assert_eq!(code, Some(0), "{stderr}");
+    }
+    // A line damaged in the middle of the history (a hand edit, a cut write).
+    let text = std::fs::read_to_string(&history).unwrap();
+    let mut lines: Vec<&str> = text.lines().collect();
+    lines.insert(1, "{\"commit\": \"trunc");
+    std::fs::write(&history, lines.join("\n") + "\n").unwrap();
+
+    let (code, stdout, stderr) = xtask(&["report", "--history", path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.starts_with("history: 3 commits;"), "{stdout}");
+    assert!(
+        stderr.contains(&format!("{path} line 2: skipped: not a history entry")),
+        "{stderr}"
+    );
+    // Appending goes on after it and keeps the damaged line as it was.
+    let results = result_file(dir.path(), 3, 100_000, false);
+    let (code, stdout, stderr) = xtask(&["append", "--results", &results, "--history", path]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("(4 commits)"), "{stdout}");
+    assert!(stderr.contains("line 2: skipped"), "{stderr}");
+    assert!(
+        std::fs::read_to_string(&history)
+            .unwrap()
+            .contains("{\"commit\": \"trunc\n")
+    );
+}

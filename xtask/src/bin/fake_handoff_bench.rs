@@ -1,5 +1,5 @@
-//! A deterministic stand-in for the `handoff-bench` binary (its JSON line: `docs/book/src/formats/json-line.md`), for the xtask's
-//! integration tests only: it measures nothing and prints made-up, reproducible numbers.
+//! A deterministic stand-in for the `handoff-bench` binary, for the xtask's integration tests
+//! only: it measures nothing and prints made-up, reproducible numbers.
 //!
 //! Behaviour is steered by environment variables:
 //! - `FAKE_BENCH_IDS`: comma-separated configuration ids (default: three ids).
@@ -14,7 +14,9 @@
 //!   standard normal drawn from a hash of (`FAKE_BENCH_SEED`, id, `k`): seeded, reproducible
 //!   run-to-run noise.
 //! - `FAKE_BENCH_NO_PIN`: set, the fake plays a binary from before `--pin`: `--help` does
-//!   not list it, passing it is a usage error, and its JSON has no `pinned` field.
+//!   not list it, passing it is a usage error, and its JSON has no `pinned` field. Like
+//!   every binary from before `--capabilities`, it then answers that flag with a usage error,
+//!   so the xtask falls back to reading its `--help`.
 //!
 //! - `FAKE_BENCH_INSTRUCTIONS`: `ID=FACTOR,...` multiplies the instruction counts of those
 //!   ids (a change of the code path; `FAKE_BENCH_SLOWDOWN` changes only times).
@@ -23,7 +25,12 @@
 //!   normal from a hash of (`FAKE_BENCH_SEED`, id, `k`) drawn apart from the timing noise's:
 //!   counts that do not reproduce, as with waits counted inside pool threads.
 //!
-//! - `FAKE_BENCH_NO_SERVE`: set, the fake plays a binary from before `--serve`.
+//! - `FAKE_BENCH_DUMPS`: a folder of real callgrind dumps of one window (e.g.
+//!   `xtask/tests/fixtures/callgrind/dedicated`): a counting run copies them into its dumps'
+//!   folder under its own process id, as the real binary's dumps are named, so the xtask
+//!   reads per-function profiles from them.
+//! - `FAKE_BENCH_NO_SERVE`: set, the fake plays a binary from before `--serve` (and
+//!   `--capabilities`).
 //!
 //! `--serve` works as the real binary's (`src/serve.rs`): `{"ready":ID}`, then one line per
 //! call count read from stdin, each a window as above (every window is one invocation for
@@ -36,53 +43,68 @@
 //! on the loop; they do not vary from run to run. With `FAKE_BENCH_NO_PIN` it plays a binary
 //! from before counting too (no `--inject-loops`, no counts).
 //!
-//! Its lines are serialized from [`Line`], whose fields are tested against the golden
-//! fixture captured from the real binary (`tests/fixtures/json-line/`, by
-//! `xtask/tests/json_line.rs`).
+//! Its flags are parsed by clap, its lines are the protocol's `Measurement` and its serve
+//! mode the protocol's requests, as the real binary's; `xtask/tests/json_line.rs` checks its
+//! lines against the golden fixture captured from the real binary
+//! (`tests/fixtures/json-line/`).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
 
-use serde::Serialize;
+use clap::{CommandFactory as _, FromArgMatches as _, Parser};
+use handoff_protocol::serve::{Ready, Request};
+use handoff_protocol::{Capabilities, Flag, Measurement, SCHEMA, Work};
 
 const DEFAULT_IDS: &str = "floor/park,floor/spin,tokio-current/dedicated";
 
-/// One JSON line, field for field in the real binary's order (the JSON line).
-#[derive(Debug, Serialize)]
-struct Line<'a> {
-    schema: u32,
-    id: &'a str,
-    runtime: &'a str,
-    handoff: &'a str,
+/// The flags, as the real binary's (`src/cli.rs`) accepts them.
+#[derive(Debug, Parser)]
+#[command(name = "handoff-bench")]
+struct Cli {
+    #[arg(long, default_value_t = 250_000)]
     count: u64,
+    #[arg(long, default_value = "zero")]
+    work: Work,
+    #[arg(long, default_value_t = 1)]
     in_flight: u64,
-    work: &'a str,
-    gap_us: u64,
+    #[arg(long, default_value_t = 0)]
+    gap: u64,
+    #[arg(long, default_value_t = 0)]
     inject_ns: u64,
-    /// Absent when the fake plays a binary from before `--pin`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pinned: Option<bool>,
-    wall_ns: u64,
-    cpu_total_ns: u64,
-    cpu_loop_ns: u64,
-    cpu_worker_ns: u64,
-    cpu_other_ns: u64,
-    cpu_process_ns: u64,
-    vcsw_loop: u64,
-    vcsw_worker: u64,
-    vcsw_other: u64,
-    ivcsw_loop: u64,
-    ivcsw_worker: u64,
-    ivcsw_other: u64,
-    threads: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions_loop: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions_worker: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    instructions_other: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    slice: Option<u64>,
+    #[arg(long, default_value_t = 0)]
+    inject_loops: u64,
+    #[arg(long)]
+    pin: bool,
+    #[arg(long)]
+    only: Vec<String>,
+    #[arg(long, default_value = "table")]
+    format: String,
+    #[arg(long)]
+    list: bool,
+    #[arg(long)]
+    warm_up_ms: Option<u64>,
+    #[arg(long)]
+    serve: bool,
+    #[arg(long)]
+    capabilities: bool,
+}
+
+/// The flags a binary of the version the fake plays lacks: hidden from `--help`, refused
+/// when given (exit 2).
+fn unknown_flags(knows_pin: bool, knows_serve: bool) -> Vec<Flag> {
+    let mut flags = Vec::new();
+    if !knows_pin {
+        flags.extend([Flag::Pin, Flag::InjectLoops]);
+    }
+    if !knows_serve {
+        flags.extend([Flag::Serve, Flag::WarmUpMs, Flag::Capabilities]);
+    }
+    flags
+}
+
+/// The clap id of `flag` (`--warm-up-ms` is `warm_up_ms`).
+fn arg_id(flag: Flag) -> String {
+    flag.to_string().trim_start_matches("--").replace('-', "_")
 }
 
 fn env_map(name: &str) -> HashMap<String, String> {
@@ -99,130 +121,31 @@ fn usage(message: &str) -> ExitCode {
     ExitCode::from(2)
 }
 
-fn main() -> ExitCode {
-    let ids_env = std::env::var("FAKE_BENCH_IDS").unwrap_or_else(|_| DEFAULT_IDS.to_owned());
-    let ids: Vec<&str> = ids_env.split(',').filter(|s| !s.is_empty()).collect();
-    let mut count: u64 = 250_000;
-    let mut work = "zero".to_owned();
-    let mut in_flight: u64 = 1;
-    let mut inject_ns: u64 = 0;
-    let mut inject_loops: u64 = 0;
-    let mut only: Vec<String> = Vec::new();
-    let mut list = false;
-    let mut json = false;
-    let mut pinned = false;
-    let knows_pin = std::env::var_os("FAKE_BENCH_NO_PIN").is_none();
-    let knows_serve = knows_pin && std::env::var_os("FAKE_BENCH_NO_SERVE").is_none();
-    let mut serve = false;
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
-        let parsed: Result<(), String> = match arg.as_str() {
-            "--list" => {
-                list = true;
-                Ok(())
-            }
-            "--help" => {
-                println!(
-                    "Usage: handoff-bench [--count N] [--work SPEC] [--in-flight N] [--gap US] \
-                     [--inject-ns N]{}{} [--only GLOB] [--format FORMAT] [--list]",
-                    if knows_pin {
-                        " [--inject-loops N] [--pin]"
-                    } else {
-                        ""
-                    },
-                    if knows_serve {
-                        " [--serve] [--warm-up-ms MS]"
-                    } else {
-                        ""
-                    }
-                );
-                return ExitCode::SUCCESS;
-            }
-            "--pin" if knows_pin => {
-                pinned = true;
-                Ok(())
-            }
-            "--serve" if knows_serve => {
-                serve = true;
-                Ok(())
-            }
-            "--warm-up-ms" if knows_serve => value(&arg).map(drop),
-            "--count" => value("--count").and_then(|v| {
-                v.parse()
-                    .map(|n| count = n)
-                    .map_err(|e| format!("--count: {e}"))
-            }),
-            "--in-flight" => value("--in-flight").and_then(|v| {
-                v.parse()
-                    .map(|n| in_flight = n)
-                    .map_err(|e| format!("--in-flight: {e}"))
-            }),
-            "--work" => value("--work").map(|v| work = v),
-            "--only" => value("--only").map(|v| only.push(v)),
-            "--gap" => value(&arg).map(drop),
-            "--inject-ns" => value("--inject-ns").and_then(|v| {
-                v.parse()
-                    .map(|n| inject_ns = n)
-                    .map_err(|e| format!("--inject-ns: {e}"))
-            }),
-            "--inject-loops" if knows_pin => value("--inject-loops").and_then(|v| {
-                v.parse()
-                    .map(|n| inject_loops = n)
-                    .map_err(|e| format!("--inject-loops: {e}"))
-            }),
-            "--format" => value("--format").and_then(|v| match v.as_str() {
-                "json" => {
-                    json = true;
-                    Ok(())
-                }
-                "table" => Ok(()),
-                other => Err(format!("unknown format {other}")),
-            }),
-            other => Err(format!("unknown flag {other}")),
-        };
-        if let Err(message) = parsed {
-            return usage(&message);
-        }
-    }
-    let selected: Vec<&str> = ids
-        .iter()
-        .copied()
-        .filter(|id| {
-            only.is_empty()
-                || only
-                    .iter()
-                    .any(|g| wildmatch::WildMatch::new(g).matches(id))
-        })
-        .collect();
-    if list {
-        for id in &selected {
-            println!("{id}");
-        }
-        return ExitCode::SUCCESS;
-    }
-    if !json {
-        return usage("the fake only prints --format json");
-    }
-    let slowdown = env_map("FAKE_BENCH_SLOWDOWN");
-    let noise: f64 = std::env::var("FAKE_BENCH_NOISE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0.0);
-    let seed: u64 = std::env::var("FAKE_BENCH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(0);
-    let failures = env_map("FAKE_BENCH_FAIL");
-    let instruction_factors = env_map("FAKE_BENCH_INSTRUCTIONS");
-    let instruction_noise = env_map("FAKE_BENCH_INSTRUCTION_NOISE");
-    let counting = knows_pin && std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR").is_some();
-    let window = |id: &str, count: u64, slice: Option<u64>| -> String {
+/// What every window of a run shares.
+struct Run {
+    cli: Cli,
+    knows_pin: bool,
+    counting: bool,
+    slowdown: HashMap<String, String>,
+    noise: f64,
+    seed: u64,
+    instruction_factors: HashMap<String, String>,
+    instruction_noise: HashMap<String, String>,
+}
+
+impl Run {
+    /// One window of `count` calls of `id`, as its JSON line.
+    fn window(&self, id: &str, count: u64, slice: Option<u64>) -> String {
+        let cli = &self.cli;
         let invocation = next_invocation(id);
         let jitter = 1.0 + (invocation % 10) as f64 * 0.002 - 0.009;
-        let factor: f64 = slowdown.get(id).and_then(|f| f.parse().ok()).unwrap_or(1.0);
-        let z = if noise > 0.0 {
-            standard_normal(seed, id, invocation)
+        let factor: f64 = self
+            .slowdown
+            .get(id)
+            .and_then(|f| f.parse().ok())
+            .unwrap_or(1.0);
+        let z = if self.noise > 0.0 {
+            standard_normal(self.seed, id, invocation)
         } else {
             0.0
         };
@@ -232,79 +155,168 @@ fn main() -> ExitCode {
             _ => 16_000.0,
         } * factor
             * jitter
-            * (noise * z).exp();
+            * (self.noise * z).exp();
         let base_wall = (per_call_ns * count as f64) as u64;
-        let injected = inject_ns * count;
+        let injected = cli.inject_ns * count;
         let wall = base_wall + injected;
         let (runtime, handoff) = id.split_once('/').unwrap_or((id, ""));
         let cpu_loop = base_wall * 95 / 100 + injected;
         let cpu_worker = base_wall * 90 / 100;
         let cpu_other = base_wall / 20;
         let cpu_total = cpu_loop + cpu_worker + cpu_other;
-        let counts_sd: f64 = instruction_noise
+        let counts_sd: f64 = self
+            .instruction_noise
             .get(id)
             .and_then(|f| f.parse().ok())
             .unwrap_or(0.0);
-        // Its own stream (the seed's complement), so adding it leaves the timing noise as is.
+        // Its own stream (the timing noise's seed, complemented), so adding it leaves the
+        // timing noise as is.
         let counts_noise = if counts_sd > 0.0 {
-            (counts_sd * standard_normal(!seed, id, invocation)).exp()
+            (counts_sd * standard_normal(!self.seed, id, invocation)).exp()
         } else {
             1.0
         };
-        let instruction_factor: f64 = instruction_factors
+        let instruction_factor: f64 = self
+            .instruction_factors
             .get(id)
             .and_then(|f| f.parse().ok())
             .unwrap_or(1.0)
             * counts_noise;
-        let counted = |per_call: f64| counting.then_some((per_call * count as f64) as u64);
-        let line = Line {
-            schema: 1,
-            id,
-            runtime,
-            handoff,
+        let counted = |per_call: f64| self.counting.then_some((per_call * count as f64) as u64);
+        let line = Measurement {
+            schema: SCHEMA,
+            id: id.to_owned(),
+            runtime: runtime.to_owned(),
+            handoff: handoff.to_owned(),
             count,
-            in_flight,
-            work: &work,
-            gap_us: 0,
-            inject_ns,
-            pinned: knows_pin.then_some(pinned),
+            in_flight: cli.in_flight,
+            work: cli.work.to_string(),
+            gap_us: Some(0),
+            inject_ns: Some(cli.inject_ns),
+            pinned: self.knows_pin.then_some(cli.pin),
             wall_ns: wall,
             cpu_total_ns: cpu_total,
             cpu_loop_ns: cpu_loop,
             cpu_worker_ns: cpu_worker,
             cpu_other_ns: cpu_other,
-            cpu_process_ns: cpu_total,
+            cpu_process_ns: Some(cpu_total),
             vcsw_loop: count,
             vcsw_worker: count,
-            vcsw_other: 0,
+            vcsw_other: Some(0),
             ivcsw_loop: 1,
             ivcsw_worker: 1,
-            ivcsw_other: 0,
-            threads: 3,
-            instructions_loop: counted(2000.0 * instruction_factor + 4.0 * inject_loops as f64),
+            ivcsw_other: Some(0),
+            threads: Some(3),
+            inject_loops: None,
+            instructions_loop: counted(2000.0 * instruction_factor + 4.0 * cli.inject_loops as f64),
             instructions_worker: counted(300.0 * instruction_factor),
             instructions_other: counted(0.0),
             slice,
+            unknown: Default::default(),
         };
         serde_json::to_string(&line).expect("a line serializes")
+    }
+}
+
+fn main() -> ExitCode {
+    let knows_pin = std::env::var_os("FAKE_BENCH_NO_PIN").is_none();
+    let knows_serve = knows_pin && std::env::var_os("FAKE_BENCH_NO_SERVE").is_none();
+    let unknown = unknown_flags(knows_pin, knows_serve);
+    let mut command = Cli::command();
+    for flag in &unknown {
+        command = command.mut_arg(arg_id(*flag), |arg| arg.hide(true));
+    }
+    let matches = command.get_matches();
+    for flag in &unknown {
+        if matches.value_source(&arg_id(*flag)) == Some(clap::parser::ValueSource::CommandLine) {
+            return usage(&format!("unexpected argument '{flag}' found"));
+        }
+    }
+    let cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(error) => return usage(&error.to_string()),
+    };
+    if cli.capabilities {
+        let mut capabilities = Capabilities::of_this_version();
+        capabilities
+            .flags
+            .retain(|f| !unknown.iter().any(|u| u.to_string() == *f));
+        println!(
+            "{}",
+            serde_json::to_string(&capabilities).expect("serializes")
+        );
+        return ExitCode::SUCCESS;
+    }
+    let ids_env = std::env::var("FAKE_BENCH_IDS").unwrap_or_else(|_| DEFAULT_IDS.to_owned());
+    let ids: Vec<&str> = ids_env.split(',').filter(|s| !s.is_empty()).collect();
+    let selected: Vec<&str> = ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            cli.only.is_empty()
+                || cli
+                    .only
+                    .iter()
+                    .any(|g| wildmatch::WildMatch::new(g).matches(id))
+        })
+        .collect();
+    if cli.list {
+        for id in &selected {
+            println!("{id}");
+        }
+        return ExitCode::SUCCESS;
+    }
+    match cli.format.as_str() {
+        "json" => {}
+        "table" => return usage("the fake only prints --format json"),
+        other => return usage(&format!("unknown format {other}")),
+    }
+    let failures = env_map("FAKE_BENCH_FAIL");
+    let serve = cli.serve;
+    let count = cli.count;
+    let run = Run {
+        counting: knows_pin && std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR").is_some(),
+        knows_pin,
+        slowdown: env_map("FAKE_BENCH_SLOWDOWN"),
+        noise: std::env::var("FAKE_BENCH_NOISE")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0.0),
+        seed: std::env::var("FAKE_BENCH_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+        instruction_factors: env_map("FAKE_BENCH_INSTRUCTIONS"),
+        instruction_noise: env_map("FAKE_BENCH_INSTRUCTION_NOISE"),
+        cli,
     };
     if serve {
         let [id] = selected.as_slice() else {
             return usage("--serve runs one configuration");
         };
-        println!("{}", serde_json::json!({ "ready": id }));
+        let ready = Ready {
+            ready: (*id).to_owned(),
+        };
+        println!("{}", serde_json::to_string(&ready).expect("serializes"));
         for (slice, line) in (0u64..).zip(std::io::stdin().lines()) {
             let Ok(line) = line else { break };
-            let line = line.trim();
-            if line.is_empty() || line == "quit" {
-                break;
+            match line.parse::<Request>() {
+                Ok(Request::Calls(calls)) => println!("{}", run.window(id, calls, Some(slice))),
+                Ok(Request::Quit) => break,
+                Err(error) => return usage(&format!("serve mode: {error}")),
             }
-            let Ok(calls) = line.parse::<u64>() else {
-                return usage(&format!("serve mode: bad command {line:?}"));
-            };
-            println!("{}", window(id, calls, Some(slice)));
         }
         return ExitCode::SUCCESS;
+    }
+    if run.counting
+        && let Some(source) = std::env::var_os("FAKE_BENCH_DUMPS")
+        && let Err(error) = plant_dumps(std::path::Path::new(&source))
+    {
+        eprintln!(
+            "fake: cannot copy the dumps of {}: {error}",
+            source.to_string_lossy()
+        );
+        return ExitCode::from(101);
     }
     for id in selected {
         match failures.get(id).map(String::as_str) {
@@ -322,9 +334,32 @@ fn main() -> ExitCode {
             Some("usage") => return usage("invalid --work"),
             _ => {}
         }
-        println!("{}", window(id, count, None));
+        println!("{}", run.window(id, count, None));
     }
     ExitCode::SUCCESS
+}
+
+/// Copies the dumps in `source` (`callgrind.out.PID.PART-THREAD`) into the counting run's
+/// folder (`HANDOFF_BENCH_CALLGRIND_DIR`) under this process's id.
+fn plant_dumps(source: &std::path::Path) -> std::io::Result<()> {
+    let Some(target) = std::env::var_os("HANDOFF_BENCH_CALLGRIND_DIR") else {
+        return Ok(());
+    };
+    for entry in std::fs::read_dir(source)? {
+        let path = entry?.path();
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let Some(rest) = name.strip_prefix("callgrind.out.") else {
+            continue;
+        };
+        let part = rest.split_once('.').map_or(rest, |(_, part)| part);
+        let renamed = format!("callgrind.out.{}.{part}", std::process::id());
+        std::fs::copy(&path, std::path::Path::new(&target).join(renamed))?;
+    }
+    Ok(())
 }
 
 /// Returns how many times this id ran before (0 without `FAKE_BENCH_STATE`) and counts this run.

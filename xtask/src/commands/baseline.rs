@@ -66,7 +66,7 @@ impl Args {
                     file.created,
                     file.host.rustc
                 );
-                print!("{}", report::table::render(&file, None));
+                print!("{}", report::terminal::render(&file, None));
             }
         }
         Ok(Outcome::Clean)

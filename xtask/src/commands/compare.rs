@@ -38,7 +38,7 @@ impl Args {
             policy,
             IndependentSettings::default(),
         );
-        print!("{}", report::table::render(&new, Some(&comparison)));
+        print!("{}", report::terminal::render(&new, Some(&comparison)));
         self.outputs.write(&new, Some(&comparison))?;
         Ok(
             if comparison.has_regression() && self.gate.fail_on_regression {

@@ -20,14 +20,14 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use handoff_protocol::Work;
 
 use crate::comparison::{Comparison, PairedEstimator, VerdictPolicy};
-use crate::engine::lockstep::SliceShape;
 use crate::engine::runner::BinaryFlags;
-use crate::engine::sampling::Sampling;
 use crate::engine::target::{CounterSettings, CountersRequest, Target};
 use crate::model::files::write_atomically;
 use crate::model::metric::Metric;
+use crate::model::paired_record::{Sampling, SliceShape};
 use crate::model::results::ResultFile;
 use crate::model::usage::UsageError;
 use crate::report;
@@ -59,10 +59,9 @@ pub struct RunArgs {
     /// Calls per process, passed to the binary.
     #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub count: u64,
-    /// What each call does on the worker (`zero`, `yield`, `spin:NS`, `sleep:US`, `loops:N`,
-    /// or SQL on a real SQLite database: `sql-read`, `sql-write`), passed on.
-    #[arg(long, value_name = "SPEC", default_value = "zero")]
-    pub work: String,
+    /// What each call does on the worker, passed on (the benchmark's `--work` grammar).
+    #[arg(long, value_name = "SPEC", default_value = "zero", help = work_help())]
+    pub work: Work,
     /// Calls kept in flight at once, passed on.
     #[arg(long, value_name = "K", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub in_flight: u64,
@@ -98,13 +97,13 @@ pub struct RunArgs {
     pub counter_count: u64,
     /// How a paired run (`bench --against`, `calibrate`) samples base and head: `processes`
     /// (one process per side and block) or `lockstep` (per block, two serving processes
-    /// side by side, their slices alternating A B B A ...). README, "Sampling design".
+    /// side by side, their slices alternating A B B A ...). `docs/book/src/gate/paired.md`.
     #[arg(long, value_enum, default_value_t = SamplingArg::Lockstep)]
     pub sampling: SamplingArg,
     /// How a paired run turns its per-block log-ratios into an estimate: `hodges-lehmann`
     /// (signed-rank; robust to blocks where one side fell into a slow mode, but its p-value
     /// cannot go below 2/2^blocks, so it needs ~20 blocks or more) or `mean` (paired t).
-    /// README, "Sampling design".
+    /// `docs/book/src/gate/paired.md`.
     #[arg(long, value_enum, default_value_t = EstimatorArg::HodgesLehmann)]
     pub estimator: EstimatorArg,
     /// Lock-step sampling: slice pairs per block.
@@ -182,6 +181,24 @@ pub enum SamplingArg {
     Lockstep,
 }
 
+/// `--gate`'s help: every metric it accepts.
+fn gate_help() -> String {
+    format!(
+        "A gated metric ({}), optionally with its own threshold in percent; repeatable, and \
+         replaces the default gate (`wall`, `cpu-total` at --threshold, `vcsw:2`, \
+         `instructions:1`). Only gated metrics can fail the gate; the others are reported.",
+        Metric::cli_names()
+    )
+}
+
+/// `--work`'s help: every kind the benchmark's grammar accepts.
+fn work_help() -> String {
+    format!(
+        "What each call does on the worker, passed on: {}",
+        handoff_protocol::work::kinds_sentence()
+    )
+}
+
 /// A positive, finite number of seconds (`0.5`, `120`); a clap value parser.
 pub fn parse_seconds(text: &str) -> Result<Duration, String> {
     text.trim()
@@ -218,11 +235,10 @@ pub struct PolicyArgs {
     /// within it.
     #[arg(long, value_name = "PCT", default_value_t = 5.0)]
     pub threshold: f64,
-    /// A gated metric (`wall`, `cpu-total`, `cpu-loop`, `cpu-worker`, `vcsw`), optionally
-    /// with its own threshold in percent; repeatable, and replaces the default gate
-    /// (`wall`, `cpu-total` at --threshold, `vcsw:2`). Only gated metrics can fail the
-    /// gate; the others are reported.
-    #[arg(long = "gate", value_name = "METRIC[:PCT]")]
+    /// A gated metric, optionally with its own threshold in percent; repeatable, and
+    /// replaces the default gate (`wall`, `cpu-total` at --threshold, `vcsw:2`,
+    /// `instructions:1`). Only gated metrics can fail the gate; the others are reported.
+    #[arg(long = "gate", value_name = "METRIC[:PCT]", long_help = gate_help())]
     pub gates: Vec<String>,
     /// Family-wise error rate over the gated configuration-metric pairs (Holm-corrected).
     #[arg(long, value_name = "A", default_value_t = 0.05)]
@@ -291,10 +307,9 @@ fn parse_gate(spec: &str, default: f64) -> Result<(Metric, f64), UsageError> {
         None => (spec, None),
     };
     let metric = Metric::from_name(name).ok_or_else(|| {
-        let names: Vec<&str> = Metric::EVERY.iter().map(|m| m.cli_name()).collect();
         UsageError(format!(
             "--gate {spec}: unknown metric {name:?}; one of {}",
-            names.join(", ")
+            Metric::cli_names()
         ))
     })?;
     let threshold = match pct {

@@ -2,7 +2,8 @@
 //! next commit of a history file (one JSON line each, `model::history`); `report` finds the
 //! change points of every configuration and metric (`comparison::history`) and prints them
 //! with their commit, step and confidence, and with `--html` draws the trend charts
-//! (`report::trend`). Exit 0 done, 2 bad input (named), 1 I/O failure.
+//! (`report::trend`). A history line that holds no entry is skipped and named on stderr.
+//! Exit 0 done, 2 bad input (named), 1 I/O failure.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -24,7 +25,8 @@ pub struct Args {
 
 #[derive(Debug, clap::Subcommand)]
 enum Action {
-    /// Append a result file (of a clean commit) to the history, rewriting it atomically.
+    /// Append a result file (of a clean commit) to the history, rewriting it atomically
+    /// under a lock (FILE.lock), so that appends at once lose no line.
     Append {
         /// The result file (`bench --json`).
         #[arg(long, value_name = "FILE")]
@@ -58,12 +60,14 @@ impl Args {
             Action::Append { results, history } => {
                 let file = ResultFile::load(&results).context("cannot append the result file")?;
                 let entry = HistoryEntry::from_results(&file)?;
-                let commits = history::append(&history, &entry)?;
+                let appended = history::append(&history, &entry)?;
                 println!(
-                    "appended {} to {} ({commits} commits)",
+                    "appended {} to {} ({} commits)",
                     entry.commit,
-                    history.display()
+                    history.display(),
+                    appended.commits
                 );
+                warn_bad_lines(&history, &appended.bad_lines);
                 Ok(())
             }
             Action::Report {
@@ -78,7 +82,9 @@ impl Args {
                     ))
                     .into());
                 }
-                let entries = history::read(&history)?;
+                let read = history::read(&history)?;
+                warn_bad_lines(&history, &read.bad_lines);
+                let entries = read.entries;
                 // An empty `--only` keeps everything the history has.
                 let wanted = (!only.is_empty()).then(|| Selection::new(&only));
                 let changes: Vec<HistoryChange> = change_points(&entries, alpha)
@@ -96,6 +102,19 @@ impl Args {
                 Ok(())
             }
         }
+    }
+}
+
+/// Names every line of the history that holds no entry, on stderr: the report goes on
+/// without them (a damaged line costs its own commit, not the whole history).
+fn warn_bad_lines(path: &std::path::Path, bad: &[history::BadLine]) {
+    for line in bad {
+        eprintln!(
+            "warning: {} line {}: skipped: {}",
+            path.display(),
+            line.number,
+            line.reason
+        );
     }
 }
 

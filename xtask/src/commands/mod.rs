@@ -8,10 +8,13 @@ pub mod bench;
 pub mod calibrate;
 pub mod comment;
 pub mod compare;
+pub mod docs;
 pub mod exit;
+pub mod explain;
 pub mod flags;
 pub mod history;
 pub mod report;
+pub mod test;
 
 #[cfg(test)]
 mod tests {

@@ -225,7 +225,7 @@ pub fn significance_policy(policy: &VerdictPolicy) -> VerdictPolicy {
     let mut p = policy.clone();
     p.threshold = 0.0;
     if p.gates.is_empty() {
-        p.gates = Metric::EVERY.iter().map(|m| (*m, 0.0)).collect();
+        p.gates = Metric::iter().map(|m| (m, 0.0)).collect();
     } else {
         p.gates.values_mut().for_each(|t| *t = 0.0);
     }

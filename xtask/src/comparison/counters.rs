@@ -12,8 +12,8 @@ use crate::stats::welch::welch_log_ratio;
 use crate::stats::{CONFIDENCE, Samples, Summary};
 
 /// The counting's resolution on the log scale, 0.01%: counts of the same binary reproduce
-/// to 0.001% on most rows here, and to 0.1-1% on a few with pool threads (README,
-/// "Instruction counts under valgrind"); a difference below it is never significant.
+/// to 0.001% on most rows here, and to 0.1-1% on a few with pool threads (
+/// `docs/book/src/notes/2026-12-01-instruction-counts.md`); a difference below it is never significant.
 pub const RESOLUTION: f64 = 1e-4;
 
 /// The change estimate of two sets of counting runs; `None` with fewer than two runs a side.

@@ -5,9 +5,11 @@
 //! Each pair's bootstrap seed is derived from the comparison seed and the pair's name, so a
 //! pair's interval does not depend on which other configurations were run.
 //!
-//! The two sets may come from different days: times (the metrics that depend on speed) are
-//! gated only when both runs share one boot of one machine
-//! (`HostFingerprint::timings_comparable`), and are otherwise reported, with the reason.
+//! The two sets may come from different days: times and context switches (the metrics that
+//! depend on the host's clock and scheduler, `Metric::depends_on_host`) are gated only when
+//! both runs share one boot of one machine (`HostFingerprint::timings_comparable`), and are
+//! otherwise reported, with the reason. Instruction counts are gated wherever the counting
+//! fingerprint matches (`counters::not_gated`).
 //!
 //! A configuration of the baseline that the current run did not select (its `--only`, or
 //! the default suite) is out of scope, not removed: only one the current run selected and
@@ -94,9 +96,9 @@ pub fn estimate(
 
 /// Compares every configuration present in both files, every metric; the gated times only
 /// from the same boot (see the module docs).
-pub fn compare(
-    baseline: &ResultFile,
-    current: &ResultFile,
+pub fn compare<'a>(
+    baseline: &'a ResultFile,
+    current: &'a ResultFile,
     baseline_label: String,
     policy: VerdictPolicy,
     settings: IndependentSettings,
@@ -116,7 +118,7 @@ pub fn compare(
         let Some(base) = baseline.find(&cur.id) else {
             continue;
         };
-        for metric in Metric::ALL {
+        for metric in Metric::TIMING {
             // Result files hold at least one sample per configuration (checked on load and
             // when built), so these cannot fail.
             let (Ok(b), Ok(c)) = (base.samples_of(metric), cur.samples_of(metric)) else {
@@ -139,7 +141,7 @@ pub fn compare(
         }
         inputs.extend(counters::pairs(base, cur));
     }
-    let mut not_gated = timings_not_gated(baseline, current, &policy);
+    let mut not_gated = host_metrics_not_gated(baseline, current, &policy);
     not_gated.extend(counters::not_gated(
         &baseline.host.diff(&current.host),
         &policy,
@@ -166,12 +168,22 @@ pub fn compare(
                 .collect()
         },
     };
-    assemble_with(context, not_gated, inputs)
+    let mut comparison = assemble_with(context, not_gated, inputs);
+    let profile = |file: &'a ResultFile, id: &str| {
+        file.configurations
+            .iter()
+            .find(|c| c.id == id)
+            .and_then(|c| c.profile.as_ref())
+    };
+    comparison.explanation = crate::comparison::explain::explain(&comparison.pairs, |id| {
+        (profile(baseline, id), profile(current, id))
+    });
+    comparison
 }
 
-/// The gated metrics that depend on speed, taken out of the gate when the runs' times cannot
-/// be compared.
-fn timings_not_gated(
+/// The gated metrics that depend on the host's clock or scheduler (times, context
+/// switches), taken out of the gate when the two runs come from different boots.
+fn host_metrics_not_gated(
     baseline: &ResultFile,
     current: &ResultFile,
     policy: &VerdictPolicy,
@@ -179,9 +191,9 @@ fn timings_not_gated(
     let Err(why) = baseline.host.timings_comparable(&current.host) else {
         return Vec::new();
     };
-    let metrics: Vec<Metric> = Metric::ALL
+    let metrics: Vec<Metric> = Metric::TIMING
         .into_iter()
-        .filter(|m| m.depends_on_speed() && policy.is_gated(*m))
+        .filter(|m| m.depends_on_host() && policy.is_gated(*m))
         .collect();
     if metrics.is_empty() {
         return Vec::new();
@@ -205,6 +217,7 @@ mod tests {
 
     use super::*;
     use crate::comparison::Verdict;
+    use crate::model::results::ConfigurationResult;
     use crate::model::results::tests::result_file;
 
     const POLICY: VerdictPolicy = VerdictPolicy {
@@ -319,36 +332,87 @@ mod tests {
     }
 
     #[test]
-    fn times_from_another_boot_are_reported_not_gated() {
+    fn times_and_switches_from_another_boot_are_reported_not_gated() {
         let (baseline, current) = three_times_slower();
         let (baseline, current) = (in_boot(baseline, "b1"), in_boot(current, "b2"));
         let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
         assert!(!cmp.has_regression());
-        let timed = [
+        let host = [
             Metric::Wall,
             Metric::CpuTotal,
             Metric::CpuLoop,
             Metric::CpuWorker,
+            Metric::Vcsw,
         ];
         assert_eq!(cmp.not_gated.len(), 1);
-        assert_eq!(cmp.not_gated[0].metrics, timed);
-        let why = cmp.not_gated_because(Metric::Wall).unwrap();
+        assert_eq!(cmp.not_gated[0].metrics, host);
+        let why = cmp.not_gated_because(Metric::Vcsw).unwrap();
         assert!(why.reason.contains("different boots"), "{why}");
         assert_eq!(why.differences[0].to_string(), "boot: b1 -> b2");
-        for metric in timed {
-            let park = cmp.pair("floor/park", metric).unwrap();
-            assert!(!park.gated && !cmp.is_gated(metric), "{metric}");
+        for metric in &host[..4] {
+            let park = cmp.pair("floor/park", *metric).unwrap();
+            assert!(!park.gated && !cmp.is_gated(*metric), "{metric}");
             // Still judged, as information, at the metric's threshold.
             assert_eq!(park.verdict, Verdict::Regressed, "{metric}");
             assert_eq!(park.threshold, 0.05);
         }
-        // Context switches do not depend on speed: still gated, and alone in the gate's
-        // Holm family (2 pairs), the 8 reported pairs in theirs.
         let vcsw = cmp.pair("floor/park", Metric::Vcsw).unwrap();
-        assert!(vcsw.gated && cmp.is_gated(Metric::Vcsw));
-        assert_eq!(cmp.gate_tally().total(), 2);
-        assert_eq!(cmp.gate_tally().unchanged, 2);
+        assert!(!vcsw.gated && !cmp.is_gated(Metric::Vcsw));
+        // Nothing left in the gate: every pair reported, none gated.
+        assert_eq!(cmp.gate_tally().total(), 0);
         assert_eq!(cmp.reported_tally().regressed, 8);
+    }
+
+    /// A fresh clone's first run against the committed baseline, measured in another boot:
+    /// its context switches moved by a third (the scheduler's doing), its instruction counts
+    /// did not on one configuration and did on the other.
+    #[test]
+    fn a_run_from_another_boot_gates_instruction_counts_only() {
+        use crate::comparison::calibration::counter_trials::tests::counted;
+        let walls: Vec<f64> = (0..6).map(|i| 14_000.0 + 50.0 * f64::from(i)).collect();
+        let ids = ["tokio-current/flume-oneshot", "smol/dedicated"];
+        let mut baseline = result_file(&[(ids[0], &walls), (ids[1], &walls)]);
+        // One toolchain, C library, valgrind and CPU feature set: counts comparable.
+        baseline.host.glibc = Some("glibc 2.36".to_owned());
+        baseline.host.valgrind = Some("valgrind-3.19.0".to_owned());
+        baseline.host.cpu_flags = Some("b00453739d144cb9".to_owned());
+        baseline.host.cpu_features = Some(vec!["avx2".to_owned()]);
+        let mut current = baseline.clone();
+        for config in &mut current.configurations {
+            let mut samples = config.samples.clone();
+            for m in &mut samples {
+                m.vcsw_loop = m.vcsw_loop * 4 / 3;
+            }
+            *config = ConfigurationResult::from_samples(config.id.clone(), samples).unwrap();
+        }
+        let counts = |id: &str, worker: f64| (0..3).map(|_| counted(id, 1000.0, worker)).collect();
+        for (file, worker) in [(&mut baseline, 500.0), (&mut current, 550.0)] {
+            let configs = std::mem::take(&mut file.configurations);
+            file.configurations = configs
+                .into_iter()
+                .map(|c| {
+                    // Only smol/dedicated's worker got more expensive.
+                    let w = if c.id == ids[1] { worker } else { 500.0 };
+                    let counters = counts(&c.id, w);
+                    ConfigurationResult::with_counters(c.id, c.samples, counters).unwrap()
+                })
+                .collect();
+        }
+        let (baseline, current) = (in_boot(baseline, "b1"), in_boot(current, "b2"));
+        let cmp = compare(&baseline, &current, "baseline test".into(), POLICY, FAST);
+        let vcsw = cmp.pair(ids[0], Metric::Vcsw).unwrap();
+        assert!(!vcsw.gated, "{vcsw:?}");
+        assert!(vcsw.estimate.ratio.unwrap() > 1.15, "{vcsw:?}");
+        // The counts stay in the gate and find the real change.
+        let worker = cmp.pair(ids[1], Metric::InstructionsWorker).unwrap();
+        assert!(
+            worker.gated && worker.verdict == Verdict::Regressed,
+            "{worker:?}"
+        );
+        let unchanged = cmp.pair(ids[0], Metric::Instructions).unwrap();
+        assert!(unchanged.gated && unchanged.verdict == Verdict::Unchanged);
+        assert!(cmp.has_regression());
+        assert_eq!(cmp.not_gated[0].metrics.last(), Some(&Metric::Vcsw));
     }
 
     #[test]
@@ -384,7 +448,7 @@ mod tests {
     }
 
     #[test]
-    fn only_gated_times_are_listed_as_taken_out_of_the_gate() {
+    fn only_gated_host_metrics_are_listed_as_taken_out_of_the_gate() {
         let (baseline, current) = three_times_slower();
         let policy = |gates: &[Metric]| VerdictPolicy {
             gates: gates.iter().map(|m| (*m, 0.05)).collect(),
@@ -397,15 +461,16 @@ mod tests {
             policy(&[Metric::Wall, Metric::Vcsw]),
             FAST,
         );
-        assert_eq!(cmp.not_gated[0].metrics, [Metric::Wall]);
+        assert_eq!(cmp.not_gated[0].metrics, [Metric::Wall, Metric::Vcsw]);
         assert_eq!(cmp.not_gated_because(Metric::CpuLoop), None);
         let cmp = compare(
             &baseline,
             &current,
             "baseline test".into(),
-            policy(&[Metric::Vcsw]),
+            policy(&[Metric::Instructions]),
             FAST,
         );
+        // No instruction counts in these files: nothing gated, nothing taken out.
         assert!(cmp.not_gated.is_empty());
         assert!(!cmp.has_regression());
     }

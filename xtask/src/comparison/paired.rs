@@ -11,7 +11,7 @@
 //!   are +-ln 2).
 //! - Hodges-Lehmann (`stats::signed_rank`, the default) disregards the few blocks where one
 //!   side's process fell into a slow mode, which dominate a mean and its sd on this host
-//!   (README, "Sampling design"); its interval is distribution-free. Its cost: the exact
+//!   (`docs/book/src/notes/2026-12-02-sampling-designs.md`); its interval is distribution-free. Its cost: the exact
 //!   signed-rank p-value cannot go below `2 / 2^n`, and Holm's correction over ~100 gated
 //!   pairs needs ~5e-4, so it needs 12 or more blocks (the gate runs 40; the report warns
 //!   when there are too few).
@@ -227,8 +227,9 @@ pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison 
             break;
         }
     }
+    // Counting runs are not blocks: a count's verdict does not settle after any.
     for (pair, k) in comparison.pairs.iter_mut().zip(settled) {
-        pair.settled_after_blocks = Some(k);
+        pair.settled_after_blocks = (!pair.metric.is_counter()).then_some(k);
     }
     comparison
 }
@@ -265,6 +266,7 @@ fn counting_only(id: &str, samples: Vec<Measurement>) -> Option<ConfigurationRes
         samples: Vec::new(),
         counter_samples: samples,
         summary: Default::default(),
+        profile: None,
     })
 }
 
@@ -281,7 +283,7 @@ pub fn compare_first(samples: &[PairedSample], blocks: u32, context: &PairedCont
         if pairs.is_empty() {
             continue;
         }
-        for metric in Metric::ALL {
+        for metric in Metric::TIMING {
             let values = |side: Side| -> Vec<f64> {
                 kept.iter()
                     .filter(|s| s.side == side && s.measurement.id == *id)

@@ -1,11 +1,13 @@
 //! The base of a paired run: `--against GIT_REF` resolved, checked out in its worktree and
-//! built there with its own target directory; or, for tests, a given executable.
+//! built there with its own target directory; or, for tests, a given executable. Checkout
+//! and build happen under the bases lock, and the worktree stays marked in use as long as
+//! the [`Base`] lives (`engine::worktree`).
 
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
-use crate::engine::binary::build_release_captured;
+use crate::engine::binary::{BENCH_BIN, build_release_captured};
 use crate::engine::worktree;
 use crate::model::host::HostFingerprint;
 use crate::model::paired_record::BaseRevision;
@@ -17,7 +19,16 @@ pub struct Base {
     pub program: PathBuf,
     /// The base worktree's fingerprint (its crate versions); `None` for a given executable.
     pub fingerprint: Option<HostFingerprint>,
+    /// The worktree `program` lives in, kept from other runs' pruning while the base is
+    /// used; `None` for a given executable.
+    pub checkout: Option<worktree::BaseCheckout>,
+    /// The base's `Cargo.lock`: its worktree's; for a given executable, the file named by
+    /// [`BASE_LOCKFILE_VARIABLE`] when set (tests).
+    pub lockfile: Option<PathBuf>,
 }
+
+/// For tests that give the base as an executable: the `Cargo.lock` it was built from.
+pub const BASE_LOCKFILE_VARIABLE: &str = "HANDOFF_BENCH_BASE_LOCKFILE";
 
 /// What to build as the base.
 #[derive(Debug, Clone, Copy)]
@@ -44,12 +55,16 @@ pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
             },
             program: program.to_owned(),
             fingerprint: None,
+            checkout: None,
+            lockfile: std::env::var_os(BASE_LOCKFILE_VARIABLE).map(PathBuf::from),
         });
     }
     let revision = worktree::resolve(spec.root, spec.against, spec.exact_ref)
         .context("cannot resolve the --against ref")?;
-    let dir =
-        worktree::checkout(spec.root, &revision.commit).context("cannot check out the base")?;
+    let bases = worktree::BasesLock::acquire(spec.root).context("cannot check out the base")?;
+    let checkout = worktree::checkout(&bases, spec.root, &revision.commit)
+        .context("cannot check out the base")?;
+    let dir = checkout.dir();
     let short: String = revision.commit.chars().take(7).collect();
     eprintln!(
         "building base {short} ({}{}) in {} (release)",
@@ -61,14 +76,30 @@ pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
         },
         dir.display()
     );
-    let program = build_release_captured(
-        &dir,
+    let built = build_release_captured(
+        dir,
         &worktree::base_target_dir(spec.root),
         &format!("the base {short} ({})", spec.against),
     )?;
+    let program = copy_executable(&built, &checkout.program_path(BENCH_BIN))?;
+    drop(bases);
     Ok(Base {
-        fingerprint: Some(HostFingerprint::detect(&dir)),
+        fingerprint: Some(HostFingerprint::detect(dir)),
+        lockfile: Some(dir.join("Cargo.lock")),
         revision,
         program,
+        checkout: Some(checkout),
     })
+}
+
+/// Copies the built executable to `to` (through a temporary name, so a reader never sees
+/// half a file), mode included.
+fn copy_executable(from: &Path, to: &Path) -> anyhow::Result<PathBuf> {
+    let dir = to.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let partial = to.with_extension("partial");
+    std::fs::copy(from, &partial)
+        .and_then(|_| std::fs::rename(&partial, to))
+        .with_context(|| format!("cannot copy {} to {}", from.display(), to.display()))?;
+    Ok(to.to_owned())
 }

@@ -8,7 +8,7 @@
 //! 2. Every counting process is launched as
 //!    `chrt -f 1 taskset -c CPU setarch -R valgrind --tool=callgrind --fair-sched=yes
 //!    --separate-threads=yes --dump-line=no --dump-instr=no --callgrind-out-file=DIR/...`
-//!    (the README's "Instruction counts under valgrind" measures why each part is there:
+//!    (`docs/book/src/notes/2026-12-01-instruction-counts.md` measures why each part is there:
 //!    one CPU at FIFO priority makes the order of a waker and the thread it woke the same in
 //!    every run, and counts then reproduce to 0.001% instead of varying by 4%); without
 //!    `chrt` permission it runs without it and [`Callgrind::warning`] says so.
@@ -18,6 +18,7 @@
 //! Counting runs are one configuration per process, like the timing runs, so a configuration's
 //! counts do not depend on which others ran before it in the same process.
 
+use handoff_protocol::Flag;
 use std::process::{Command, Stdio};
 
 use crate::engine::runner::{BenchCommand, CallgrindLaunch};
@@ -99,7 +100,7 @@ impl Callgrind {
         })
     }
 
-    /// Why counts may vary more than the README says, if they may.
+    /// Why counts may vary more than `docs/book/src/benchmark/columns.md` says, if they may.
     pub fn warning(&self) -> Option<String> {
         (!self.realtime).then(|| {
             "warning: `chrt -f 1` is not permitted here (it needs root or CAP_SYS_NICE): \
@@ -135,25 +136,40 @@ impl Callgrind {
             ]
             .map(str::to_owned),
         );
+        // Function contexts, for whole call stacks in the per-function profiles
+        // (`model::profile::CONTEXT_DEPTH` says why this depth and what it costs).
+        prefix.push(format!(
+            "--separate-callers={}",
+            crate::model::profile::CONTEXT_DEPTH
+        ));
         CallgrindLaunch {
             prefix,
             out_file_flag: true,
         }
     }
 
+    /// What the result file records of `runs` counting runs of `count` calls each.
+    pub fn settings(&self, runs: u32, count: u64) -> crate::model::results::CountingSettings {
+        crate::model::results::CountingSettings {
+            runs,
+            count,
+            valgrind: self.version.clone(),
+            realtime: self.realtime,
+        }
+    }
+
     /// The counting runs' command: the timing command's program and flags with `--count`
     /// set to `count` and `--pin` dropped (valgrind runs one thread at a time on one CPU).
     pub fn command(&self, timing: &BenchCommand, count: u64) -> BenchCommand {
+        let (count_flag, pin_flag) = (Flag::Count.to_string(), Flag::Pin.to_string());
         let mut args = Vec::with_capacity(timing.args.len());
         let mut given = timing.args.iter();
         while let Some(arg) = given.next() {
-            match arg.as_str() {
-                "--count" => {
-                    given.next();
-                    args.extend(["--count".to_owned(), count.to_string()]);
-                }
-                crate::engine::runner::PIN_FLAG => {}
-                _ => args.push(arg.clone()),
+            if *arg == count_flag {
+                given.next();
+                args.extend([count_flag.clone(), count.to_string()]);
+            } else if *arg != pin_flag {
+                args.push(arg.clone());
             }
         }
         BenchCommand {
@@ -207,7 +223,7 @@ mod tests {
         assert_eq!(
             launch,
             "chrt -f 1 taskset -c 1 setarch -R valgrind --tool=callgrind --fair-sched=yes \
-             --separate-threads=yes --dump-line=no --dump-instr=no"
+             --separate-threads=yes --dump-line=no --dump-instr=no --separate-callers=32"
         );
         let without = Callgrind {
             realtime: false,

@@ -5,10 +5,11 @@
 //! rejecting its arguments (exit 2) stops everything, since every other would too.
 
 use crate::engine::progress::Progress;
-use crate::engine::runner::{self, BenchCommand, ChildFailure};
+use crate::engine::runner::{self, BenchCommand, ChildFailure, Measured};
 use crate::engine::schedule;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
+use crate::model::profile::RoleProfiles;
 use crate::model::results::RunFailure;
 use crate::model::usage::UsageError;
 
@@ -17,6 +18,8 @@ use crate::model::usage::UsageError;
 pub struct IndependentRun {
     /// Per id, in the order of the `ids` given, the samples in run order.
     pub samples: Vec<Vec<Measurement>>,
+    /// Per id, the profiles of its first run that had one (counting runs only).
+    pub profiles: Vec<Option<RoleProfiles>>,
     pub failures: Vec<RunFailure>,
 }
 
@@ -28,13 +31,17 @@ pub fn run_all(
 ) -> anyhow::Result<IndependentRun> {
     let steps = schedule::rotated(ids, runs);
     let mut samples: Vec<Vec<Measurement>> = vec![Vec::new(); ids.len()];
+    let mut profiles: Vec<Option<RoleProfiles>> = vec![None; ids.len()];
     let mut failures = Vec::new();
     let mut progress = Progress::new(steps.len() as u64);
     for step in &steps {
         let what = format!("run {}/{} {}", step.run + 1, runs, step.id);
         progress.start(&what);
-        match runner::run_one(command, &step.id) {
-            Ok(m) => {
+        match runner::run_measured(command, &step.id) {
+            Ok(Measured {
+                measurement: m,
+                profiles: profile,
+            }) => {
                 let shown = match m.instructions() {
                     Some(_) => format!("{:.1} instr/call", Metric::Instructions.per_call(&m)),
                     None => format!("{:.3} us/call", Metric::Wall.per_call(&m) / 1000.0),
@@ -45,6 +52,9 @@ pub fn run_all(
                     .position(|id| *id == step.id)
                     .expect("scheduled ids come from ids");
                 samples[index].push(m);
+                if profiles[index].is_none() {
+                    profiles[index] = profile;
+                }
             }
             Err(ChildFailure::BadUsage { stderr_tail }) => {
                 progress.finish();
@@ -72,5 +82,9 @@ pub fn run_all(
         }
     }
     progress.finish();
-    Ok(IndependentRun { samples, failures })
+    Ok(IndependentRun {
+        samples,
+        profiles,
+        failures,
+    })
 }

@@ -1,7 +1,7 @@
 //! Lock-step sampling: within a block, a configuration's base and head run as two serving
 //! processes side by side ([`super::serve_client`]), and their timed slices alternate
 //! A B B A A B ... at a period of milliseconds, far below the seconds the host's state
-//! persists (README, "Sampling design"), so both sides see the same host. Every block
+//! persists (`docs/book/src/gate/paired.md`), so both sides see the same host. Every block
 //! starts a fresh pair of processes, so the processes' own draws (a process settling into
 //! a fast or a slow mode) are sampled too.
 //!
@@ -17,19 +17,10 @@
 //!    one), the failure is reported for its side.
 
 use crate::engine::paired_session::{Executor, SideRun};
-use crate::engine::runner::{BenchCommand, ChildFailure};
+use crate::engine::runner::{BenchCommand, ChildFailure, Injections};
 use crate::engine::serve_client::Server;
 use crate::model::measurement::Measurement;
-use crate::model::paired_record::Side;
-
-/// How many slices of how many calls each side runs per block.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SliceShape {
-    /// Slice pairs per block.
-    pub slices: u32,
-    /// Calls per slice.
-    pub calls: u64,
-}
+use crate::model::paired_record::{Side, SliceShape};
 
 /// Runs base and head in lock-step (see the module docs).
 #[derive(Debug, Clone)]
@@ -37,20 +28,17 @@ pub struct LockstepExecutor {
     pub base: BenchCommand,
     pub head: BenchCommand,
     pub shape: SliceShape,
-    /// Extra flags per side and configuration (`calibrate`'s injection), as for processes.
-    pub extra: std::collections::BTreeMap<(Side, String), Vec<String>>,
+    /// Injections per side and configuration, as for processes.
+    pub injections: Injections,
 }
 
 impl LockstepExecutor {
     fn command(&self, side: Side, id: &str) -> BenchCommand {
-        let mut command = match side {
-            Side::Base => self.base.clone(),
-            Side::Head => self.head.clone(),
+        let command = match side {
+            Side::Base => &self.base,
+            Side::Head => &self.head,
         };
-        if let Some(extra) = self.extra.get(&(side, id.to_owned())) {
-            command.args.extend(extra.iter().cloned());
-        }
-        command
+        command.injected(self.injections.get(&(side, id.to_owned())).copied())
     }
 }
 

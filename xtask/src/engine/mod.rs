@@ -8,8 +8,12 @@
 pub mod base;
 pub mod binary;
 pub mod callgrind;
+pub mod capabilities;
+pub mod counting;
+pub mod explain_run;
 pub mod independent_session;
 pub mod lockstep;
+pub mod paired_run;
 pub mod paired_session;
 pub mod progress;
 pub mod runner;

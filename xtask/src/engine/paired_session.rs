@@ -11,14 +11,13 @@
 //!    pair; a run rejecting its arguments (exit 2) stops everything, since every other would
 //!    too.
 //! 3. From `min_blocks` on, the comparison of the blocks so far gives the unresolved count.
-//! 4. At the end, `comparison::paired::compare` gives the verdicts and the blocks each took.
+//! 4. The samples and failures are the session's outcome; the caller compares them
+//!    (`comparison::paired_run::compare_run` for `bench --against`).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::comparison::Comparison;
 use crate::comparison::paired::{self, PairedContext};
-use crate::engine::runner::{self, BenchCommand, ChildFailure};
+use crate::engine::runner::{self, BenchCommand, ChildFailure, Injections};
 use crate::engine::schedule::{self, PairedStep};
 use crate::engine::stop_rule::{Clock, StopReason, StopRule};
 use crate::model::measurement::Measurement;
@@ -66,13 +65,13 @@ impl SideRun {
     }
 }
 
-/// Fresh processes of two benchmark binaries; optional extra flags per side and
+/// Fresh processes of two benchmark binaries; optional injections per side and
 /// configuration (`calibrate` injects a slowdown into one side this way).
 #[derive(Debug, Clone)]
 pub struct ProcessExecutor {
     pub base: BenchCommand,
     pub head: BenchCommand,
-    pub extra: BTreeMap<(Side, String), Vec<String>>,
+    pub injections: Injections,
 }
 
 impl ProcessExecutor {
@@ -80,7 +79,7 @@ impl ProcessExecutor {
         ProcessExecutor {
             base,
             head,
-            extra: BTreeMap::new(),
+            injections: Injections::new(),
         }
     }
 }
@@ -91,13 +90,9 @@ impl Executor for ProcessExecutor {
             Side::Base => &self.base,
             Side::Head => &self.head,
         };
-        match self.extra.get(&(side, id.to_owned())) {
+        match self.injections.get(&(side, id.to_owned())) {
             None => runner::run_one(command, id),
-            Some(extra) => {
-                let mut command = command.clone();
-                command.args.extend(extra.iter().cloned());
-                runner::run_one(&command, id)
-            }
+            Some(injection) => runner::run_one(&command.injected(Some(*injection)), id),
         }
     }
 }
@@ -123,7 +118,6 @@ pub struct SessionOutcome {
     pub failures: Vec<RunFailure>,
     pub blocks: u32,
     pub stop: StopReason,
-    pub comparison: Comparison,
 }
 
 /// Runs blocks until `rule` stops (see the module docs).
@@ -207,13 +201,11 @@ pub fn run_session(
             unresolved: looked.then_some(unresolved),
         });
     };
-    let comparison = paired::compare(&samples, context);
     Ok(SessionOutcome {
         blocks: durations.len() as u32,
         samples,
         failures,
         stop,
-        comparison,
     })
 }
 
@@ -269,7 +261,8 @@ mod tests {
         let out = run_session(&mut mock, &ctx, rule, &clock, &mut |_| {}).unwrap();
         assert_eq!((out.blocks, out.stop), (4, StopReason::Resolved));
         assert_eq!(out.samples.len(), 16);
-        let wall = out.comparison.pair("floor/park", Metric::Wall).unwrap();
+        let comparison = paired::compare(&out.samples, &ctx);
+        let wall = comparison.pair("floor/park", Metric::Wall).unwrap();
         assert_eq!(wall.verdict, Verdict::Regressed);
         assert_eq!(wall.settled_after_blocks, Some(4));
 

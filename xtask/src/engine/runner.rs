@@ -18,7 +18,11 @@ use std::time::Duration;
 use thiserror::Error;
 use wait_timeout::ChildExt;
 
+use handoff_protocol::{Flag, Work};
+
 use crate::model::measurement::Measurement;
+use crate::model::paired_record::Side;
+use crate::model::profile::{Caps, ProfileError, RoleProfiles, read_window_profiles};
 use crate::model::selection::Selection;
 
 /// Lines of a failing child's stderr kept for the report.
@@ -29,7 +33,7 @@ const STDERR_TAIL_LINES: usize = 15;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BinaryFlags {
     pub count: u64,
-    pub work: String,
+    pub work: Work,
     pub in_flight: u64,
     /// `--gap US`, passed only when given.
     pub gap_us: Option<u64>,
@@ -44,29 +48,50 @@ pub struct BinaryFlags {
 impl BinaryFlags {
     /// The command-line arguments, in the order the binary documents them.
     pub fn args(&self) -> Vec<String> {
-        let mut args = vec![
-            "--count".to_owned(),
-            self.count.to_string(),
-            "--work".to_owned(),
-            self.work.clone(),
-            "--in-flight".to_owned(),
-            self.in_flight.to_string(),
-        ];
+        let mut args = Vec::new();
+        let mut pass = |flag: Flag, value: String| args.extend([flag.to_string(), value]);
+        pass(Flag::Count, self.count.to_string());
+        pass(Flag::Work, self.work.to_string());
+        pass(Flag::InFlight, self.in_flight.to_string());
         if let Some(gap) = self.gap_us {
-            args.extend(["--gap".to_owned(), gap.to_string()]);
+            pass(Flag::Gap, gap.to_string());
         }
         if let Some(inject) = self.inject_ns {
-            args.extend(["--inject-ns".to_owned(), inject.to_string()]);
+            pass(Flag::InjectNs, inject.to_string());
         }
         if self.pin {
-            args.push(PIN_FLAG.to_owned());
+            args.push(Flag::Pin.to_string());
         }
         if let Some(warm_up) = self.warm_up_ms {
-            args.extend(["--warm-up-ms".to_owned(), warm_up.to_string()]);
+            args.extend([Flag::WarmUpMs.to_string(), warm_up.to_string()]);
         }
         args
     }
 }
+
+/// Busy work one side's runs of one configuration get besides the run's flags: `calibrate`
+/// injects into side B, `bench --inject-head` into the head.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Injection {
+    /// Nanoseconds before every call on the async side (`--inject-ns`).
+    Ns(u64),
+    /// Iterations of black-boxed arithmetic before every call (`--inject-loops`): the
+    /// deterministic counterpart, for instruction counts.
+    Loops(u64),
+}
+
+impl Injection {
+    /// The binary's flag and its value.
+    pub fn args(self) -> [String; 2] {
+        match self {
+            Injection::Ns(ns) => [Flag::InjectNs.to_string(), ns.to_string()],
+            Injection::Loops(loops) => [Flag::InjectLoops.to_string(), loops.to_string()],
+        }
+    }
+}
+
+/// The injections of a paired session, per side and configuration id.
+pub type Injections = std::collections::BTreeMap<(Side, String), Injection>;
 
 /// How to invoke the benchmark binary for one configuration.
 #[derive(Debug, Clone)]
@@ -77,6 +102,17 @@ pub struct BenchCommand {
     pub timeout: Duration,
     /// Run under callgrind for instruction counts ([`crate::engine::callgrind`]).
     pub callgrind: Option<CallgrindLaunch>,
+}
+
+impl BenchCommand {
+    /// This command with `injection` added, if any.
+    pub fn injected(&self, injection: Option<Injection>) -> BenchCommand {
+        let mut command = self.clone();
+        command
+            .args
+            .extend(injection.into_iter().flat_map(Injection::args));
+        command
+    }
 }
 
 /// The command line that runs a program under callgrind: `prefix... --callgrind-out-file=DIR
@@ -156,29 +192,12 @@ impl ChildFailure {
     }
 }
 
-/// The benchmark's flag that pins threads by role (binaries from before it lack it).
-pub const PIN_FLAG: &str = "--pin";
-
-/// Whether `program --help` lists `flag` (so an older base binary is not handed a flag it
-/// would reject).
-pub fn supports_flag(program: &Path, flag: &str) -> bool {
-    Command::new(program)
-        .arg("--help")
-        .stdin(Stdio::null())
-        .output()
-        .is_ok_and(|output| {
-            String::from_utf8_lossy(&output.stdout)
-                .split(|c: char| c.is_whitespace() || c == ',' || c == '[' || c == ']')
-                .any(|word| word == flag)
-        })
-}
-
 /// The configuration ids of the binary, filtered by `only` globs; without globs, the default
 /// suite ([`Selection`]).
 pub fn list_ids(program: &Path, only: &[String]) -> anyhow::Result<Vec<String>> {
     use anyhow::Context as _;
     let output = Command::new(program)
-        .arg("--list")
+        .arg(Flag::List.to_string())
         .stdin(Stdio::null())
         .output()
         .with_context(|| format!("cannot run {} --list", program.display()))?;
@@ -204,8 +223,22 @@ fn select_ids(listed: &str, only: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// One process's measurement, with the per-function profiles of its window when it ran
+/// under callgrind and its binary tags its dumps with thread roles.
+#[derive(Debug)]
+pub struct Measured {
+    pub measurement: Measurement,
+    pub profiles: Option<RoleProfiles>,
+}
+
 /// Runs one configuration in a fresh process.
 pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFailure> {
+    run_measured(command, id).map(|measured| measured.measurement)
+}
+
+/// Runs one configuration in a fresh process, keeping the window's profiles of a counting
+/// run (unbounded: a comparison diffs them before anything is cut).
+pub fn run_measured(command: &BenchCommand, id: &str) -> Result<Measured, ChildFailure> {
     let spawn_failure = |source| ChildFailure::Spawn {
         program: command.program.clone(),
         source,
@@ -247,8 +280,9 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
         }
         _ => Command::new(&command.program),
     };
+    let (format, only) = (Flag::Format.to_string(), Flag::Only.to_string());
     process
-        .args(["--format", "json", "--only", id])
+        .args([format.as_str(), "json", only.as_str(), id])
         .args(&command.args);
     if let (Some(launch), Some(dir)) = (&command.callgrind, &dumps)
         && launch.out_file_flag
@@ -257,7 +291,7 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
         let dir_entry = format!("{CALLGRIND_DIR_VARIABLE}={}", dir.path().display());
         let path_entry = format!("PATH={FIXED_PATH}");
         let program = program.to_string_lossy();
-        let strings = [program.as_ref(), "--format", "json", "--only", id]
+        let strings = [program.as_ref(), format.as_str(), "json", only.as_str(), id]
             .into_iter()
             .chain(command.args.iter().map(String::as_str))
             .chain([dir_entry.as_str(), path_entry.as_str()]);
@@ -269,6 +303,7 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
         .stderr(Stdio::piped())
         .spawn()
         .map_err(spawn_failure)?;
+    let pid = child.id();
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
     let status = match child.wait_timeout(command.timeout) {
@@ -308,7 +343,28 @@ pub fn run_one(command: &BenchCommand, id: &str) -> Result<Measurement, ChildFai
             stderr_tail,
         });
     }
-    Ok(measurement)
+    let profiles = dumps.as_ref().and_then(|dir| {
+        let unbounded = Caps {
+            functions: usize::MAX,
+            stacks: usize::MAX,
+            name_chars: usize::MAX,
+        };
+        match read_window_profiles(dir.path(), pid, 1, measurement.count, &unbounded) {
+            Ok(profiles) => Some(profiles),
+            // A binary from before the role tags, or a stand-in that prints counts without
+            // dumping (a real binary that prints counts has read its dumps): no profile,
+            // and no failure.
+            Err(ProfileError::Untagged { .. } | ProfileError::NoDumps { .. }) => None,
+            Err(error) => {
+                eprintln!("warning: {id}: no per-function profile: {error}");
+                None
+            }
+        }
+    });
+    Ok(Measured {
+        measurement,
+        profiles,
+    })
 }
 
 fn parse_single(stdout: &str, id: &str) -> Result<Measurement, String> {
@@ -348,7 +404,7 @@ mod tests {
     fn flags_are_passed_in_order_and_optional_ones_only_when_given() {
         let mut flags = BinaryFlags {
             count: 5,
-            work: "spin:100".to_owned(),
+            work: "spin:100".parse().unwrap(),
             in_flight: 2,
             gap_us: None,
             inject_ns: None,
@@ -370,7 +426,7 @@ mod tests {
                 "7",
                 "--inject-ns",
                 "30",
-                PIN_FLAG,
+                "--pin",
                 "--warm-up-ms",
                 "20"
             ]

@@ -113,11 +113,10 @@ impl Server {
                 "asked for {calls} calls, got {}",
                 measurement.count
             ))
-        } else if measurement.slice() != Some(self.slices) {
+        } else if measurement.slice != Some(self.slices) {
             Some(format!(
                 "expected slice {}, got {:?}",
-                self.slices,
-                measurement.slice()
+                self.slices, measurement.slice
             ))
         } else {
             None

@@ -22,6 +22,8 @@
 
 use std::time::{Duration, Instant};
 
+pub use crate::model::paired_record::StopReason;
+
 /// No run ever needs more blocks than this.
 pub const MAX_BLOCKS: u32 = 10_000;
 
@@ -51,30 +53,6 @@ impl Clock for MonotonicClock {
 pub struct StopRule {
     pub min_blocks: u32,
     pub max_time: Option<Duration>,
-}
-
-/// Why no further block was started.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StopReason {
-    /// Every gated pair has a verdict other than inconclusive.
-    Resolved,
-    /// `--min-blocks` ran and no `--max-time` was given.
-    FixedBlocks,
-    /// The next block would not have finished within `--max-time`.
-    Budget,
-    /// [`MAX_BLOCKS`] reached.
-    BlockCap,
-}
-
-impl StopReason {
-    pub fn describe(self) -> &'static str {
-        match self {
-            StopReason::Resolved => "every gated pair resolved",
-            StopReason::FixedBlocks => "fixed number of blocks (no --max-time)",
-            StopReason::Budget => "the next block would overrun --max-time",
-            StopReason::BlockCap => "block cap reached",
-        }
-    }
 }
 
 impl StopRule {

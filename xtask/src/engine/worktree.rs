@@ -1,27 +1,40 @@
 //! The base checkout of `bench --against`: resolving the ref (merge-base with HEAD unless
 //! exact) and a detached git worktree under `target/xtask-against/<sha>`, reused when
-//! present and clean.
+//! present and clean, and kept from other runs' pruning while in use.
 //!
 //! # How it works
 //!
 //! 1. `resolve`: `git rev-parse --verify REF^{commit}`, then `git merge-base SHA HEAD`
 //!    unless `--exact-ref` (a pull request is judged against where it branched off, not
 //!    against later commits of the base branch).
-//! 2. `checkout`: `git worktree prune` (forget worktrees whose directories were deleted);
+//! 2. Two runs of the xtask in one repository may check out, build and prune bases at
+//!    the same time, so every change under `target/xtask-against` happens while holding
+//!    [`BasesLock`], an exclusive flock on `target/xtask-against/.lock`; `checkout` takes
+//!    it as a parameter, so it cannot be called without it.
+//! 3. `checkout`: `git worktree prune` (forget worktrees whose directories were deleted);
 //!    reuse `target/xtask-against/<sha>` when it is a worktree at that commit with no
 //!    changes to tracked files; otherwise remove it and `git worktree add --detach` it.
-//! 3. Older base worktrees beyond the [`KEEP`] most recently used are removed
-//!    (`git worktree remove --force`), so the directory does not grow without bound.
-//! 4. Every base is built with one shared target directory, `target/xtask-against/target`,
+//!    The returned [`BaseCheckout`] holds a shared flock on `<sha>.lock` for as long as
+//!    the run uses the base (released by the kernel if the run dies).
+//! 4. Older base worktrees beyond the [`KEEP`] most recently used are removed
+//!    (`git worktree remove --force`: they hold build leftovers git would otherwise refuse
+//!    to delete), so the directory does not grow without bound; but only a worktree whose
+//!    `<sha>.lock` can be taken exclusively at once, that is, one no run is using. A base
+//!    another run uses and finds modified is an error, not something to repair under it.
+//! 5. Every base is built with one shared target directory, `target/xtask-against/target`,
 //!    so a new base sha recompiles only the workspace's own crates, not every dependency,
-//!    and never disturbs the head's `target/`.
+//!    and never disturbs the head's `target/`. The executable is copied out of it into the
+//!    worktree ([`BaseCheckout::program_path`]) while the lock is still held, because the
+//!    next base built there overwrites the shared `release/handoff-bench`.
 
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 use thiserror::Error;
 
+use crate::model::files::{Lock, open_lock_file};
 use crate::model::paired_record::BaseRevision;
 
 /// Base worktrees kept (the one in use included).
@@ -42,6 +55,14 @@ pub enum WorktreeError {
         "{git_ref} ({commit}) and HEAD have no merge-base; pass --exact-ref to compare with {git_ref} itself"
     )]
     NoMergeBase { git_ref: String, commit: String },
+    #[error(
+        "the base worktree {} is in use by another run and has changed files; let that run \
+         finish, then run again",
+        dir.display()
+    )]
+    InUseAndModified { dir: PathBuf },
+    #[error("cannot lock {}: {error}", path.display())]
+    Lock { path: PathBuf, error: String },
     #[error("git {args} failed in {}: {stderr}", dir.display())]
     Git {
         args: String,
@@ -113,29 +134,100 @@ pub fn base_target_dir(repo: &Path) -> PathBuf {
     repo.join(AGAINST_DIR).join("target")
 }
 
-/// A clean worktree of `commit` under [`AGAINST_DIR`] (see the module docs).
-pub fn checkout(repo: &Path, commit: &str) -> Result<PathBuf, WorktreeError> {
+/// The exclusive lock on everything under [`AGAINST_DIR`] (see the module docs, 2).
+#[derive(Debug)]
+pub struct BasesLock {
+    _held: Lock,
+}
+
+impl BasesLock {
+    /// Waits until no other run is checking out, building or pruning a base.
+    pub fn acquire(repo: &Path) -> Result<Self, WorktreeError> {
+        let root = repo.join(AGAINST_DIR);
+        let path = root.join(".lock");
+        std::fs::create_dir_all(&root)
+            .map_err(anyhow::Error::from)
+            .and_then(|()| Lock::exclusive(&path))
+            .map(|held| Self { _held: held })
+            .map_err(|e| WorktreeError::Lock {
+                path,
+                error: format!("{e:#}"),
+            })
+    }
+}
+
+/// A base worktree in use: it stays on disk, whatever other runs prune, while this value
+/// lives (see the module docs, 3 and 4).
+#[derive(Debug)]
+pub struct BaseCheckout {
+    dir: PathBuf,
+    _in_use: File,
+}
+
+impl BaseCheckout {
+    /// The worktree's directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Where this base's own copy of its executable goes (see the module docs, 5).
+    pub fn program_path(&self, name: &str) -> PathBuf {
+        self.dir.join(".xtask-base").join(name)
+    }
+}
+
+/// The lock file that marks the worktree `dir` in use.
+fn in_use_path(dir: &Path) -> PathBuf {
+    let mut name = dir.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+fn lock_error(path: &Path, error: impl std::fmt::Display) -> WorktreeError {
+    WorktreeError::Lock {
+        path: path.to_owned(),
+        error: error.to_string(),
+    }
+}
+
+/// A clean worktree of `commit` under [`AGAINST_DIR`], marked in use (see the module docs).
+pub fn checkout(
+    _bases: &BasesLock,
+    repo: &Path,
+    commit: &str,
+) -> Result<BaseCheckout, WorktreeError> {
     let root = repo.join(AGAINST_DIR);
     let dir = root.join(commit);
     git(repo, &["worktree", "prune"])?;
-    if dir.exists() {
-        if is_clean_checkout(&dir, commit) {
-            touch(&dir);
-            prune_old(repo, &root, &dir);
-            return Ok(dir);
+    let lock_path = in_use_path(&dir);
+    let in_use =
+        open_lock_file(&lock_path).map_err(|e| lock_error(&lock_path, format!("{e:#}")))?;
+    // Exclusive when no other run uses this base: then it may be repaired; shared otherwise.
+    let alone = match in_use.try_lock() {
+        Ok(()) => true,
+        Err(TryLockError::WouldBlock) => false,
+        Err(TryLockError::Error(e)) => return Err(lock_error(&lock_path, e)),
+    };
+    let clean = dir.exists() && is_clean_checkout(&dir, commit);
+    if !clean {
+        if !alone {
+            return Err(WorktreeError::InUseAndModified { dir });
         }
-        remove(repo, &dir);
+        if dir.exists() {
+            remove(repo, &dir);
+        }
+        let dir_arg = dir.to_string_lossy().into_owned();
+        git(repo, &["worktree", "add", "--detach", &dir_arg, commit])?;
     }
-    std::fs::create_dir_all(&root).map_err(|e| WorktreeError::Git {
-        args: "worktree add".to_owned(),
-        dir: root.clone(),
-        stderr: format!("cannot create {}: {e}", root.display()),
-    })?;
-    let dir_arg = dir.to_string_lossy().into_owned();
-    git(repo, &["worktree", "add", "--detach", &dir_arg, commit])?;
+    in_use
+        .lock_shared()
+        .map_err(|e| lock_error(&lock_path, e))?;
     touch(&dir);
     prune_old(repo, &root, &dir);
-    Ok(dir)
+    Ok(BaseCheckout {
+        dir,
+        _in_use: in_use,
+    })
 }
 
 fn is_clean_checkout(dir: &Path, commit: &str) -> bool {
@@ -162,7 +254,8 @@ fn remove(repo: &Path, dir: &Path) {
     let _ = git(repo, &["worktree", "prune"]);
 }
 
-/// Removes base worktrees beyond the [`KEEP`] most recently used, never `keep` itself.
+/// Removes base worktrees beyond the [`KEEP`] most recently used, never `keep` itself and
+/// never one another run holds (its `<sha>.lock` cannot be taken exclusively).
 fn prune_old(repo: &Path, root: &Path, keep: &Path) {
     let Ok(entries) = std::fs::read_dir(root) else {
         return;
@@ -185,7 +278,15 @@ fn prune_old(repo: &Path, root: &Path, keep: &Path) {
         .collect();
     others.sort_by_key(|o| std::cmp::Reverse(o.0));
     for (_, old) in others.into_iter().skip(KEEP.saturating_sub(1)) {
-        remove(repo, &old);
+        let lock_path = in_use_path(&old);
+        let Ok(in_use) = open_lock_file(&lock_path) else {
+            continue;
+        };
+        if in_use.try_lock().is_ok() {
+            remove(repo, &old);
+            // Safe under the bases lock: a run opens a `<sha>.lock` only while holding it.
+            let _ = std::fs::remove_file(&lock_path);
+        }
     }
 }
 
@@ -242,31 +343,45 @@ mod tests {
         assert!(err.to_string().contains("no-such-branch"));
     }
 
+    /// One run's checkout: the bases lock taken and released around it, as `base` does.
+    fn check_out(repo: &Path, commit: &str) -> Result<BaseCheckout, WorktreeError> {
+        checkout(&BasesLock::acquire(repo)?, repo, commit)
+    }
+
+    /// A new commit on the current branch; its sha.
+    fn commit(p: &Path, text: &str) -> String {
+        std::fs::write(p.join("a.txt"), text).unwrap();
+        run(p, &["commit", "-qam", text]);
+        // Distinct modification times of the worktrees even on coarse file systems.
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        git(p, &["rev-parse", "HEAD"]).unwrap()
+    }
+
     #[test]
     fn checkout_reuses_repairs_and_prunes() {
         let dir = repo();
         let p = dir.path();
         let one = git(p, &["rev-parse", "main"]).unwrap();
-        let wt = checkout(p, &one).unwrap();
+        let wt = check_out(p, &one).unwrap().dir().to_owned();
         assert_eq!(std::fs::read_to_string(wt.join("a.txt")).unwrap(), "one");
         // Reused as is.
-        assert_eq!(checkout(p, &one).unwrap(), wt);
-        // A modified checkout is recreated clean.
+        assert_eq!(check_out(p, &one).unwrap().dir(), wt);
+        // A modified checkout nobody uses is recreated clean.
         std::fs::write(wt.join("a.txt"), "tampered").unwrap();
-        let again = checkout(p, &one).unwrap();
-        assert_eq!(std::fs::read_to_string(again.join("a.txt")).unwrap(), "one");
+        let again = check_out(p, &one).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(again.dir().join("a.txt")).unwrap(),
+            "one"
+        );
+        drop(again);
         // A directory deleted behind git's back is recreated (prune forgets the old one).
         std::fs::remove_dir_all(&wt).unwrap();
-        assert!(checkout(p, &one).unwrap().join("a.txt").exists());
+        assert!(check_out(p, &one).unwrap().dir().join("a.txt").exists());
         // Only KEEP base worktrees stay.
         let mut shas = vec![one];
         for i in 0..KEEP + 1 {
-            std::fs::write(p.join("a.txt"), format!("c{i}")).unwrap();
-            run(p, &["commit", "-qam", &format!("c{i}")]);
-            let sha = git(p, &["rev-parse", "HEAD"]).unwrap();
-            // Distinct modification times even on coarse file systems.
-            std::thread::sleep(std::time::Duration::from_millis(20));
-            checkout(p, &sha).unwrap();
+            let sha = commit(p, &format!("c{i}"));
+            check_out(p, &sha).unwrap();
             shas.push(sha);
         }
         let kept: Vec<bool> = shas
@@ -276,7 +391,40 @@ mod tests {
         assert_eq!(kept.iter().filter(|k| **k).count(), KEEP, "{kept:?}");
         assert!(kept[shas.len() - 1]);
         assert!(!kept[0]);
+        assert!(!in_use_path(&p.join(AGAINST_DIR).join(&shas[0])).exists());
         let list = git(p, &["worktree", "list"]).unwrap();
         assert_eq!(list.lines().count(), KEEP + 1, "{list}");
+    }
+
+    #[test]
+    fn a_base_another_run_uses_is_neither_pruned_nor_repaired_under_it() {
+        let dir = repo();
+        let p = dir.path();
+        let one = git(p, &["rev-parse", "main"]).unwrap();
+        // Another run checked `one` out and is still building or running it.
+        let other = check_out(p, &one).unwrap();
+        let wt = other.dir().to_owned();
+        // Meanwhile this run checks out more bases than KEEP, one after the other.
+        for i in 0..KEEP + 1 {
+            let sha = commit(p, &format!("c{i}"));
+            check_out(p, &sha).unwrap();
+        }
+        assert!(wt.join("a.txt").exists(), "the other run's base was pruned");
+        // Its files changed: this run does not recreate it under the other run's feet.
+        std::fs::write(wt.join("a.txt"), "tampered").unwrap();
+        let err = check_out(p, &one).unwrap_err();
+        assert!(
+            matches!(err, WorktreeError::InUseAndModified { .. }),
+            "{err}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(wt.join("a.txt")).unwrap(),
+            "tampered"
+        );
+        // Once the other run is done, the next checkout that exceeds KEEP prunes it.
+        drop(other);
+        let sha = commit(p, "after");
+        check_out(p, &sha).unwrap();
+        assert!(!wt.exists());
     }
 }

@@ -17,21 +17,15 @@ use crate::comparison::VerdictPolicy;
 use crate::model::host::FingerprintDiff;
 use crate::model::results::ResultFile;
 
-/// The longest configuration id accepted, in bytes (today's longest has 32).
-pub const MAX_ID_LEN: usize = 64;
+/// The longest configuration id accepted, in bytes (the protocol's grammar).
+pub const MAX_ID_LEN: usize = handoff_protocol::id::MAX_LEN;
 
 /// The most host and toolchain differences accepted in the stored comparison.
 pub const MAX_FINGERPRINT_DIFFERENCES: usize = 64;
 
-/// Whether `id` is `RUNTIME/HANDOFF`: two non-empty parts of lower-case ASCII letters,
-/// digits and `-`, joined by one `/`, at most [`MAX_ID_LEN`] bytes.
+/// Whether `id` is `RUNTIME/HANDOFF` (the protocol's id grammar).
 pub fn is_configuration_id(id: &str) -> bool {
-    let part = |p: &str| {
-        !p.is_empty()
-            && p.bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    id.len() <= MAX_ID_LEN && id.split_once('/').is_some_and(|(a, b)| part(a) && part(b))
+    handoff_protocol::id::is_valid(id)
 }
 
 /// A results file that passed every check, with what the comment takes from its stored

@@ -7,14 +7,12 @@
 //!
 //! In the comment job this xtask is the default branch's, so the words of the comment are
 //! the project's own whatever the pull request changed. The numbers are not: the samples
-//! were measured by the pull request's code (see the README on why the gate is no security
+//! were measured by the pull request's code (`docs/book/src/github/trust.md` says why the gate is no security
 //! boundary against a hostile pull request).
 
 use std::fmt::Write as _;
 
 use crate::comparison::Comparison;
-use crate::comparison::paired::{self, PairedContext};
-use crate::model::paired_record::PairedRecord;
 use crate::report;
 
 use super::checked_results::CheckedResults;
@@ -53,38 +51,12 @@ pub fn render_runners(runners: &[(CheckedResults, Option<Comparison>)]) -> Strin
     out
 }
 
-/// The paired comparison recomputed from the file's samples, as `bench --against` made it.
+/// The paired comparison recomputed from the file's samples, by the function
+/// `bench --against` made it with.
 pub fn comparison(checked: &CheckedResults) -> Option<Comparison> {
-    let paired = checked.results.paired.as_ref()?;
-    let policy = checked.policy.clone()?;
-    let context = PairedContext {
-        ids: ids(checked, paired),
-        baseline_label: paired.base.label(),
-        policy,
-        fingerprint: checked.fingerprint.clone(),
-        added: paired.added.clone(),
-        removed: paired.removed.clone(),
-        min_blocks: paired.min_blocks,
-        estimator: paired.estimator,
-        counters: paired.counter_samples.clone(),
-    };
-    Some(paired::compare(&paired.samples, &context))
-}
-
-/// The configurations both sides ran, in report order: the head's configurations, then
-/// any id that only has paired samples (every head run of it failed).
-fn ids(checked: &CheckedResults, paired: &PairedRecord) -> Vec<String> {
-    let mut ids: Vec<String> = checked
-        .results
-        .configurations
-        .iter()
-        .map(|c| c.id.clone())
-        .collect();
-    for sample in &paired.samples {
-        // At most MAX_CONFIGURATIONS distinct ids (checked), so the scan stays small.
-        if !ids.contains(&sample.measurement.id) {
-            ids.push(sample.measurement.id.clone());
-        }
-    }
-    ids
+    crate::comparison::paired_run::compare_run(
+        &checked.results,
+        checked.policy.clone()?,
+        checked.fingerprint.clone(),
+    )
 }

@@ -1,35 +1,58 @@
 //! The metrics derived from each measurement, all per call and all smaller-is-better: the
-//! timing metrics of every run ([`Metric::ALL`]), and the instruction counts of the runs
-//! under valgrind ([`Metric::COUNTERS`], from a result file's `counter_samples`).
+//! timing metrics of every run ([`Metric::TIMING`]), and the instruction counts of the runs
+//! under callgrind ([`Metric::COUNTERS`], from a result file's `counter_samples`);
+//! [`Metric::iter`] gives all of them, in report order.
+//!
+//! Each metric has three names, declared once on its variant: its key in result files (with
+//! its unit), its column label (python-async-bench's table), and its command-line name
+//! (`--gate wall:5`, the variant in kebab case).
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use strum::EnumProperty as _;
 
 use crate::model::measurement::Measurement;
 
-/// A per-call quantity computed from one measurement. The serialized names carry the unit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// A per-call quantity computed from one measurement.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    strum::EnumIter,
+    strum::IntoStaticStr,
+    strum::EnumProperty,
+)]
+#[strum(serialize_all = "kebab-case")]
 pub enum Metric {
-    #[serde(rename = "wall_ns_per_call")]
+    /// Wall time per call, ns.
+    #[strum(props(key = "wall_ns_per_call", label = "Wall"))]
     Wall,
-    #[serde(rename = "cpu_total_ns_per_call")]
+    /// CPU time of every thread per call, ns.
+    #[strum(props(key = "cpu_total_ns_per_call", label = "CpuTotal"))]
     CpuTotal,
-    #[serde(rename = "cpu_loop_ns_per_call")]
+    /// CPU time of the threads that poll futures per call, ns.
+    #[strum(props(key = "cpu_loop_ns_per_call", label = "CpuEvtLoop"))]
     CpuLoop,
-    #[serde(rename = "cpu_worker_ns_per_call")]
+    /// CPU time of the threads that run the calls per call, ns.
+    #[strum(props(key = "cpu_worker_ns_per_call", label = "CpuWorker"))]
     CpuWorker,
     /// Voluntary context switches of the whole process per call.
-    #[serde(rename = "vcsw_per_call")]
+    #[strum(props(key = "vcsw_per_call", label = "Vcsw"))]
     Vcsw,
     /// Instructions of every thread inside the window, waiting excluded (under callgrind).
-    #[serde(rename = "instructions_per_call")]
+    #[strum(props(key = "instructions_per_call", label = "Instr"))]
     Instructions,
     /// Instructions of the threads that poll futures.
-    #[serde(rename = "instructions_loop_per_call")]
+    #[strum(props(key = "instructions_loop_per_call", label = "InstrLoop"))]
     InstructionsLoop,
     /// Instructions of the threads that run the calls.
-    #[serde(rename = "instructions_worker_per_call")]
+    #[strum(props(key = "instructions_worker_per_call", label = "InstrWorker"))]
     InstructionsWorker,
 }
 
@@ -43,7 +66,7 @@ pub enum Unit {
 
 impl Metric {
     /// The metrics of every (timing) run, in report order.
-    pub const ALL: [Metric; 5] = [
+    pub const TIMING: [Metric; 5] = [
         Metric::Wall,
         Metric::CpuTotal,
         Metric::CpuLoop,
@@ -58,17 +81,10 @@ impl Metric {
         Metric::InstructionsWorker,
     ];
 
-    /// Every metric: [`Metric::ALL`], then [`Metric::COUNTERS`].
-    pub const EVERY: [Metric; 8] = [
-        Metric::Wall,
-        Metric::CpuTotal,
-        Metric::CpuLoop,
-        Metric::CpuWorker,
-        Metric::Vcsw,
-        Metric::Instructions,
-        Metric::InstructionsLoop,
-        Metric::InstructionsWorker,
-    ];
+    /// Every metric, in report order: [`Metric::TIMING`], then [`Metric::COUNTERS`].
+    pub fn iter() -> impl Iterator<Item = Metric> {
+        <Metric as strum::IntoEnumIterator>::iter()
+    }
 
     /// Whether the metric comes from the runs under callgrind.
     pub fn is_counter(self) -> bool {
@@ -77,30 +93,25 @@ impl Metric {
 
     /// The field name in result files (with its unit).
     pub fn key(self) -> &'static str {
-        match self {
-            Metric::Wall => "wall_ns_per_call",
-            Metric::CpuTotal => "cpu_total_ns_per_call",
-            Metric::CpuLoop => "cpu_loop_ns_per_call",
-            Metric::CpuWorker => "cpu_worker_ns_per_call",
-            Metric::Vcsw => "vcsw_per_call",
-            Metric::Instructions => "instructions_per_call",
-            Metric::InstructionsLoop => "instructions_loop_per_call",
-            Metric::InstructionsWorker => "instructions_worker_per_call",
-        }
+        self.get_str("key").unwrap_or_default()
     }
 
     /// The column header of python-async-bench's table.
     pub fn label(self) -> &'static str {
-        match self {
-            Metric::Wall => "Wall",
-            Metric::CpuTotal => "CpuTotal",
-            Metric::CpuLoop => "CpuEvtLoop",
-            Metric::CpuWorker => "CpuWorker",
-            Metric::Vcsw => "Vcsw",
-            Metric::Instructions => "Instr",
-            Metric::InstructionsLoop => "InstrLoop",
-            Metric::InstructionsWorker => "InstrWorker",
-        }
+        self.get_str("label").unwrap_or_default()
+    }
+
+    /// Short name for the command line (`--gate wall:5`).
+    pub fn cli_name(self) -> &'static str {
+        self.into()
+    }
+
+    /// `wall, cpu-total, ...`: every command-line name, for help texts and errors.
+    pub fn cli_names() -> String {
+        Metric::iter()
+            .map(Metric::cli_name)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 
     pub fn unit(self) -> Unit {
@@ -112,7 +123,6 @@ impl Metric {
             _ => Unit::NanosPerCall,
         }
     }
-
     /// Below this per-call value (on the baseline's side) a change is compared as a
     /// difference per call, with [`Metric::resolution`] as its noise band, not as a ratio:
     /// 0.1 voluntary switches per call (one in ten calls) for Vcsw, where spinning
@@ -139,41 +149,31 @@ impl Metric {
         }
     }
 
-    /// Short name for the command line (`--gate wall:5`).
-    pub fn cli_name(self) -> &'static str {
-        match self {
-            Metric::Wall => "wall",
-            Metric::CpuTotal => "cpu-total",
-            Metric::CpuLoop => "cpu-loop",
-            Metric::CpuWorker => "cpu-worker",
-            Metric::Vcsw => "vcsw",
-            Metric::Instructions => "instructions",
-            Metric::InstructionsLoop => "instructions-loop",
-            Metric::InstructionsWorker => "instructions-worker",
-        }
-    }
-
     /// Parses a command-line name, a label or a result-file key, case-insensitively.
     pub fn from_name(name: &str) -> Option<Metric> {
         let name = name.trim().to_ascii_lowercase().replace('_', "-");
-        Metric::EVERY.into_iter().find(|m| {
+        Metric::iter().find(|m| {
             name == m.cli_name()
                 || name == m.label().to_ascii_lowercase()
                 || name == m.key().replace('_', "-")
         })
     }
 
-    /// Whether the metric measures time, and so moves with the machine's speed: such a
-    /// metric is gated against a stored baseline only from the same boot of the same
-    /// machine (`HostFingerprint::timings_comparable`); counts of events (context switches)
-    /// do not depend on speed.
-    pub fn depends_on_speed(self) -> bool {
+    /// Whether the metric is a property of the host's clock or scheduler as much as of the
+    /// code: times move with the machine's speed, and context switches with where the
+    /// scheduler places the threads (on these VMs a spinning hand-off's switches per call
+    /// moved by a third between two boots of an unchanged tree). Such a metric is gated
+    /// against a stored baseline only from the same boot of the same machine
+    /// (`HostFingerprint::timings_comparable`); instruction counts depend on the code, the
+    /// toolchain and the CPU's features only (`FingerprintDiff::counts_comparable`).
+    pub fn depends_on_host(self) -> bool {
         match self {
-            Metric::Wall | Metric::CpuTotal | Metric::CpuLoop | Metric::CpuWorker => true,
-            Metric::Vcsw
-            | Metric::Instructions
-            | Metric::InstructionsLoop
-            | Metric::InstructionsWorker => false,
+            Metric::Wall
+            | Metric::CpuTotal
+            | Metric::CpuLoop
+            | Metric::CpuWorker
+            | Metric::Vcsw => true,
+            Metric::Instructions | Metric::InstructionsLoop | Metric::InstructionsWorker => false,
         }
     }
 
@@ -192,6 +192,22 @@ impl Metric {
             Metric::InstructionsWorker => m.instructions().map(|i| i.worker_threads),
         };
         total.map_or(f64::NAN, |total| total as f64 / m.count as f64)
+    }
+}
+
+impl Serialize for Metric {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.key())
+    }
+}
+
+impl<'de> Deserialize<'de> for Metric {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let key = String::deserialize(deserializer)?;
+        Metric::iter().find(|m| m.key() == key).ok_or_else(|| {
+            let shown: String = key.chars().take(80).collect();
+            serde::de::Error::custom(format!("unknown metric {shown:?}"))
+        })
     }
 }
 
@@ -231,30 +247,41 @@ mod tests {
     }
 
     #[test]
-    fn only_times_depend_on_speed() {
-        let timed: Vec<Metric> = Metric::EVERY
-            .into_iter()
-            .filter(|m| m.depends_on_speed())
-            .collect();
+    fn times_and_context_switches_depend_on_the_host_and_counts_do_not() {
+        let host: Vec<Metric> = Metric::iter().filter(|m| m.depends_on_host()).collect();
         assert_eq!(
-            timed,
+            host,
             [
                 Metric::Wall,
                 Metric::CpuTotal,
                 Metric::CpuLoop,
-                Metric::CpuWorker
+                Metric::CpuWorker,
+                Metric::Vcsw
             ]
         );
     }
 
     #[test]
     fn names_round_trip() {
-        for m in Metric::EVERY {
+        for m in Metric::iter() {
             assert_eq!(Metric::from_name(m.cli_name()), Some(m));
             assert_eq!(Metric::from_name(m.label()), Some(m));
             assert_eq!(Metric::from_name(m.key()), Some(m));
         }
         assert_eq!(Metric::from_name("CPU_TOTAL"), Some(Metric::CpuTotal));
         assert_eq!(Metric::from_name("cycles"), None);
+        assert_eq!(Metric::iter().count(), 8);
+        for m in Metric::iter() {
+            assert!(!m.key().is_empty() && !m.label().is_empty(), "{m:?}");
+            let json = serde_json::to_string(&m).unwrap();
+            assert_eq!(json, format!("\"{}\"", m.key()));
+            assert_eq!(serde_json::from_str::<Metric>(&json).unwrap(), m);
+        }
+        assert_eq!(
+            Metric::cli_names(),
+            "wall, cpu-total, cpu-loop, cpu-worker, vcsw, instructions, instructions-loop, \
+             instructions-worker"
+        );
+        assert!(serde_json::from_str::<Metric>("\"cycles_per_call\"").is_err());
     }
 }

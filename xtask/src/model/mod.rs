@@ -2,7 +2,9 @@
 //! [`measurement`], the [`metric`]s read from it, [`results`] files (raw samples plus
 //! summaries), [`paired_record`]s, the [`host`] fingerprint (read by [`host_probe`]) and
 //! [`git`] revision, the baseline [`store`], which configurations a run [`selection`]
-//! covers, and how files are written ([`files`]).
+//! covers, how files are written ([`files`]), and where a counted window's instructions
+//! went per role and function ([`profile`]); what changed between two lock files
+//! ([`lockfile`]).
 //! [`usage`] holds the one error every layer above may raise for bad usage. Imports only
 //! `stats`.
 
@@ -11,9 +13,11 @@ pub mod git;
 pub mod history;
 pub mod host;
 pub mod host_probe;
+pub mod lockfile;
 pub mod measurement;
 pub mod metric;
 pub mod paired_record;
+pub mod profile;
 pub mod results;
 pub mod selection;
 pub mod store;

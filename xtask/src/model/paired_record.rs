@@ -1,9 +1,13 @@
 //! The raw data of a paired run as stored in result files: every sample of both sides with
 //! its block, side and position, plus what the base was. Enough to recompute the comparison.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
+use crate::model::lockfile::LockDiff;
 use crate::model::measurement::Measurement;
+use crate::model::profile::RoleProfiles;
 
 /// Which build a sample comes from. In `calibrate`, `Base` is side A and `Head` side B.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -73,6 +77,109 @@ impl PairedEstimator {
     }
 }
 
+/// Why no further block was started; stored as its description, as files always held it.
+/// A text this version does not know (another version's, or a hostile file's) reads as
+/// [`StopReason::Unrecognised`]: it is never shown again.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    strum::Display,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    Serialize,
+    Deserialize,
+)]
+#[serde(from = "String", into = "&'static str")]
+pub enum StopReason {
+    /// Every gated pair has a verdict other than inconclusive.
+    #[strum(serialize = "every gated pair resolved")]
+    Resolved,
+    /// `--min-blocks` ran and no `--max-time` was given.
+    #[strum(serialize = "fixed number of blocks (no --max-time)")]
+    FixedBlocks,
+    /// The next block would not have finished within `--max-time`.
+    #[strum(serialize = "the next block would overrun --max-time")]
+    Budget,
+    /// The block cap reached (`engine::stop_rule::MAX_BLOCKS`).
+    #[strum(serialize = "block cap reached")]
+    BlockCap,
+    /// A stored text this version does not know.
+    #[strum(serialize = "unrecognised")]
+    Unrecognised,
+}
+
+impl From<String> for StopReason {
+    fn from(text: String) -> Self {
+        text.parse().unwrap_or(StopReason::Unrecognised)
+    }
+}
+
+/// How many slices of how many calls each side runs per block (lock-step sampling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SliceShape {
+    /// Slice pairs per block.
+    pub slices: u32,
+    /// Calls per slice.
+    pub calls: u64,
+}
+
+/// The sampling design of a paired run (`--sampling`); stored as its label, `processes` or
+/// `lockstep (S slices x N calls)`, as files always held it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub enum Sampling {
+    /// One process per side and block; its one timed window is the sample.
+    Processes,
+    /// Per block, two serving processes side by side, their slices alternating.
+    Lockstep(SliceShape),
+}
+
+impl std::fmt::Display for Sampling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sampling::Processes => f.write_str("processes"),
+            Sampling::Lockstep(shape) => {
+                write!(
+                    f,
+                    "lockstep ({} slices x {} calls)",
+                    shape.slices, shape.calls
+                )
+            }
+        }
+    }
+}
+
+impl From<Sampling> for String {
+    fn from(sampling: Sampling) -> String {
+        sampling.to_string()
+    }
+}
+
+impl TryFrom<String> for Sampling {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        if text == "processes" {
+            return Ok(Sampling::Processes);
+        }
+        let shape = text
+            .strip_prefix("lockstep (")
+            .and_then(|rest| rest.strip_suffix(" calls)"))
+            .and_then(|rest| rest.split_once(" slices x "))
+            .and_then(|(slices, calls)| Some((slices.parse().ok()?, calls.parse().ok()?)));
+        match shape {
+            Some((slices, calls)) => Ok(Sampling::Lockstep(SliceShape { slices, calls })),
+            None => Err(format!(
+                "unknown sampling design {:?}",
+                text.chars().take(80).collect::<String>()
+            )),
+        }
+    }
+}
+
 /// The base build of `bench --against`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BaseRevision {
@@ -106,7 +213,7 @@ pub struct PairedRecord {
     /// Blocks that ran.
     pub blocks: u32,
     /// Why no further block was started.
-    pub stop_reason: String,
+    pub stop_reason: StopReason,
     /// Configurations only the head has / only the base has (not run).
     #[serde(default)]
     pub added: Vec<String>,
@@ -118,12 +225,20 @@ pub struct PairedRecord {
     /// the run's index); absent when instructions were not counted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counter_samples: Vec<PairedSample>,
-    /// The sampling design (`processes`, `lockstep (S slices x N calls)`); absent in files
-    /// from before lock-step sampling, which sampled whole processes.
+    /// The sampling design; absent in files from before lock-step sampling, which sampled
+    /// whole processes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sampling: Option<String>,
+    pub sampling: Option<Sampling>,
     /// The estimator over the per-block log-ratios (`--estimator`), so the comparison can be
     /// recomputed as it was made; files from before the choice used the mean.
     #[serde(default)]
     pub estimator: PairedEstimator,
+    /// The base's per-function profile of each configuration (one counting run's, bounded);
+    /// the head's is its configuration's `profile`. Absent without counters or when the base
+    /// predates role-tagged dumps.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub base_profiles: BTreeMap<String, RoleProfiles>,
+    /// How the base's `Cargo.lock` differs from the head's; absent when either is unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dependencies: Option<LockDiff>,
 }

@@ -1,4 +1,5 @@
-//! The result file: one schema for `--json` output and every file in `baselines/`.
+//! The result file (`docs/book/src/formats/result-file.md`): one schema for `--json` output
+//! and every file in `baselines/`.
 //!
 //! Raw samples (the binary's JSON lines) are the source of truth: summaries are written for
 //! readers, but recomputed from the samples on every load, so a later version of the
@@ -15,6 +16,7 @@ use crate::model::git::GitRevision;
 use crate::model::host::HostFingerprint;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
+use crate::model::profile::{Caps, RoleProfiles};
 use crate::stats::{Samples, SamplesError, Summary};
 
 pub const RESULTS_SCHEMA: u64 = 1;
@@ -39,13 +41,65 @@ pub struct Settings {
     /// Paired runs: `GLOB=NS` busy work injected into the head's runs only
     /// (`bench --inject-head`), so a report can say the regression was made on purpose.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inject_head: Vec<String>,
+    pub inject_head: Vec<HeadInjection>,
     /// Threads pinned by role (the binary's `--pin`); absent in files from before it.
     #[serde(default)]
     pub pin: bool,
     /// How instructions were counted, when they were (`bench --counters`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub counters: Option<CountingSettings>,
+}
+
+/// `--inject-head GLOB=NS`: busy work injected into the head's runs of the configurations
+/// matching `GLOB`; stored as its `GLOB=NS` text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct HeadInjection {
+    pub glob: String,
+    pub inject_ns: u64,
+}
+
+impl std::str::FromStr for HeadInjection {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        // Messages show at most 80 characters of what may be a hostile file's text.
+        let shown: String = text.chars().take(80).collect();
+        let (glob, ns) = text.split_once('=').ok_or_else(|| {
+            format!("`{shown}`: expected GLOB=NS, e.g. 'tokio-current/dedicated=500'")
+        })?;
+        let inject_ns = ns.parse::<u64>().map_err(|_| {
+            let ns: String = ns.chars().take(20).collect();
+            format!("`{shown}`: `{ns}` is not a whole number of nanoseconds")
+        })?;
+        if glob.is_empty() {
+            return Err(format!("`{shown}`: the configuration glob is empty"));
+        }
+        Ok(HeadInjection {
+            glob: glob.to_owned(),
+            inject_ns,
+        })
+    }
+}
+
+impl std::fmt::Display for HeadInjection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}={}", self.glob, self.inject_ns)
+    }
+}
+
+impl TryFrom<String> for HeadInjection {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        text.parse()
+    }
+}
+
+impl From<HeadInjection> for String {
+    fn from(injection: HeadInjection) -> String {
+        injection.to_string()
+    }
 }
 
 /// The counting runs under callgrind.
@@ -72,6 +126,11 @@ pub struct ConfigurationResult {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub counter_samples: Vec<Measurement>,
     pub summary: BTreeMap<Metric, Summary>,
+    /// Where one counting run's instructions went, per role and function, bounded
+    /// (`model::profile::Caps`); absent without counters, or from a binary that does not tag
+    /// its dumps with thread roles.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<RoleProfiles>,
 }
 
 /// A configuration run that produced no sample.
@@ -195,9 +254,16 @@ impl ConfigurationResult {
             samples,
             counter_samples,
             summary: BTreeMap::new(),
+            profile: None,
         };
         result.recompute_summary()?;
         Ok(result)
+    }
+
+    /// This result with the (bounded) profile of one of its counting runs.
+    pub fn with_profile(mut self, profile: Option<RoleProfiles>) -> Self {
+        self.profile = profile.map(|p| p.bounded(&Caps::default()));
+        self
     }
 
     /// The per-call values of one metric, in run order: instruction metrics from the runs
@@ -222,7 +288,7 @@ impl ConfigurationResult {
         } else {
             &[]
         };
-        self.summary = Metric::ALL
+        self.summary = Metric::TIMING
             .iter()
             .chain(counters)
             .map(|&metric| Ok((metric, Summary::of(&self.samples_of(metric)?))))
@@ -332,14 +398,38 @@ pub(crate) mod tests {
     pub(crate) fn measurement(id: &str, wall_ns_per_call: f64) -> Measurement {
         let count = 10_000_u64;
         let wall = (wall_ns_per_call * count as f64) as u64;
-        let line = serde_json::json!({
-            "schema": 1, "id": id, "runtime": id.split('/').next().unwrap(),
-            "handoff": id.split('/').nth(1).unwrap_or(""), "count": count, "in_flight": 1,
-            "work": "zero", "wall_ns": wall, "cpu_total_ns": wall * 2, "cpu_loop_ns": wall,
-            "cpu_worker_ns": wall - wall / 10, "cpu_other_ns": wall / 10,
-            "vcsw_loop": count, "vcsw_worker": count, "ivcsw_loop": 3, "ivcsw_worker": 4,
-        });
-        Measurement::parse_line(&line.to_string()).unwrap()
+        // Built, not parsed: the calibration tests name their configurations `a`, `b`, ...
+        Measurement {
+            schema: 1,
+            id: id.to_owned(),
+            runtime: id.split('/').next().unwrap().to_owned(),
+            handoff: id.split('/').nth(1).unwrap_or("").to_owned(),
+            count,
+            in_flight: 1,
+            work: "zero".to_owned(),
+            gap_us: None,
+            inject_ns: None,
+            pinned: None,
+            wall_ns: wall,
+            cpu_total_ns: wall * 2,
+            cpu_loop_ns: wall,
+            cpu_worker_ns: wall - wall / 10,
+            cpu_other_ns: wall / 10,
+            cpu_process_ns: None,
+            vcsw_loop: count,
+            vcsw_worker: count,
+            vcsw_other: None,
+            ivcsw_loop: 3,
+            ivcsw_worker: 4,
+            ivcsw_other: None,
+            threads: None,
+            inject_loops: None,
+            instructions_loop: None,
+            instructions_worker: None,
+            instructions_other: None,
+            slice: None,
+            unknown: Default::default(),
+        }
     }
 
     pub(crate) fn result_file(configs: &[(&str, &[f64])]) -> ResultFile {
@@ -391,9 +481,7 @@ pub(crate) mod tests {
     fn a_run_counts_as_pinned_only_when_asked_and_every_sample_says_so() {
         let with = |pinned: Option<bool>| {
             let mut m = measurement("floor/park", 1000.0);
-            if let Some(p) = pinned {
-                m.extra.insert("pinned".to_owned(), serde_json::json!(p));
-            }
+            m.pinned = pinned;
             m
         };
         let all = [with(Some(true)), with(Some(true))];
@@ -415,6 +503,27 @@ pub(crate) mod tests {
             warning.starts_with("WARNING: baseline x ran unpinned, this run pinned"),
             "{warning}"
         );
+    }
+
+    #[test]
+    fn an_injection_is_glob_equals_nanoseconds_and_errors_name_the_input() {
+        let parse = |text: &str| text.parse::<HeadInjection>();
+        assert_eq!(
+            parse("tokio-current/dedicated*=500"),
+            Ok(HeadInjection {
+                glob: "tokio-current/dedicated*".to_owned(),
+                inject_ns: 500,
+            })
+        );
+        let error = parse("floor/park").unwrap_err();
+        assert!(error.contains("`floor/park`: expected GLOB=NS"), "{error}");
+        let error = parse("floor/park=fast").unwrap_err();
+        assert!(error.contains("`fast` is not a whole number"), "{error}");
+        assert!(parse("=5").unwrap_err().contains("glob is empty"));
+        let stored = serde_json::to_value(parse("a/*=7").unwrap()).unwrap();
+        assert_eq!(stored, "a/*=7");
+        let hostile: Result<HeadInjection, _> = serde_json::from_value("x".repeat(10_000).into());
+        assert!(hostile.unwrap_err().to_string().len() < 200);
     }
 
     #[test]

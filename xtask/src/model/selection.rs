@@ -6,8 +6,8 @@ use wildmatch::WildMatch;
 /// Configurations the default suite leaves out; `--only` selects them like any other. The
 /// real SQLite crates and the pools open SQLite connections and threads of their own, and
 /// measure what a user of those crates pays rather than what a change to this project
-/// costs; with them the pull-request gate would outgrow its time budget (README, "The
-/// real SQLite peers on real work").
+/// costs; with them the pull-request gate would outgrow its time budget
+/// (`docs/book/src/benchmark/configurations.md`).
 pub const OUTSIDE_DEFAULT_SUITE: [&str; 6] = [
     "*/dedicated-pool",
     "*/tokio-rusqlite",

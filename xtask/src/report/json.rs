@@ -53,7 +53,7 @@ mod tests {
         let not_gated = &value["comparison"]["not_gated"][0];
         assert_eq!(
             not_gated["metrics"],
-            serde_json::json!(["wall_ns_per_call", "cpu_total_ns_per_call"])
+            serde_json::json!(["wall_ns_per_call", "cpu_total_ns_per_call", "vcsw_per_call"])
         );
         assert!(
             not_gated["reason"]

@@ -12,11 +12,12 @@ use std::fmt::Write as _;
 use super::untrusted::code;
 use super::{
     change, headline, median_with_interval, method_note, metric_list, not_gated_note, p_value,
-    value,
+    scope, value,
 };
 use crate::comparison::{Comparison, Method, Verdict};
 use crate::model::host::HostFingerprint;
 use crate::model::metric::Metric;
+use crate::model::paired_record::Sampling;
 use crate::model::results::ResultFile;
 
 /// Renders the summary for a pull request or a job summary.
@@ -33,6 +34,9 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                     if ids.len() == 1 { "" } else { "s" },
                     code_list(&ids)
                 )
+            } else if t.total() == 0 && !cmp.not_gated.is_empty() {
+                ":information_source: Nothing gated against this baseline (reported only)"
+                    .to_owned()
             } else if t.improved > 0 {
                 ":white_check_mark: No confirmed regression (some configurations improved)"
                     .to_owned()
@@ -48,25 +52,38 @@ pub fn render(results: &ResultFile, comparison: Option<&Comparison>) -> String {
                 out.push('\n');
             }
             let _ = writeln!(out, "{}\n", headline(cmp));
+            if let Some(scope) = scope(cmp) {
+                let _ = writeln!(out, "{scope}\n");
+            }
             if !results.settings.inject_head.is_empty() {
                 let _ = writeln!(
                     out,
                     "> [!NOTE]\n> A slowdown was injected into the head on purpose \
                      (`--inject-head`, ns of busy work per call): {}.\n",
-                    code_list(&results.settings.inject_head)
+                    code_list(
+                        &results
+                            .settings
+                            .inject_head
+                            .iter()
+                            .map(ToString::to_string)
+                            .collect::<Vec<_>>()
+                    )
                 );
             }
             out.push_str(&not_gated_notes(cmp));
+            out.push_str(&super::explain::around_markdown(results, cmp));
+            out.push_str(&super::explain::changed_markdown(cmp));
             let design = match cmp.method {
                 Method::Paired { blocks, .. } => match results
                     .paired
                     .as_ref()
-                    .and_then(|p| p.sampling.as_deref())
-                    .filter(|s| s.starts_with("lockstep"))
+                    .and_then(|p| p.sampling)
+                    .filter(|s| matches!(s, Sampling::Lockstep(_)))
+                    .map(|s| s.to_string())
                 {
                     Some(lockstep) => format!(
                         "{blocks} paired blocks (each configuration's base and head side by side per block), sampled {}",
-                        code(lockstep)
+                        code(&lockstep)
                     ),
                     None => format!(
                         "{blocks} paired blocks (each configuration once per side per block) × {} calls",
@@ -243,7 +260,9 @@ fn ids_with(cmp: &Comparison, verdict: Verdict) -> Vec<&str> {
 fn chart(results: &ResultFile, cmp: &Comparison) -> String {
     let bars: Vec<(&str, f64)> = super::overview::rows(results, cmp)
         .into_iter()
-        .filter(|(_, verdict)| matches!(verdict, Some(v) if *v != Verdict::Unchanged))
+        .filter(|(_, status)| {
+            matches!(status, super::overview::RowStatus::Gated(v) if *v != Verdict::Unchanged)
+        })
         .filter_map(|(config, _)| {
             let ratio = cmp.pair(&config.id, Metric::Wall)?.estimate.ratio?;
             Some((config.id.as_str(), ratio))
@@ -255,12 +274,12 @@ fn chart(results: &ResultFile, cmp: &Comparison) -> String {
 fn pairs_table(cmp: &Comparison) -> String {
     let paired = matches!(cmp.method, Method::Paired { .. });
     let mut out = String::from(
-        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Gate | Verdict |",
+        "| Configuration | Metric | Baseline | Current | Change [95% CI] | Holm p | Gate | Verdict | Could confirm |",
     );
     out.push_str(if paired {
-        " Blocks |\n|---|---|---:|---:|---:|---:|---|---|---:|\n"
+        " Blocks |\n|---|---|---:|---:|---:|---:|---|---|---:|---:|\n"
     } else {
-        "\n|---|---|---:|---:|---:|---:|---|---|\n"
+        "\n|---|---|---:|---:|---:|---:|---|---|---:|\n"
     });
     for p in &cmp.pairs {
         let gate = if p.gated {
@@ -270,14 +289,15 @@ fn pairs_table(cmp: &Comparison) -> String {
         };
         let _ = write!(
             out,
-            "| {} | {} | {} | {} | {} | {} | {gate} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {gate} | {} | {} |",
             code(&p.id),
             p.metric.label(),
             value(p.metric, p.baseline.median),
             value(p.metric, p.current.median),
             change(p),
             p_value(p.p_adjusted).trim_start_matches("p="),
-            p.verdict.as_str()
+            p.verdict.as_str(),
+            super::resolution(p)
         );
         if paired {
             let blocks = p
@@ -290,22 +310,27 @@ fn pairs_table(cmp: &Comparison) -> String {
     if paired {
         out.push_str("\nBlocks: after how many blocks the verdict was reached and then kept.\n");
     }
+    out.push_str(
+        "\nCould confirm: the smallest change this run could have confirmed for the pair (its \
+         threshold plus half its interval's width; Holm's correction makes it larger), which \
+         is how to read `unchanged` and `inconclusive` on the day of the run.\n",
+    );
     out
 }
 
 fn summary_table(results: &ResultFile) -> String {
     let mut out = String::from("| Configuration |");
-    for m in Metric::ALL {
+    for m in Metric::TIMING {
         let _ = write!(out, " {} ({}) |", m.label(), super::unit(m));
     }
     out.push_str(" n |\n|---|");
-    for _ in Metric::ALL {
+    for _ in Metric::TIMING {
         out.push_str("---:|");
     }
     out.push_str("---:|\n");
     for c in &results.configurations {
         let _ = write!(out, "| {} |", code(&c.id));
-        for m in Metric::ALL {
+        for m in Metric::TIMING {
             let _ = write!(out, " {} |", median_with_interval(m, &c.summary[&m]));
         }
         let _ = writeln!(out, " {} |", c.summary[&Metric::Wall].n);
@@ -370,7 +395,21 @@ mod tests {
         let (baseline, current) = fixture();
         let current = crate::report::tests::another_boot(current);
         let cmp = fixture_comparison(&baseline, &current);
-        insta::assert_snapshot!(render(&current, Some(&cmp)));
+        let text = render(&current, Some(&cmp));
+        // Nothing the host decides is gated, and the page says what it could not vouch for.
+        assert!(
+            text.starts_with("## handoff-bench: :information_source: Nothing gated"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "This run vouches for no metric against this baseline; Wall, CpuTotal, Vcsw \
+                 are reported, not gated: the two runs come from different boots, on another \
+                 day or another machine."
+            ),
+            "{text}"
+        );
+        insta::assert_snapshot!(text);
     }
 
     #[test]

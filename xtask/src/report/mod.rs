@@ -5,17 +5,25 @@
 
 pub mod bmf;
 pub mod calibration;
+pub mod docs;
+pub mod explain;
 pub mod gab;
 pub mod html;
 pub mod json;
 pub mod markdown;
 pub mod mermaid;
 pub mod overview;
-pub mod table;
+pub mod terminal;
 pub mod trend;
 pub mod untrusted;
+mod verdict_words;
 
-use crate::comparison::{Comparison, NotGated, PairComparison, Verdict};
+pub use verdict_words::{
+    TIMES_NOT_GATED_NOTE, gates, headline, method_note, metric_list, mode_notes, not_gated_note,
+    scope, worst,
+};
+
+use crate::comparison::PairComparison;
 pub use crate::model::files::pretty_json;
 use crate::model::metric::{Metric, Unit};
 use crate::stats::{CONFIDENCE, Summary};
@@ -126,6 +134,22 @@ pub fn change(pair: &PairComparison) -> String {
     }
 }
 
+/// The smallest change a gated pair could have confirmed in this run
+/// (`comparison::explain::resolution`): `±8.7%`, `±0.031 sw/call`, or `–` for a pair that is
+/// not gated or has no interval.
+pub fn resolution(pair: &PairComparison) -> String {
+    if !pair.gated {
+        return "–".to_owned();
+    }
+    match crate::comparison::explain::resolution(pair) {
+        Some(r) if pair.estimate.absolute.is_some() => {
+            format!("±{r:.3} {}/call", unit(pair.metric))
+        }
+        Some(r) => format!("±{:.1}%", r * 100.0),
+        None => "–".to_owned(),
+    }
+}
+
 /// The noise band a pair's verdict used: `±5%`, or `±0.02 sw/call` for a pair compared
 /// per call near zero.
 pub fn gate_band(pair: &PairComparison) -> String {
@@ -146,193 +170,24 @@ pub fn change_with_verdict(pair: &PairComparison) -> String {
     )
 }
 
-/// The most important verdict among some pairs: regressed, improved, inconclusive, unchanged.
-pub fn worst<'a>(pairs: impl IntoIterator<Item = &'a PairComparison>) -> Option<Verdict> {
-    let rank = |v: Verdict| match v {
-        Verdict::Regressed => 3,
-        Verdict::Improved => 2,
-        Verdict::Inconclusive => 1,
-        Verdict::Unchanged => 0,
-    };
-    pairs
-        .into_iter()
-        .map(|p| p.verdict)
-        .max_by_key(|v| rank(*v))
-}
-
-/// One-line headline of a comparison: the gated pairs decide, the others are counted after.
-pub fn headline(comparison: &Comparison) -> String {
-    let t = comparison.gate_tally();
-    let lead = if t.regressed > 0 {
-        "REGRESSED"
-    } else if t.improved > 0 {
-        "improved, no confirmed regression"
-    } else {
-        "no confirmed regression"
-    };
-    let mut line = format!(
-        "{lead}: {} regressed, {} improved, {} unchanged, {} inconclusive (of {} gated configuration-metric pairs)",
-        t.regressed,
-        t.improved,
-        t.unchanged,
-        t.inconclusive,
-        t.total()
-    );
-    let r = comparison.reported_tally();
-    if r.total() > 0 {
-        line.push_str(&format!(
-            "; not gated: {} regressed, {} improved, {} unchanged, {} inconclusive",
-            r.regressed, r.improved, r.unchanged, r.inconclusive
-        ));
-    }
-    line
-}
-
-/// The gated metrics and their thresholds, `Wall ±5%, CpuTotal ±5%, Vcsw ±2%` (without
-/// those this comparison took out of the gate).
-pub fn gates(comparison: &Comparison) -> String {
-    let policy = &comparison.policy;
-    // Instruction metrics are listed only where the comparison has them.
-    crate::model::metric::Metric::EVERY
-        .iter()
-        .filter(|m| comparison.is_gated(**m))
-        .filter(|m| !m.is_counter() || comparison.pairs.iter().any(|p| p.metric == **m))
-        .map(|m| format!("{} ±{}%", m.label(), policy.threshold_of(*m) * 100.0))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// What a [`NotGated`] entry of times means, after its reason (the renderer's own words).
-pub const TIMES_NOT_GATED_NOTE: &str = "Times are gated against a stored baseline only when \
-     both runs come from the same boot of the same machine (on these VMs they move up to 3x \
-     from one boot to the next); `--against` gates them, measuring both sides in one run.";
-
-/// The explanation shown after a [`NotGated`] entry's reason, if its metrics have one.
-pub fn not_gated_note(not_gated: &NotGated) -> Option<&'static str> {
-    not_gated
-        .metrics
-        .iter()
-        .any(|m| m.depends_on_speed())
-        .then_some(TIMES_NOT_GATED_NOTE)
-}
-
-/// `Wall, CpuTotal`: the labels of the metrics of one [`NotGated`] entry.
-pub fn metric_list(not_gated: &NotGated) -> String {
-    not_gated
-        .metrics
-        .iter()
-        .map(|m| m.label())
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// The method in one sentence, for report footers.
-pub fn method_note(comparison: &Comparison) -> String {
-    let how = match &comparison.method {
-        crate::comparison::Method::Independent {
-            bootstrap_resamples,
-            seed,
-        } => format!(
-            "ratio of medians (current / baseline) with a 95% percentile-bootstrap interval \
-             ({bootstrap_resamples} resamples, seed {seed}); p from a two-sided Mann-Whitney U test"
-        ),
-        crate::comparison::Method::Paired {
-            blocks,
-            min_blocks,
-            estimator,
-        } => format!(
-            "paired: base and head ran interleaved in {blocks} blocks (ABBA/BAAB order, at \
-             least {min_blocks}); {}",
-            estimator.describe()
-        ),
-    };
-    let t = comparison.gate_tally();
-    let mut note = format!(
-        "{how}, Holm-adjusted over the {} gated pairs (the {} others among themselves). \
-         Gated: {}. A change counts when adjusted p <= {} and the whole interval lies beyond \
-         the metric's noise threshold; unchanged when it lies within it.",
-        t.total(),
-        comparison.pairs.len() - t.total(),
-        gates(comparison),
-        comparison.policy.alpha,
-    );
-    if let Some(floor) = too_few_blocks_for_signed_ranks(comparison) {
-        note.push_str(&floor);
-    }
-    note
-}
-
-/// With Hodges-Lehmann, a warning when the blocks are too few for anything to be confirmed:
-/// the signed-rank p-value cannot go below `2 / 2^blocks`, and Holm multiplies the smallest
-/// one by the number of gated pairs.
-fn too_few_blocks_for_signed_ranks(comparison: &Comparison) -> Option<String> {
-    let crate::comparison::Method::Paired {
-        blocks,
-        estimator: crate::comparison::PairedEstimator::HodgesLehmann,
-        ..
-    } = comparison.method
-    else {
-        return None;
-    };
-    let gated = comparison.gate_tally().total();
-    let floor = crate::stats::signed_rank::minimum_p_value(blocks as usize);
-    (floor * gated as f64 > comparison.policy.alpha).then(|| {
-        format!(
-            " With {blocks} blocks the signed-rank p-value cannot go below {floor:.2e}, so after \
-             Holm over {gated} gated pairs no change can be confirmed: run more blocks \
-             (--min-blocks) or use --estimator mean."
-        )
-    })
-}
-
-/// One line per gated pair whose samples have two modes (`comparison::ModeShares`):
-/// `(id, "wall: fast 12.1 us, slow 35.0 us; in the slow mode: base 20%, head 80%")`.
-pub fn mode_notes(comparison: &Comparison) -> Vec<(String, String)> {
-    comparison
-        .pairs
-        .iter()
-        .filter(|pair| pair.gated)
-        .filter_map(|pair| {
-            let m = pair.modes?;
-            let share = |s: f64| format!("{:.0}%", s * 100.0);
-            Some((
-                pair.id.clone(),
-                format!(
-                    "{}: fast {}, slow {}; in the slow mode: base {}, head {}",
-                    pair.metric.label(),
-                    value(pair.metric, m.fast),
-                    value(pair.metric, m.slow),
-                    share(m.baseline_slow_share),
-                    share(m.current_slow_share)
-                ),
-            ))
-        })
-        .collect()
-}
-
-/// Pads `cells` into aligned columns (first column left-aligned, the rest too), separated by
-/// two spaces, trailing spaces trimmed.
+/// Aligned columns (comfy-table, no borders), two spaces apart, every column left-aligned,
+/// trailing spaces trimmed: the terminal reports' tables.
 pub fn columns(rows: &[Vec<String>]) -> String {
-    let widths: Vec<usize> = (0..rows.iter().map(Vec::len).max().unwrap_or(0))
-        .map(|i| {
-            rows.iter()
-                .filter_map(|r| r.get(i))
-                .map(|c| c.chars().count())
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let mut out = String::new();
+    let mut table = comfy_table::Table::new();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_content_arrangement(comfy_table::ContentArrangement::Disabled);
     for row in rows {
-        let line: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, c)| format!("{c:<width$}", width = widths[i]))
-            .collect();
-        out.push_str(line.join("  ").trim_end());
-        out.push('\n');
+        table.add_row(row);
     }
-    out
+    for (index, column) in table.column_iter_mut().enumerate() {
+        column.set_padding((if index == 0 { 0 } else { 2 }, 0));
+    }
+    let mut text = table.trim_fmt();
+    if !text.is_empty() {
+        text.push('\n');
+    }
+    text
 }
 
 #[cfg(test)]
@@ -445,8 +300,8 @@ pub(crate) mod tests {
     }
 
     #[test]
-    fn only_times_taken_out_of_the_gate_get_the_note_on_times() {
-        let entry = |metrics: Vec<Metric>| NotGated {
+    fn only_host_metrics_taken_out_of_the_gate_get_the_note_on_the_host() {
+        let entry = |metrics: Vec<Metric>| crate::comparison::NotGated {
             metrics,
             why: crate::model::host::Incomparable {
                 reason: "because".to_owned(),
@@ -457,7 +312,11 @@ pub(crate) mod tests {
             not_gated_note(&entry(vec![Metric::Wall])),
             Some(TIMES_NOT_GATED_NOTE)
         );
-        assert_eq!(not_gated_note(&entry(vec![Metric::Vcsw])), None);
+        assert_eq!(
+            not_gated_note(&entry(vec![Metric::Vcsw])),
+            Some(TIMES_NOT_GATED_NOTE)
+        );
+        assert_eq!(not_gated_note(&entry(vec![Metric::Instructions])), None);
         assert_eq!(
             metric_list(&entry(vec![Metric::Wall, Metric::CpuTotal])),
             "Wall, CpuTotal"

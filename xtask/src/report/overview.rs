@@ -8,32 +8,60 @@ use crate::comparison::{Comparison, PairComparison, Verdict};
 use crate::model::metric::Metric;
 use crate::model::results::{ConfigurationResult, ResultFile};
 
-const HEADER: &str = "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict |\n|---|---:|---:|---:|---:|---|\n";
+const HEADER: &str = "| Configuration | Wall/call | Wall | CpuTotal | Vcsw | Verdict | Could confirm |\n|---|---:|---:|---:|---:|---|---:|\n";
 
-/// A configuration's place in the overview: lower comes first.
-fn rank(verdict: Option<Verdict>) -> u8 {
-    match verdict {
-        Some(Verdict::Regressed) => 0,
-        Some(Verdict::Improved) => 1,
-        Some(Verdict::Inconclusive) => 2,
-        // Added: no baseline to compare with.
-        None => 3,
-        Some(Verdict::Unchanged) => 4,
+/// What the overview says of one configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowStatus {
+    /// The worst verdict of its gated pairs.
+    Gated(Verdict),
+    /// Compared, but every pair only reported (e.g. times against another boot).
+    ReportedOnly,
+    /// No baseline to compare with.
+    Added,
+}
+
+impl RowStatus {
+    /// Whether the row goes into the first table (the collapsed one otherwise).
+    fn is_shown_first(self) -> bool {
+        !matches!(
+            self,
+            RowStatus::Gated(Verdict::Unchanged) | RowStatus::ReportedOnly
+        )
+    }
+
+    /// The row's place in the overview: lower comes first.
+    fn rank(self) -> u8 {
+        match self {
+            RowStatus::Gated(Verdict::Regressed) => 0,
+            RowStatus::Gated(Verdict::Improved) => 1,
+            RowStatus::Gated(Verdict::Inconclusive) => 2,
+            RowStatus::Added => 3,
+            RowStatus::Gated(Verdict::Unchanged) => 4,
+            RowStatus::ReportedOnly => 5,
+        }
     }
 }
 
-/// The configurations of `results` with the worst verdict of their gated pairs (`None`:
-/// added), changed ones first in the order of [`rank`], report order within a rank.
+/// The configurations of `results` with their status, changed ones first in the order of
+/// [`RowStatus::rank`], report order within a rank.
 pub fn rows<'a>(
     results: &'a ResultFile,
     cmp: &Comparison,
-) -> Vec<(&'a ConfigurationResult, Option<Verdict>)> {
+) -> Vec<(&'a ConfigurationResult, RowStatus)> {
     let mut rows: Vec<_> = results
         .configurations
         .iter()
-        .map(|config| (config, worst(cmp.gated().filter(|p| p.id == config.id))))
+        .map(|config| {
+            let status = match worst(cmp.gated().filter(|p| p.id == config.id)) {
+                Some(verdict) => RowStatus::Gated(verdict),
+                None if cmp.pairs.iter().any(|p| p.id == config.id) => RowStatus::ReportedOnly,
+                None => RowStatus::Added,
+            };
+            (config, status)
+        })
         .collect();
-    rows.sort_by_key(|(_, verdict)| rank(*verdict));
+    rows.sort_by_key(|(_, status)| status.rank());
     rows
 }
 
@@ -41,43 +69,58 @@ pub fn rows<'a>(
 pub fn changed(results: &ResultFile, cmp: &Comparison) -> String {
     let changed: Vec<_> = rows(results, cmp)
         .into_iter()
-        .filter(|(_, verdict)| *verdict != Some(Verdict::Unchanged))
+        .filter(|(_, status)| status.is_shown_first())
         .collect();
     if changed.is_empty() {
-        return "Every gated metric of every configuration is unchanged.\n".to_owned();
+        return if cmp.gate_tally().total() == 0 {
+            "No metric of any configuration is gated against this baseline.\n".to_owned()
+        } else {
+            "Every gated metric of every configuration is unchanged.\n".to_owned()
+        };
     }
     let mut out = HEADER.to_owned();
-    for (config, verdict) in changed {
-        out.push_str(&row(config, verdict, cmp));
+    for (config, status) in changed {
+        out.push_str(&row(config, status, cmp));
     }
     out
 }
 
-/// The unchanged rows in a collapsed table (empty when there are none).
+/// The unchanged and reported-only rows in a collapsed table (empty when there are none).
 pub fn unchanged(results: &ResultFile, cmp: &Comparison) -> String {
-    let unchanged: Vec<_> = rows(results, cmp)
+    let rest: Vec<_> = rows(results, cmp)
         .into_iter()
-        .filter(|(_, verdict)| *verdict == Some(Verdict::Unchanged))
+        .filter(|(_, status)| !status.is_shown_first())
         .collect();
-    if unchanged.is_empty() {
+    if rest.is_empty() {
         return String::new();
     }
-    let mut out = format!(
-        "\n<details><summary>{} unchanged configuration{}</summary>\n\n{HEADER}",
-        unchanged.len(),
-        if unchanged.len() == 1 { "" } else { "s" }
-    );
-    for (config, verdict) in unchanged {
-        out.push_str(&row(config, verdict, cmp));
+    let reported = rest
+        .iter()
+        .filter(|(_, s)| *s == RowStatus::ReportedOnly)
+        .count();
+    let unchanged = rest.len() - reported;
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let summary = match (unchanged, reported) {
+        (u, 0) => format!("{u} unchanged configuration{}", plural(u)),
+        (0, r) => format!("{r} configuration{} reported only (not gated)", plural(r)),
+        (u, r) => format!(
+            "{u} unchanged configuration{}, {r} reported only (not gated)",
+            plural(u)
+        ),
+    };
+    let mut out = format!("\n<details><summary>{summary}</summary>\n\n{HEADER}");
+    for (config, status) in rest {
+        out.push_str(&row(config, status, cmp));
     }
     out.push_str("\n</details>\n");
     out
 }
 
-fn row(config: &ConfigurationResult, verdict: Option<Verdict>, cmp: &Comparison) -> String {
-    let verdict = match verdict {
-        None => "added".to_owned(),
-        Some(v @ (Verdict::Regressed | Verdict::Improved)) => {
+fn row(config: &ConfigurationResult, status: RowStatus, cmp: &Comparison) -> String {
+    let verdict = match status {
+        RowStatus::Added => "added".to_owned(),
+        RowStatus::ReportedOnly => "reported only".to_owned(),
+        RowStatus::Gated(v @ (Verdict::Regressed | Verdict::Improved)) => {
             let metrics: Vec<&str> = cmp
                 .gated()
                 .filter(|p| p.id == config.id && p.verdict == v)
@@ -85,10 +128,15 @@ fn row(config: &ConfigurationResult, verdict: Option<Verdict>, cmp: &Comparison)
                 .collect();
             format!("{} ({})", v.as_str(), metrics.join(", "))
         }
-        Some(v) => v.as_str().to_owned(),
+        RowStatus::Gated(v) => v.as_str().to_owned(),
     };
+    // The smallest wall-time change this row could have confirmed: how to read
+    // "unchanged" and "inconclusive" on this run's day.
+    let resolves = cmp
+        .pair(&config.id, Metric::Wall)
+        .map_or_else(|| "–".to_owned(), super::resolution);
     format!(
-        "| {} | {} us | {} | {} | {} | {} |\n",
+        "| {} | {} us | {} | {} | {} | {} | {resolves} |\n",
         code(&config.id),
         value(Metric::Wall, config.summary[&Metric::Wall].median),
         cell(cmp.pair(&config.id, Metric::Wall)),

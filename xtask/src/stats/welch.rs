@@ -8,7 +8,7 @@
 //! 2. Each side's variance (n - 1 denominator) is raised to at least `floor_sd^2`: counts of
 //!    one binary often agree to the instruction, and a zero spread would make every
 //!    difference, however small, infinitely significant. The floor is the counting's
-//!    resolution (the README's measured reproducibility), so a difference below it is never
+//!    resolution (measured: `docs/book/src/notes/2026-12-01-instruction-counts.md`), so a difference below it is never
 //!    significant and a difference well above it is.
 //! 3. `se = sqrt(var_b / n_b + var_h / n_h)`, Welch-Satterthwaite degrees of freedom
 //!    `df = se^4 / ((var_b/n_b)^2 / (n_b - 1) + (var_h/n_h)^2 / (n_h - 1))`; the interval is

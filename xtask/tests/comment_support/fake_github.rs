@@ -1,5 +1,6 @@
 //! A small stateful fake of GitHub's issue-comment REST API on 127.0.0.1 (wiremock with
-//! custom responders sharing one state), used by the comment tests.
+//! custom responders sharing one state), used by the comment tests; it also opens pull
+//! requests (`POST /repos/{owner}/{repo}/pulls`) for the baseline-update workflow's test.
 
 #![allow(
     dead_code,
@@ -46,12 +47,32 @@ impl TokenKind {
     }
 }
 
+/// A pull request opened through the fake: what was asked for, and with which token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub number: u64,
+    pub head: String,
+    pub base: String,
+    pub title: String,
+    pub body: String,
+    pub token: String,
+}
+
 #[derive(Debug)]
 pub struct State {
     pub comments: Vec<Comment>,
     pub next_id: u64,
     pub token: TokenKind,
     pub base: String,
+    pub pulls: Vec<PullRequest>,
+    /// The workflow's own GITHUB_TOKEN, when a test tells the fake which one it is.
+    pub actions_token: Option<String>,
+    /// The repository setting "Allow GitHub Actions to create and approve pull requests":
+    /// when off, GitHub refuses a pull request opened with the workflow's token (403).
+    pub actions_may_open_pulls: bool,
+    /// The bare repository the pull requests' branches are pushed to: a head branch it
+    /// does not have is refused (422), as GitHub does.
+    pub git_dir: Option<std::path::PathBuf>,
 }
 
 /// The fake: the server plus its shared state.
@@ -185,6 +206,72 @@ impl Respond for UpdateResponder {
     }
 }
 
+struct PullsResponder(Arc<Mutex<State>>);
+impl Respond for PullsResponder {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let Ok(payload) = req.body_json::<Value>() else {
+            return ResponseTemplate::new(400)
+                .set_body_json(json!({"message": "Problems parsing JSON"}));
+        };
+        let field = |name: &str| payload.get(name).and_then(Value::as_str).map(str::to_owned);
+        let token = req
+            .headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("token "))
+            })
+            .unwrap_or_default()
+            .to_owned();
+        let mut state = self.0.lock().unwrap();
+        if !state.actions_may_open_pulls && state.actions_token.as_deref() == Some(token.as_str()) {
+            return ResponseTemplate::new(403).set_body_json(json!({
+                "message": "GitHub Actions is not permitted to create or approve pull requests.",
+                "documentation_url": "https://docs.github.com/rest/pulls/pulls#create-a-pull-request",
+            }));
+        }
+        let (Some(head), Some(base), Some(title)) = (field("head"), field("base"), field("title"))
+        else {
+            return ResponseTemplate::new(422)
+                .set_body_json(json!({"message": "Validation Failed"}));
+        };
+        let head_exists = state.git_dir.as_ref().is_none_or(|dir| {
+            std::process::Command::new("git")
+                .arg("--git-dir")
+                .arg(dir)
+                .args([
+                    "rev-parse",
+                    "--verify",
+                    "--quiet",
+                    &format!("refs/heads/{head}"),
+                ])
+                .output()
+                .is_ok_and(|o| o.status.success())
+        });
+        if !head_exists {
+            return ResponseTemplate::new(422).set_body_json(json!({
+                "message": "Validation Failed",
+                "errors": [{"resource": "PullRequest", "field": "head", "code": "invalid"}],
+            }));
+        }
+        let number = state.next_id;
+        state.next_id += 1;
+        state.pulls.push(PullRequest {
+            number,
+            head,
+            base,
+            title,
+            body: field("body").unwrap_or_default(),
+            token,
+        });
+        ResponseTemplate::new(201).set_body_json(json!({
+            "number": number,
+            "html_url": format!("{}/{OWNER}/{REPO}/pull/{number}", state.base),
+        }))
+    }
+}
+
 impl FakeGitHub {
     /// Starts the fake with `comments` already on the pull request.
     pub async fn start(token: TokenKind, comments: Vec<Comment>) -> Self {
@@ -195,6 +282,10 @@ impl FakeGitHub {
             next_id,
             token,
             base: server.uri(),
+            pulls: Vec::new(),
+            actions_token: None,
+            actions_may_open_pulls: true,
+            git_dir: None,
         }));
         let list_path = format!("/repos/{OWNER}/{REPO}/issues/{PR}/comments");
         Mock::given(method("GET"))
@@ -226,7 +317,17 @@ impl FakeGitHub {
             .respond_with(UpdateResponder(state.clone()))
             .mount(&server)
             .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/repos/{OWNER}/{REPO}/pulls").as_str()))
+            .respond_with(PullsResponder(state.clone()))
+            .mount(&server)
+            .await;
         Self { server, state }
+    }
+
+    /// A snapshot of the pull requests opened.
+    pub fn pulls(&self) -> Vec<PullRequest> {
+        self.state.lock().unwrap().pulls.clone()
     }
 
     /// A snapshot of the stored comments.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::commands::flags::{GateArgs, OutputArgs, RunArgs, parse_duration};
 use crate::comparison::VerdictPolicy;
 use crate::engine::target::Target;
-use crate::model::results::Settings;
+use crate::model::results::{HeadInjection, Settings};
 use crate::model::store::{BaselineName, BaselineStore};
 
 /// Defaults (besides the run flags', see [`RunArgs`]) are sized for the full suite (~34
@@ -27,7 +27,7 @@ use crate::model::store::{BaselineName, BaselineStore};
 ///   signed-rank p-value cannot go below `2 / 2^n`, which Holm's correction over ~100
 ///   gated pairs needs below ~5e-4 (n >= 12 when every block agrees, ~17 with some
 ///   disagreement); and the MDE of the noisiest (spinning) rows is 9-10.5% at 40 blocks
-///   and 7.4-7.8% at 60 (README, "What the gate can and cannot see"). Sixty lock-step
+///   and 7.4-7.8% at 60 (`docs/book/src/notes/2026-12-02-gate-calibration.md`). Sixty lock-step
 ///   blocks of the full suite take about 8.5 minutes here; bench.yml runs 30 to fit the
 ///   pull request's 10 minutes.
 /// - `--max-time`: unset by default (exactly `--min-blocks` blocks, a predictable run).
@@ -74,7 +74,7 @@ pub struct Args {
     /// Paired, a demonstration aid: NS ns of busy work before every call of the head's
     /// configurations matching GLOB only (the binary's --inject-ns on one side), to see how
     /// a known regression of one row is reported; repeatable.
-    #[arg(long, value_name = "GLOB=NS", value_parser = parse_injection, requires = "against")]
+    #[arg(long, value_name = "GLOB=NS", requires = "against")]
     pub inject_head: Vec<HeadInjection>,
     #[command(flatten)]
     pub outputs: OutputArgs,
@@ -100,29 +100,6 @@ pub struct PairedSettings {
     pub max_time: Option<Duration>,
     pub base_bench_bin: Option<PathBuf>,
     pub inject_head: Vec<HeadInjection>,
-}
-
-/// `--inject-head GLOB=NS`: busy work injected into the head's runs of some configurations.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HeadInjection {
-    pub glob: String,
-    pub inject_ns: u64,
-}
-
-fn parse_injection(text: &str) -> Result<HeadInjection, String> {
-    let (glob, ns) = text
-        .split_once('=')
-        .ok_or_else(|| format!("`{text}`: expected GLOB=NS, e.g. 'tokio-current/dedicated=500'"))?;
-    let inject_ns = ns
-        .parse::<u64>()
-        .map_err(|_| format!("`{text}`: `{ns}` is not a whole number of nanoseconds"))?;
-    if glob.is_empty() {
-        return Err(format!("`{text}`: the configuration glob is empty"));
-    }
-    Ok(HeadInjection {
-        glob: glob.to_owned(),
-        inject_ns,
-    })
 }
 
 /// Validated settings of one `bench` invocation.
@@ -179,18 +156,14 @@ impl TryFrom<Args> for Config {
 
 impl Config {
     /// The settings recorded in the result file: `runs` processes (blocks, when paired) per
-    /// configuration, pinned as `pin` says (confirmed by the samples).
-    pub fn settings(
-        &self,
-        runs: u32,
-        pin: bool,
-        counters: Option<&crate::engine::callgrind::Callgrind>,
-    ) -> Settings {
+    /// configuration, pinned as `pin` says (confirmed by the samples); the run adds how it
+    /// counted instructions.
+    pub fn settings(&self, runs: u32, pin: bool) -> Settings {
         let flags = &self.target.flags;
         Settings {
             runs,
             count: flags.count,
-            work: flags.work.clone(),
+            work: flags.work.to_string(),
             in_flight: flags.in_flight,
             only: self.target.only.clone(),
             gap_us: flags.gap_us,
@@ -198,37 +171,10 @@ impl Config {
             inject_head: self
                 .paired
                 .iter()
-                .flat_map(|paired| &paired.inject_head)
-                .map(|i| format!("{}={}", i.glob, i.inject_ns))
+                .flat_map(|paired| paired.inject_head.clone())
                 .collect(),
             pin,
-            counters: counters.map(|callgrind| crate::model::results::CountingSettings {
-                runs: self.target.counters.runs,
-                count: self.target.counters.count,
-                valgrind: callgrind.version.clone(),
-                realtime: callgrind.realtime,
-            }),
+            counters: None,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_injection_is_glob_equals_nanoseconds_and_errors_name_the_input() {
-        assert_eq!(
-            parse_injection("tokio-current/dedicated*=500"),
-            Ok(HeadInjection {
-                glob: "tokio-current/dedicated*".to_owned(),
-                inject_ns: 500,
-            })
-        );
-        let error = parse_injection("floor/park").unwrap_err();
-        assert!(error.contains("`floor/park`: expected GLOB=NS"), "{error}");
-        let error = parse_injection("floor/park=fast").unwrap_err();
-        assert!(error.contains("`fast` is not a whole number"), "{error}");
-        assert!(parse_injection("=5").unwrap_err().contains("glob is empty"));
     }
 }

@@ -22,7 +22,7 @@ pub struct Run {
 pub fn finish(config: &Config, run: &Run) -> anyhow::Result<Outcome> {
     let results = &run.results;
     let comparison = run.comparison.as_ref();
-    print!("{}", report::table::render(results, comparison));
+    print!("{}", report::terminal::render(results, comparison));
     config.outputs.write(results, comparison)?;
     let (_, annotations) =
         crate::github::publish::publish(&report::markdown::render(results, comparison), comparison)

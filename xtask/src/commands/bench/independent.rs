@@ -27,8 +27,9 @@ pub fn run(config: &Config) -> anyhow::Result<Run> {
     let IndependentRun {
         samples,
         mut failures,
+        ..
     } = run_all(&command, &ids, config.runs)?;
-    let counter_samples = match &callgrind {
+    let (counter_samples, profiles) = match &callgrind {
         Some(callgrind) => {
             eprintln!(
                 "counting instructions: {} runs per configuration under callgrind ({})",
@@ -37,17 +38,20 @@ pub fn run(config: &Config) -> anyhow::Result<Run> {
             let counting = callgrind.command(&command, target.counters.count);
             let counted = run_all(&counting, &ids, target.counters.runs)?;
             failures.extend(counted.failures);
-            counted.samples
+            (counted.samples, counted.profiles)
         }
-        None => vec![Vec::new(); ids.len()],
+        None => (vec![Vec::new(); ids.len()], vec![None; ids.len()]),
     };
 
     let pin = confirm_pinned(target.flags.pin, samples.iter().flatten());
     let configurations = ids
         .iter()
-        .zip(samples.into_iter().zip(counter_samples))
-        .filter(|(_, (s, _))| !s.is_empty())
-        .map(|(id, (s, counted))| ConfigurationResult::with_counters(id.clone(), s, counted))
+        .zip(samples.into_iter().zip(counter_samples).zip(profiles))
+        .filter(|(_, ((s, _), _))| !s.is_empty())
+        .map(|(id, ((s, counted), profile))| {
+            ConfigurationResult::with_counters(id.clone(), s, counted)
+                .map(|result| result.with_profile(profile))
+        })
         .collect::<Result<Vec<_>, _>>()
         .context("summarising samples")?;
     let results = ResultFile {
@@ -56,7 +60,12 @@ pub fn run(config: &Config) -> anyhow::Result<Run> {
         created: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         host: HostFingerprint::detect(&target.root),
         git: GitRevision::detect(&target.root),
-        settings: config.settings(config.runs, pin, callgrind.as_ref()),
+        settings: crate::model::results::Settings {
+            counters: callgrind
+                .as_ref()
+                .map(|callgrind| callgrind.settings(target.counters.runs, target.counters.count)),
+            ..config.settings(config.runs, pin)
+        },
         configurations,
         failures,
         paired: None,

@@ -28,7 +28,7 @@
 //! (= `bench --min-blocks`): 20 x (1 + 1) trials x 60 blocks x ~8 configurations, each block
 //! two serving processes and 8 slices, about 0.12 s per configuration and block here: about
 //! 40 minutes (measured: 2413 s). `--sampling processes --blocks 10 --estimator mean` is the design the gate
-//! had before (README, "Sampling design").
+//! had before (`docs/book/src/notes/2026-12-02-sampling-designs.md`).
 //!
 //! # `--counters`
 //!
@@ -191,7 +191,10 @@ impl Config {
             seconds_per_pass * runs as f64 / 60.0
         );
 
-        let gated_metrics = Metric::ALL.iter().filter(|m| policy.is_gated(**m)).count();
+        let gated_metrics = Metric::TIMING
+            .iter()
+            .filter(|m| policy.is_gated(**m))
+            .count();
         let family = Family {
             gated_pairs: ids.len() * gated_metrics,
             full_suite_gated_pairs: all_ids.len() * gated_metrics,
@@ -237,10 +240,10 @@ impl Config {
                 trials: self.trials,
                 blocks: self.blocks,
                 count: target.flags.count,
-                work: target.flags.work.clone(),
+                work: target.flags.work.to_string(),
                 in_flight: target.flags.in_flight,
                 pin: target.flags.pin,
-                sampling: target.sampling.label(),
+                sampling: target.sampling.to_string(),
                 warm_up_ms: target.flags.warm_up_ms,
                 estimator: target.estimator,
                 effects_pct: effects.clone(),

@@ -10,7 +10,8 @@ use crate::comparison::calibration::{Pilot, Trial, judge, significance_policy, t
 use crate::comparison::paired::PairedContext;
 use crate::engine::paired_session::run_session;
 use crate::engine::runner::BenchCommand;
-use crate::engine::sampling::{ExtraFlags, Sampling};
+use crate::engine::runner::{Injection, Injections};
+use crate::engine::sampling::{self, Sampling};
 use crate::engine::stop_rule::{MonotonicClock, StopRule};
 use crate::model::host::FingerprintDiff;
 use crate::model::paired_record::Side;
@@ -64,18 +65,18 @@ pub fn run(plan: &TrialPlan<'_>) -> anyhow::Result<Vec<Trial>> {
     let mut trials = Vec::new();
     for round in 0..plan.rounds {
         for kind in &kinds {
-            let mut extra = ExtraFlags::new();
+            let mut injections = Injections::new();
             if let Some(e) = kind {
                 for p in plan.pilot {
-                    extra.insert(
-                        (Side::Head, p.id.clone()),
-                        vec!["--inject-ns".to_owned(), p.inject_ns[*e].to_string()],
-                    );
+                    injections.insert((Side::Head, p.id.clone()), Injection::Ns(p.inject_ns[*e]));
                 }
             }
-            let mut executor =
-                plan.sampling
-                    .executor(plan.command.clone(), plan.command.clone(), extra);
+            let mut executor = sampling::executor(
+                plan.sampling,
+                plan.command.clone(),
+                plan.command.clone(),
+                injections,
+            );
             let clock = MonotonicClock::start();
             let outcome = run_session(executor.as_mut(), &gate_ctx, rule, &clock, &mut |_| {})?;
             let judged = judge(&outcome.samples, &gate_ctx, &sig_ctx);

@@ -60,11 +60,8 @@ pub struct CounterFamily {
 impl CounterFamily {
     /// The gate's families for `ids` of `all` configurations under `policy`.
     pub fn of(policy: &VerdictPolicy, ids: usize, all: usize, power: f64) -> Self {
-        let gated = Metric::EVERY
-            .iter()
-            .filter(|m| policy.is_gated(**m))
-            .count();
-        let reported = Metric::EVERY.len() - gated;
+        let gated = Metric::iter().filter(|m| policy.is_gated(*m)).count();
+        let reported = Metric::iter().count() - gated;
         CounterFamily {
             gated_pairs: ids * gated,
             reported_pairs: ids * reported,

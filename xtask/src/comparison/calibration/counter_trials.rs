@@ -252,12 +252,10 @@ pub(crate) mod tests {
     /// A counting run of `id` with `loop_per_call` and `worker_per_call` instructions.
     pub(crate) fn counted(id: &str, loop_per_call: f64, worker_per_call: f64) -> Measurement {
         let mut m = crate::model::results::tests::measurement(id, 1000.0);
-        let total = |per_call: f64| serde_json::json!((per_call * m.count as f64).round() as u64);
-        let (l, w) = (total(loop_per_call), total(worker_per_call));
-        m.extra.insert("instructions_loop".to_owned(), l);
-        m.extra.insert("instructions_worker".to_owned(), w);
-        m.extra
-            .insert("instructions_other".to_owned(), serde_json::json!(0));
+        let total = |per_call: f64| (per_call * m.count as f64).round() as u64;
+        m.instructions_loop = Some(total(loop_per_call));
+        m.instructions_worker = Some(total(worker_per_call));
+        m.instructions_other = Some(0);
         m
     }
 

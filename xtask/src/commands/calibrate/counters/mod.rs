@@ -45,9 +45,6 @@ use crate::model::host::HostFingerprint;
 use crate::model::usage::UsageError;
 use crate::report;
 
-/// The binary's flag the injection needs (it came with counting).
-const INJECT_FLAG: &str = "--inject-loops";
-
 /// What `calibrate --counters` runs (the calibrate command's validated settings).
 #[derive(Debug)]
 pub struct Plan<'a> {
@@ -68,11 +65,12 @@ pub fn run(plan: &Plan<'_>) -> anyhow::Result<Outcome> {
         .resolve()?
         .ok_or_else(|| UsageError("--counters: counting is switched off".to_owned()))?;
     let program = target.program()?;
-    if !runner::supports_flag(&program, INJECT_FLAG) {
+    if !crate::engine::capabilities::probe(&program)?.counts_instructions() {
         return Err(UsageError(format!(
-            "{} has no {INJECT_FLAG} flag (it predates instruction counts): it cannot be \
-             calibrated on counters",
-            program.display()
+            "{} has no {} flag (it predates instruction counts): it cannot be calibrated on \
+             counters",
+            program.display(),
+            handoff_protocol::Flag::InjectLoops
         ))
         .into());
     }
@@ -136,7 +134,7 @@ pub fn run(plan: &Plan<'_>) -> anyhow::Result<Outcome> {
             trials: plan.trials,
             counter_runs: runs,
             counter_count: target.counters.count,
-            work: target.flags.work.clone(),
+            work: target.flags.work.to_string(),
             in_flight: target.flags.in_flight,
             effects_pct: plan.effects.to_vec(),
             pilot_runs: plan.pilot_runs,

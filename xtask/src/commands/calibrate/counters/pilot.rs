@@ -19,11 +19,7 @@ pub const PROBE_LOOPS: u64 = 1000;
 
 /// `command` with `--inject-loops loops` (the binary's flag, on the async side).
 pub fn injected(command: &BenchCommand, loops: u64) -> BenchCommand {
-    let mut command = command.clone();
-    command
-        .args
-        .extend(["--inject-loops".to_owned(), loops.to_string()]);
-    command
+    command.injected(Some(crate::engine::runner::Injection::Loops(loops)))
 }
 
 /// What the pilot found.
