@@ -54,7 +54,7 @@ pub(crate) const LEARNING: u32 = 8;
 /// to wake a thread is overloaded; spinning would add to the load).
 pub(crate) const MAX_SPIN_NS: u64 = 1_000_000;
 /// The budget is recomputed after this many waits of its kind.
-const RECOMPUTE_EVERY: u32 = 4;
+const RECOMPUTE_EVERY: u32 = 16;
 
 /// What a park is priced at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

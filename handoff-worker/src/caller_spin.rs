@@ -51,7 +51,7 @@ pub(crate) const MAX_CPU_SPIN: Duration = Duration::from_micros(50);
 /// [`Builder::busy_poll`](crate::Builder::busy_poll)).
 pub(crate) const MAX_LATENCY_SPIN: Duration = Duration::from_micros(100);
 /// The budget is recomputed after this many recorded replies.
-const RECOMPUTE_EVERY: u32 = 8;
+const RECOMPUTE_EVERY: u32 = 32;
 
 /// How a call's future waits for its reply.
 #[derive(Debug)]
@@ -74,14 +74,26 @@ pub(crate) struct Plan {
 }
 
 impl CallerSpin {
-    /// A call is made: counts it as outstanding (adaptive only, until [`CallerSpin::end`]).
-    /// Returns whether it was counted and whether no other call was outstanding.
-    pub(crate) fn begin(&self) -> Outstanding {
+    /// The call `id` (non-zero, unique while it is outstanding) is made: the adaptive spin
+    /// notes it as the newest outstanding call, until [`CallerSpin::end`]. Returns whether
+    /// it was noted and whether no other call was outstanding.
+    ///
+    /// One word holds the newest outstanding call, set and cleared by plain loads and stores
+    /// (no locked instruction on a call's path): a call clears it only if it still holds its
+    /// own id. Calls answered in the order they were made (one worker's) leave it set until
+    /// the newest is answered; a race between two threads can make one call look alone, or
+    /// not, but the word is never left holding an answered call: of the stores to it, the
+    /// last is a clear or the id of a call not yet answered.
+    pub(crate) fn begin(&self, id: usize) -> Outstanding {
         match self {
-            Self::Adaptive(policy) => Outstanding {
-                counted: true,
-                alone: policy.outstanding.fetch_add(1, Ordering::Relaxed) == 0,
-            },
+            Self::Adaptive(policy) => {
+                let alone = policy.newest.load(Ordering::Relaxed) == 0;
+                policy.newest.store(id, Ordering::Relaxed);
+                Outstanding {
+                    counted: true,
+                    alone,
+                }
+            }
             _ => Outstanding {
                 counted: false,
                 alone: true,
@@ -89,10 +101,12 @@ impl CallerSpin {
         }
     }
 
-    /// A call counted by [`CallerSpin::begin`] was answered or given up.
-    pub(crate) fn end(&self) {
-        if let Self::Adaptive(policy) = self {
-            policy.outstanding.fetch_sub(1, Ordering::Relaxed);
+    /// The call `id` noted by [`CallerSpin::begin`] was answered or given up.
+    pub(crate) fn end(&self, id: usize) {
+        if let Self::Adaptive(policy) = self
+            && policy.newest.load(Ordering::Relaxed) == id
+        {
+            policy.newest.store(0, Ordering::Relaxed);
         }
     }
 
@@ -132,8 +146,9 @@ pub(crate) struct Outstanding {
 #[derive(Debug)]
 pub(crate) struct AdaptiveCallerSpin {
     priority: Priority,
-    /// Calls made and not yet answered or given up (relaxed: only a hint for step 1).
-    outstanding: AtomicUsize,
+    /// The newest call made and not yet answered or given up (0: none), a hint for step 1
+    /// ([`CallerSpin::begin`]).
+    newest: AtomicUsize,
     costs: Arc<Costs>,
     weights: [AtomicU32; BUCKETS],
     seen: AtomicU32,
@@ -146,7 +161,7 @@ impl AdaptiveCallerSpin {
     pub(crate) fn new(priority: Priority, costs: Arc<Costs>) -> Self {
         Self {
             priority,
-            outstanding: AtomicUsize::new(0),
+            newest: AtomicUsize::new(0),
             costs,
             weights: Default::default(),
             seen: AtomicU32::new(0),
@@ -320,7 +335,7 @@ mod tests {
     fn a_call_made_while_another_is_outstanding_is_not_spun_for() {
         let spin = spin(15);
         feed(&spin, 100, Duration::from_micros(2));
-        let first = spin.begin();
+        let first = spin.begin(1);
         assert_eq!(
             first,
             Outstanding {
@@ -328,19 +343,22 @@ mod tests {
                 alone: true
             }
         );
-        let second = spin.begin();
+        let second = spin.begin(2);
         assert!(!second.alone);
         assert_eq!(spin.plan(AWAKE, 0, second.alone), None);
-        spin.end();
-        spin.end();
-        assert!(spin.begin().alone, "both answered: the next call is alone");
-        spin.end();
+        // Answered in order: the first leaves the second noted.
+        spin.end(1);
+        assert!(!spin.begin(3).alone);
+        spin.end(2);
+        spin.end(3);
+        assert!(spin.begin(4).alone, "all answered: the next call is alone");
+        spin.end(4);
     }
 
     #[test]
     fn off_and_fixed_do_what_they_say() {
         assert_eq!(CallerSpin::Off.plan(AWAKE, 0, true), None);
-        assert!(!CallerSpin::Off.begin().counted);
+        assert!(!CallerSpin::Off.begin(1).counted);
         let d = Duration::from_micros(7);
         let fixed = CallerSpin::Fixed(d);
         let plan = fixed.plan(

@@ -34,18 +34,21 @@ pub struct CallFuture<R> {
     early: Option<CallError>,
     /// The spin the first poll makes before registering the waker ([`crate::caller_spin`]).
     spin: Option<Plan>,
-    /// The adaptive caller spin, which counts this call as outstanding until it is answered
+    /// The adaptive caller spin, which notes this call as outstanding until it is answered
     /// or given up, and learns from what its spin found.
     policy: Option<Arc<CallerSpin>>,
+    /// This call's id for the caller spin ([`CallerSpin::begin`]).
+    id: usize,
     /// A spin that missed, and when it began: recorded when the reply comes.
     missed: Option<(Plan, Instant)>,
 }
 
 impl<R> CallFuture<R> {
-    /// A future for the call answered through `reply`; `counted` if `policy` counts it as
-    /// outstanding ([`CallerSpin::begin`]).
+    /// A future for the call `id` answered through `reply`; `counted` if `policy` noted it
+    /// as outstanding ([`CallerSpin::begin`]).
     pub(crate) fn new(
         reply: Arc<dyn ReplyTo<R>>,
+        id: usize,
         spin: Option<Plan>,
         policy: &Arc<CallerSpin>,
         counted: bool,
@@ -55,6 +58,7 @@ impl<R> CallFuture<R> {
             early: None,
             spin,
             policy: counted.then(|| policy.clone()),
+            id,
             missed: None,
         }
     }
@@ -65,6 +69,7 @@ impl<R> CallFuture<R> {
             early: Some(CallError::Closed),
             spin: None,
             policy: None,
+            id: 0,
             missed: None,
         }
     }
@@ -73,30 +78,42 @@ impl<R> CallFuture<R> {
     fn resolve(&mut self, reply: Option<Result<R, CallError>>) -> Poll<Result<R, CallError>> {
         self.reply = None;
         if let Some(policy) = self.policy.take() {
-            policy.end();
+            policy.end(self.id);
         }
         Poll::Ready(reply.unwrap_or(Err(CallError::Closed)))
     }
 
-    /// Spins for up to `budget` waiting for the reply, without registering a waker.
-    fn spin_for(reply: &dyn ReplyTo<R>, budget: Duration) -> Option<Option<Result<R, CallError>>> {
+    /// Spins for up to `budget` waiting for the reply, without registering a waker. The
+    /// first checks read no clock: a reply they catch is taken to have come at once (within
+    /// a microsecond or two), which is all the policy needs to know of it.
+    fn spin_for(reply: &dyn ReplyTo<R>, budget: Duration) -> Spun<R> {
         // A wait, for tools that leave waits out ([`hooks`]).
         let waiting = hooks::waiting();
-        let start = Instant::now();
+        let mut started: Option<Instant> = None;
         loop {
             for _ in 0..CHECKS_PER_CLOCK_READ {
                 // SAFETY: this future is the slot's single receiver, and it drops the slot
-                // as soon as this returns `Some`.
+                // as soon as this returns a value.
                 if let Some(value) = unsafe { reply.slot().try_take() } {
-                    return Some(value);
+                    let waited = started.map_or(Duration::ZERO, |start| start.elapsed());
+                    return Spun::Caught(value, waited);
                 }
                 waiting.spin();
             }
+            let start = *started.get_or_insert_with(Instant::now);
             if start.elapsed() >= budget {
-                return None;
+                return Spun::Missed(start);
             }
         }
     }
+}
+
+/// What a spin for the reply found.
+enum Spun<R> {
+    /// The reply, this long after the spin began.
+    Caught(Option<Result<R, CallError>>, Duration),
+    /// None within the budget; the spin began then.
+    Missed(Instant),
 }
 
 impl<R> Future for CallFuture<R> {
@@ -111,17 +128,15 @@ impl<R> Future for CallFuture<R> {
             panic!("CallFuture polled after it resolved");
         };
         if let Some(plan) = this.spin.take() {
-            let start = Instant::now();
-            let caught = Self::spin_for(reply, plan.budget);
-            match caught {
-                Some(value) => {
+            match Self::spin_for(reply, plan.budget) {
+                Spun::Caught(value, waited) => {
                     if let Some(policy) = this.policy.as_ref().filter(|_| plan.learn) {
-                        policy.replied(plan, start.elapsed(), true);
+                        policy.replied(plan, waited, true);
                     }
                     return this.resolve(value);
                 }
-                None if plan.learn => this.missed = Some((plan, start)),
-                None => {}
+                Spun::Missed(start) if plan.learn => this.missed = Some((plan, start)),
+                Spun::Missed(_) => {}
             }
         }
         // SAFETY: single receiver; the slot is dropped when this returns `Ready`.
@@ -143,7 +158,7 @@ impl<R> Drop for CallFuture<R> {
             reply.slot().cancel();
         }
         if let Some(policy) = self.policy.take() {
-            policy.end();
+            policy.end(self.id);
         }
     }
 }

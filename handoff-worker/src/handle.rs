@@ -247,6 +247,8 @@ impl<T: 'static> Worker<T> {
             NO_CPU
         };
         let packet = Arc::new(Packet::new(f, deadline, caller_cpu));
+        // The packet's address is the call's id while it is outstanding.
+        let id = Arc::as_ptr(&packet).addr();
         let reply: Arc<dyn ReplyTo<R>> = packet.clone();
         // Where the worker is before the send: a sleeping one is woken by it, and the
         // send's cost and the wake-up's latency are what the adaptive policy prices.
@@ -254,7 +256,7 @@ impl<T: 'static> Worker<T> {
         let waking = place
             .filter(|place| place.sleeping)
             .map(|_| shared.costs.stamp_wake());
-        let outstanding = shared.caller_spin.begin();
+        let outstanding = shared.caller_spin.begin(id);
         let sent = shared.send(Msg::Call(JobRef::new(packet)));
         if let Some(stamp) = waking {
             shared.costs.woke(stamp);
@@ -266,7 +268,7 @@ impl<T: 'static> Worker<T> {
                 .plan(place, caller_cpu, outstanding.alone),
             Sent::Waiting | Sent::Refused => None,
         };
-        CallFuture::new(reply, spin, &shared.caller_spin, outstanding.counted)
+        CallFuture::new(reply, id, spin, &shared.caller_spin, outstanding.counted)
     }
 
     /// Whether [`Worker::close`] or [`Worker::shutdown`] was called on any handle.

@@ -44,53 +44,38 @@ mod imp {
         ))
     }
 
-    /// The CPUs a thread may use, read when it starts, so that it can step off one of them
-    /// and come back to exactly this set.
-    pub(crate) struct Affinity {
-        pub(super) allowed: libc::cpu_set_t,
-    }
-
-    impl Affinity {
-        /// The calling thread's set, if it can be read and holds at least two CPUs.
-        pub(crate) fn of_current_thread() -> Option<Self> {
-            // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
-            let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-            // SAFETY: pid 0 is the calling thread; `allowed` is a writable set of the size
-            // passed.
-            let status = unsafe {
-                libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut allowed)
-            };
-            // SAFETY: `allowed` was filled in by the kernel (or is still all-zero).
-            let count = unsafe { libc::CPU_COUNT(&allowed) };
-            (status == 0 && count >= 2).then_some(Self { allowed })
+    /// Moves the calling thread off `cpu`, onto the other CPUs of its current set, and gives
+    /// it back that whole set: the kernel migrates a thread whose new set excludes the CPU it
+    /// runs on at once, and widening the set again does not move it back. Returns whether it
+    /// moved (not if its set holds no other CPU, or cannot be read).
+    pub(crate) fn step_off(cpu: Cpu) -> bool {
+        let size = size_of::<libc::cpu_set_t>();
+        let Ok(index) = usize::try_from(cpu) else {
+            return false;
+        };
+        if index >= 8 * size {
+            return false;
         }
-
-        /// Moves the calling thread off `cpu` and gives it back its whole set: the kernel
-        /// migrates a thread whose new set excludes the CPU it runs on at once, and widening
-        /// the set again does not move it back. Returns whether it moved.
-        pub(crate) fn step_off(&self, cpu: Cpu) -> bool {
-            let Ok(index) = usize::try_from(cpu) else {
-                return false;
-            };
-            if index >= 8 * size_of::<libc::cpu_set_t>() {
-                return false;
-            }
-            let mut elsewhere = self.allowed;
-            // SAFETY: `index` is within the set's bit range (checked above).
-            unsafe { libc::CPU_CLR(index, &mut elsewhere) };
-            // SAFETY: plain reads of a set we own.
-            if unsafe { libc::CPU_COUNT(&elsewhere) } == 0 {
-                return false;
-            }
-            let size = size_of::<libc::cpu_set_t>();
-            // SAFETY: pid 0 is the calling thread; both sets are valid and of `size` bytes.
-            unsafe {
-                let moved = libc::sched_setaffinity(0, size, &raw const elsewhere) == 0;
-                // Restoring can only fail if the set became invalid meanwhile (CPUs taken
-                // offline); the thread then keeps the narrower set, which is still allowed.
-                let _ = libc::sched_setaffinity(0, size, &raw const self.allowed);
-                moved
-            }
+        // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
+        let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        // SAFETY: pid 0 is the calling thread; `allowed` is a writable set of `size` bytes.
+        if unsafe { libc::sched_getaffinity(0, size, &raw mut allowed) } != 0 {
+            return false;
+        }
+        let mut elsewhere = allowed;
+        // SAFETY: `index` is within the set's bit range (checked above).
+        unsafe { libc::CPU_CLR(index, &mut elsewhere) };
+        // SAFETY: plain reads of a set we own.
+        if unsafe { libc::CPU_COUNT(&elsewhere) } == 0 {
+            return false;
+        }
+        // SAFETY: pid 0 is the calling thread; both sets are valid and of `size` bytes.
+        unsafe {
+            let moved = libc::sched_setaffinity(0, size, &raw const elsewhere) == 0;
+            // Restoring can only fail if the set became invalid meanwhile (CPUs taken
+            // offline); the thread then keeps the narrower set, which is still allowed.
+            let _ = libc::sched_setaffinity(0, size, &raw const allowed);
+            moved
         }
     }
 }
@@ -107,20 +92,12 @@ mod imp {
         None
     }
 
-    pub(crate) struct Affinity;
-
-    impl Affinity {
-        pub(crate) fn of_current_thread() -> Option<Self> {
-            None
-        }
-
-        pub(crate) fn step_off(&self, _cpu: Cpu) -> bool {
-            false
-        }
+    pub(crate) fn step_off(_cpu: Cpu) -> bool {
+        false
     }
 }
 
-pub(crate) use imp::{Affinity, current_cpu, thread_cpu_time};
+pub(crate) use imp::{current_cpu, step_off, thread_cpu_time};
 
 /// Whether two CPU numbers are known and equal.
 pub(crate) fn same_cpu(a: Cpu, b: Cpu) -> bool {
@@ -142,19 +119,36 @@ mod tests {
         assert!(thread_cpu_time().expect("a thread clock") > before);
     }
 
+    /// The calling thread's CPU set.
+    fn allowed() -> libc::cpu_set_t {
+        // SAFETY: plain data, filled in by the kernel for the calling thread.
+        unsafe {
+            let mut set: libc::cpu_set_t = std::mem::zeroed();
+            assert_eq!(
+                libc::sched_getaffinity(0, size_of::<libc::cpu_set_t>(), &raw mut set),
+                0
+            );
+            set
+        }
+    }
+
     #[test]
     fn stepping_off_a_cpu_moves_the_thread_and_keeps_its_set() {
-        let Some(affinity) = Affinity::of_current_thread() else {
-            // One CPU: nothing to step onto (the policy then never spins anyway).
+        let before = allowed();
+        // SAFETY: reading a set we own.
+        if unsafe { libc::CPU_COUNT(&before) } < 2 {
+            // One CPU: nothing to step onto, and nothing moves.
+            assert!(!step_off(current_cpu()));
             return;
-        };
+        }
         let here = current_cpu();
-        assert!(affinity.step_off(here));
+        assert!(step_off(here));
         assert_ne!(current_cpu(), here, "still on the CPU it stepped off");
-        // The whole set is back.
-        let again = Affinity::of_current_thread().expect("the set, restored");
+        let after = allowed();
         // SAFETY: reading two sets we own.
-        let same = unsafe { libc::CPU_EQUAL(&again.allowed, &affinity.allowed) };
-        assert!(same);
+        assert!(
+            unsafe { libc::CPU_EQUAL(&before, &after) },
+            "the set changed"
+        );
     }
 }

@@ -17,16 +17,17 @@
 //! 1. Every call carries the CPU its caller made it on; after running it, the worker reads
 //!    its own (a few nanoseconds).
 //! 2. After [`TOGETHER_LIMIT`] calls in a row on its caller's CPU, and at most once per
-//!    [`STEP_INTERVAL`], the worker narrows its allowed CPUs to the others of its own set
-//!    and widens them again ([`crate::os::Affinity::step_off`]): the kernel moves it at once
-//!    and leaves it there. Its set is what it was before; a thread that may use only one
-//!    CPU never steps.
+//!    [`STEP_INTERVAL`], the worker narrows its allowed CPUs to the others of its current
+//!    set and widens them again ([`crate::os::step_off`]): the kernel moves it at once and
+//!    leaves it there. Its set is what it was before (read at that moment, so a set the
+//!    application gave the thread meanwhile is kept); a thread whose set holds one CPU
+//!    never steps.
 //! 3. While it shares the caller's CPU it does not spin (the caller does not either,
 //!    [`crate::caller_spin`]): a spin would only take the CPU from the thread it waits for.
 
 use std::time::{Duration, Instant};
 
-use crate::os::{self, Affinity, Cpu, NO_CPU};
+use crate::os::{self, Cpu, NO_CPU};
 use crate::stats::Counters;
 
 /// Calls in a row on the caller's CPU before the worker steps off it.
@@ -36,8 +37,8 @@ pub(crate) const STEP_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The worker's view of where it runs (module docs).
 pub(crate) struct Placement {
-    /// `None`: it never steps (one usable CPU, or not Linux, or a strategy that blocks).
-    affinity: Option<Affinity>,
+    /// The strategies that spin watch where they run; the others never step.
+    watches: bool,
     here: Cpu,
     together: u32,
     last_step: Option<Instant>,
@@ -45,13 +46,9 @@ pub(crate) struct Placement {
 
 impl Placement {
     /// For the calling (worker) thread; `may_step` for the strategies that spin.
-    pub(crate) fn new(may_step: bool) -> Self {
+    pub(crate) fn new(watches: bool) -> Self {
         Self {
-            affinity: if may_step {
-                Affinity::of_current_thread()
-            } else {
-                None
-            },
+            watches,
             here: NO_CPU,
             together: 0,
             last_step: None,
@@ -75,9 +72,9 @@ impl Placement {
 
     /// [`Placement::after_call`] with the clock `now`, read only when a step is considered.
     fn after_call_at(&mut self, caller_cpu: Cpu, counters: &Counters, now: impl Fn() -> Instant) {
-        let Some(affinity) = &self.affinity else {
+        if !self.watches {
             return;
-        };
+        }
         self.here = os::current_cpu();
         if !os::same_cpu(self.here, caller_cpu) {
             self.together = 0;
@@ -93,7 +90,7 @@ impl Placement {
             .is_none_or(|last| now.saturating_duration_since(last) >= STEP_INTERVAL)
         {
             self.last_step = Some(now);
-            if affinity.step_off(self.here) {
+            if os::step_off(self.here) {
                 counters.stepped_off();
                 self.here = os::current_cpu();
                 self.together = 0;
@@ -105,7 +102,7 @@ impl Placement {
 impl std::fmt::Debug for Placement {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Placement")
-            .field("may_step", &self.affinity.is_some())
+            .field("watches", &self.watches)
             .field("here", &self.here)
             .field("together", &self.together)
             .finish_non_exhaustive()
@@ -120,7 +117,7 @@ mod tests {
     fn a_worker_on_its_callers_cpu_steps_off_it_after_a_few_calls() {
         let counters = Counters::default();
         let mut placement = Placement::new(true);
-        if placement.affinity.is_none() {
+        if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
             return; // One CPU: nothing to step onto.
         }
         for _ in 0..TOGETHER_LIMIT - 1 {

@@ -203,6 +203,9 @@ impl<T> Serving<'_, T> {
                         Caller::Awake
                     };
                     self.placement.after_call(ran.caller_cpu, self.counters);
+                    // Callers compare their CPU with the worker's: keep it current (stored
+                    // only when it changed).
+                    self.costs.set_place(false, self.placement.here());
                 }
                 Msg::Close(closer) => {
                     close_queue(rx, self.counters, self.gate);
@@ -224,14 +227,17 @@ impl<T> Serving<'_, T> {
         } else {
             self.policy.plan(self.caller, self.costs)
         };
-        let empty_since = Instant::now();
+        // The first checks read no clock: a call they catch came at once (within a
+        // microsecond or so), which is all the policy needs to know of it.
+        let mut empty_since: Option<Instant> = None;
         if plan.budget_ns > 0 {
             let budget = Duration::from_nanos(plan.budget_ns);
             loop {
                 for _ in 0..SPINS_PER_CLOCK_READ {
                     match rx.try_recv() {
                         Ok(msg) => {
-                            let waited = Waited::Caught(nanos(empty_since.elapsed()));
+                            let waited = empty_since.map_or(0, |since| nanos(since.elapsed()));
+                            let waited = Waited::Caught(waited);
                             self.policy.waited(self.caller, plan, waited, self.costs);
                             self.counters.spin_hit();
                             return Ok(msg);
@@ -240,11 +246,12 @@ impl<T> Serving<'_, T> {
                         Err(TryRecvError::Disconnected) => return Err(RecvError),
                     }
                 }
-                if empty_since.elapsed() >= budget {
+                if empty_since.get_or_insert_with(Instant::now).elapsed() >= budget {
                     break;
                 }
             }
         }
+        let empty_since = *empty_since.get_or_insert_with(Instant::now);
         let msg = self.park(rx);
         let waited = Waited::Parked(nanos(empty_since.elapsed()));
         self.policy.waited(self.caller, plan, waited, self.costs);
