@@ -146,9 +146,7 @@ mod tests {
         assert_ne!(current_cpu(), here, "still on the CPU it stepped off");
         let after = allowed();
         // SAFETY: reading two sets we own.
-        assert!(
-            unsafe { libc::CPU_EQUAL(&before, &after) },
-            "the set changed"
-        );
+        let same = unsafe { libc::CPU_EQUAL(&before, &after) };
+        assert!(same, "the set changed");
     }
 }
