@@ -43,7 +43,6 @@ use std::time::Duration;
 use crate::adaptive::{LEARNING, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL, Priority};
 use crate::costs::{Costs, Place};
 use crate::histogram::{BUCKETS, FADE_EVERY, best_budget, bucket};
-use crate::os::{Cpu, same_cpu};
 
 /// The longest adaptive caller spin when a park is priced by its CPU.
 pub(crate) const MAX_CPU_SPIN: Duration = Duration::from_micros(50);
@@ -110,9 +109,9 @@ impl CallerSpin {
         }
     }
 
-    /// The spin for a call made on `caller_cpu` while the worker was at `place` and other
-    /// calls were (`!alone`) or were not outstanding (`None`: register the waker at once).
-    pub(crate) fn plan(&self, place: Place, caller_cpu: Cpu, alone: bool) -> Option<Plan> {
+    /// The spin for a call made while the worker was at `place` and other calls were
+    /// (`!alone`) or were not outstanding (`None`: register the waker at once).
+    pub(crate) fn plan(&self, place: Place, alone: bool) -> Option<Plan> {
         match self {
             Self::Off => None,
             Self::Fixed(budget) => Some(Plan {
@@ -120,7 +119,7 @@ impl CallerSpin {
                 learn: false,
                 probing: false,
             }),
-            Self::Adaptive(policy) if alone => policy.plan(place, caller_cpu),
+            Self::Adaptive(policy) if alone => policy.plan(place),
             Self::Adaptive(_) => None,
         }
     }
@@ -181,8 +180,8 @@ impl AdaptiveCallerSpin {
     }
 
     /// Steps 1, 2 and 4.
-    fn plan(&self, place: Place, caller_cpu: Cpu) -> Option<Plan> {
-        if place.sleeping || same_cpu(place.cpu, caller_cpu) {
+    fn plan(&self, place: Place) -> Option<Plan> {
+        if place.sleeping || place.together {
             return None;
         }
         let longest = self.longest_ns();
@@ -249,12 +248,7 @@ impl AdaptiveCallerSpin {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
-    use crate::os::NO_CPU;
-
-    const AWAKE: Place = Place {
-        sleeping: false,
-        cpu: 1,
-    };
+    const AWAKE: Place = Place::AWAKE;
 
     fn spin(park_us: u64) -> CallerSpin {
         let costs = Arc::new(Costs::default());
@@ -269,7 +263,7 @@ mod tests {
     fn feed(spin: &CallerSpin, n: usize, reply: Duration) -> (usize, usize) {
         let (mut spun, mut caught) = (0, 0);
         for _ in 0..n {
-            if let Some(plan) = spin.plan(AWAKE, 0, true) {
+            if let Some(plan) = spin.plan(AWAKE, true) {
                 spun += 1;
                 let hit = reply <= plan.budget;
                 caught += usize::from(hit);
@@ -309,25 +303,26 @@ mod tests {
         feed(&spin, 100, Duration::from_micros(2));
         let asleep = Place {
             sleeping: true,
-            cpu: 1,
+            together: false,
         };
-        assert_eq!(spin.plan(asleep, 0, true), None);
+        assert_eq!(spin.plan(asleep, true), None);
+        let together = Place {
+            sleeping: false,
+            together: true,
+        };
         assert_eq!(
-            spin.plan(AWAKE, 1, true),
+            spin.plan(together, true),
             None,
-            "worker and caller on CPU 1"
+            "worker and caller on one CPU"
         );
-        assert!(
-            spin.plan(AWAKE, NO_CPU, true).is_some(),
-            "unknown CPUs are not equal"
-        );
+        assert!(spin.plan(AWAKE, true).is_some());
     }
 
     #[test]
     fn the_spin_never_exceeds_the_executor_cap() {
         // Parks of 1 ms: twice that is far above what an executor thread may spin.
         let spin = spin(1_000);
-        let plan = spin.plan(AWAKE, 0, true).expect("a learning spin");
+        let plan = spin.plan(AWAKE, true).expect("a learning spin");
         assert_eq!(plan.budget, MAX_CPU_SPIN);
     }
 
@@ -345,7 +340,7 @@ mod tests {
         );
         let second = spin.begin(2);
         assert!(!second.alone);
-        assert_eq!(spin.plan(AWAKE, 0, second.alone), None);
+        assert_eq!(spin.plan(AWAKE, second.alone), None);
         // Answered in order: the first leaves the second noted.
         spin.end(1);
         assert!(!spin.begin(3).alone);
@@ -357,16 +352,15 @@ mod tests {
 
     #[test]
     fn off_and_fixed_do_what_they_say() {
-        assert_eq!(CallerSpin::Off.plan(AWAKE, 0, true), None);
+        assert_eq!(CallerSpin::Off.plan(AWAKE, true), None);
         assert!(!CallerSpin::Off.begin(1).counted);
         let d = Duration::from_micros(7);
         let fixed = CallerSpin::Fixed(d);
         let plan = fixed.plan(
             Place {
                 sleeping: true,
-                cpu: 0,
+                together: true,
             },
-            0,
             false,
         );
         assert_eq!(plan.map(|p| p.budget), Some(d));

@@ -23,15 +23,13 @@
 //! # The worker's place
 //!
 //! One word the worker writes only when something changes (so callers read it from their
-//! own cache): whether it is about to sleep, and the CPU it last ran a call on. A caller
-//! does not spin for the reply of a call it sent to a sleeping worker (the wake-up alone
-//! takes longer than any spin worth making) or to a worker on its own CPU (the spin would
-//! keep the worker from running).
+//! own cache): whether it is about to sleep, and whether it keeps finding itself on its
+//! caller's CPU ([`crate::placement`]). A caller does not spin for the reply of a call it
+//! sent to a sleeping worker (the wake-up alone takes longer than any spin worth making) or
+//! to a worker that shares its CPU (the spin would keep the worker from running).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
-
-use crate::os::{Cpu, NO_CPU};
 
 /// Parks whose CPU is always measured, so the estimate settles in the worker's first
 /// milliseconds.
@@ -46,6 +44,8 @@ const INITIAL_PARK_CPU: Duration = Duration::from_micros(10);
 
 /// The bit of the place word that says the worker is about to sleep (or sleeps).
 const SLEEPING: u32 = 1;
+/// The bit that says the worker keeps running calls on its caller's CPU.
+const TOGETHER: u32 = 2;
 
 /// The shared estimates and the worker's place (module docs).
 #[derive(Debug)]
@@ -55,7 +55,7 @@ pub(crate) struct Costs {
     wake_latency_ns: AtomicU64,
     /// When a sender found the worker asleep, in nanoseconds since `epoch` (0: no stamp).
     wake_sent_at: AtomicU64,
-    /// `(cpu + 1) << 1 | SLEEPING`, `cpu + 1 == 0` when not known.
+    /// [`SLEEPING`] and [`TOGETHER`].
     place: AtomicU32,
     epoch: Instant,
 }
@@ -78,15 +78,15 @@ impl Default for Costs {
 pub(crate) struct Place {
     /// The worker is about to sleep or sleeps: a call sent now wakes it.
     pub(crate) sleeping: bool,
-    /// The CPU the worker last ran a call on ([`NO_CPU`]: not known).
-    pub(crate) cpu: Cpu,
+    /// The worker keeps running calls on its caller's CPU.
+    pub(crate) together: bool,
 }
 
 impl Place {
-    /// Awake, on no known CPU: what a caller assumes of a worker that does not learn.
+    /// Awake, on a CPU of its own: what a caller assumes of a worker that does not learn.
     pub(crate) const AWAKE: Self = Self {
         sleeping: false,
-        cpu: NO_CPU,
+        together: false,
     };
 }
 
@@ -113,19 +113,15 @@ impl Costs {
         let word = self.place.load(Ordering::Relaxed);
         Place {
             sleeping: word & SLEEPING != 0,
-            cpu: (word >> 1).checked_sub(1).unwrap_or(NO_CPU),
+            together: word & TOGETHER != 0,
         }
     }
 
-    /// Worker side: it is about to sleep (`true`) or runs again (`false`), on `cpu`.
-    /// Stores only on a change, so the callers' copies of the word stay valid.
-    pub(crate) fn set_place(&self, sleeping: bool, cpu: Cpu) {
-        let cpu_bits = if cpu == NO_CPU {
-            0
-        } else {
-            cpu.saturating_add(1) << 1
-        };
-        let word = cpu_bits | u32::from(sleeping);
+    /// Worker side: where it is now. Stores only on a change, so the callers' copies of the
+    /// word stay valid.
+    pub(crate) fn set_place(&self, place: Place) {
+        let word =
+            if place.sleeping { SLEEPING } else { 0 } | if place.together { TOGETHER } else { 0 };
         if self.place.load(Ordering::Relaxed) != word {
             self.place.store(word, Ordering::Relaxed);
         }
@@ -216,28 +212,13 @@ mod tests {
     #[test]
     fn the_place_word_round_trips() {
         let costs = Costs::default();
-        assert_eq!(
-            costs.place(),
-            Place {
-                sleeping: false,
-                cpu: NO_CPU
+        assert_eq!(costs.place(), Place::AWAKE);
+        for sleeping in [false, true] {
+            for together in [false, true] {
+                let place = Place { sleeping, together };
+                costs.set_place(place);
+                assert_eq!(costs.place(), place);
             }
-        );
-        costs.set_place(true, 3);
-        assert_eq!(
-            costs.place(),
-            Place {
-                sleeping: true,
-                cpu: 3
-            }
-        );
-        costs.set_place(false, 0);
-        assert_eq!(
-            costs.place(),
-            Place {
-                sleeping: false,
-                cpu: 0
-            }
-        );
+        }
     }
 }

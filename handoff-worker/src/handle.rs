@@ -263,9 +263,7 @@ impl<T: 'static> Worker<T> {
         }
         let place = place.unwrap_or(Place::AWAKE);
         let spin = match sent {
-            Sent::Queued => shared
-                .caller_spin
-                .plan(place, caller_cpu, outstanding.alone),
+            Sent::Queued => shared.caller_spin.plan(place, outstanding.alone),
             Sent::Waiting | Sent::Refused => None,
         };
         CallFuture::new(reply, id, spin, &shared.caller_spin, outstanding.counted)

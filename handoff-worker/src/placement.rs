@@ -22,15 +22,19 @@
 //!    leaves it there. Its set is what it was before (read at that moment, so a set the
 //!    application gave the thread meanwhile is kept); a thread whose set holds one CPU
 //!    never steps.
-//! 3. While it shares the caller's CPU it does not spin (the caller does not either,
-//!    [`crate::caller_spin`]): a spin would only take the CPU from the thread it waits for.
+//! 3. After [`TOGETHER`] calls in a row on its caller's CPU, until a call comes from
+//!    another, it does not spin, and tells its callers not to either
+//!    ([`crate::caller_spin`]): a spin would only take the CPU from the thread it waits for.
 
 use std::time::{Duration, Instant};
 
 use crate::os::{self, Cpu, NO_CPU};
 use crate::stats::Counters;
 
-/// Calls in a row on the caller's CPU before the worker steps off it.
+/// Calls in a row on the caller's CPU after which neither spins (one can be a coincidence
+/// of the moment)...
+pub(crate) const TOGETHER: u32 = 2;
+/// ... and after which the worker steps off it.
 pub(crate) const TOGETHER_LIMIT: u32 = 4;
 /// The worker steps off a CPU at most this often.
 pub(crate) const STEP_INTERVAL: Duration = Duration::from_millis(10);
@@ -55,14 +59,9 @@ impl Placement {
         }
     }
 
-    /// The CPU the worker ran its last call on.
-    pub(crate) fn here(&self) -> Cpu {
-        self.here
-    }
-
-    /// Whether the worker shares its last caller's CPU (step 3).
+    /// Whether the worker keeps sharing its callers' CPU (step 3).
     pub(crate) fn together(&self) -> bool {
-        self.together > 0
+        self.together >= TOGETHER
     }
 
     /// Steps 1-2, after a call made on `caller_cpu`.
@@ -120,9 +119,9 @@ mod tests {
         if std::thread::available_parallelism().map_or(1, usize::from) < 2 {
             return; // One CPU: nothing to step onto.
         }
-        for _ in 0..TOGETHER_LIMIT - 1 {
+        for call in 1..TOGETHER_LIMIT {
             placement.after_call(os::current_cpu(), &counters);
-            assert!(placement.together());
+            assert_eq!(placement.together(), call >= TOGETHER, "after {call} calls");
         }
         let start = Instant::now();
         let before = os::current_cpu();

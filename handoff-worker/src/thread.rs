@@ -38,7 +38,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::adaptive::{Caller, Waited};
-use crate::costs::{ALWAYS_SAMPLED, Costs, SAMPLE_EVERY, nanos};
+use crate::costs::{ALWAYS_SAMPLED, Costs, Place, SAMPLE_EVERY, nanos};
 use crate::error::{CallError, panic_message};
 use crate::gate::Gate;
 use crate::hooks;
@@ -205,7 +205,10 @@ impl<T> Serving<'_, T> {
                     self.placement.after_call(ran.caller_cpu, self.counters);
                     // Callers compare their CPU with the worker's: keep it current (stored
                     // only when it changed).
-                    self.costs.set_place(false, self.placement.here());
+                    self.costs.set_place(Place {
+                        sleeping: false,
+                        together: self.placement.together(),
+                    });
                 }
                 Msg::Close(closer) => {
                     close_queue(rx, self.counters, self.gate);
@@ -267,7 +270,10 @@ impl<T> Serving<'_, T> {
         }
         let sampled = self.parks < ALWAYS_SAMPLED || self.parks.is_multiple_of(SAMPLE_EVERY);
         self.parks += 1;
-        self.costs.set_place(true, self.placement.here());
+        self.costs.set_place(Place {
+            sleeping: true,
+            together: self.placement.together(),
+        });
         let cpu_before = if sampled { os::thread_cpu_time() } else { None };
         let since = Instant::now();
         let msg = rx.recv();
@@ -282,7 +288,10 @@ impl<T> Serving<'_, T> {
                 self.costs.parked(cpu);
             }
         }
-        self.costs.set_place(false, os::current_cpu());
+        self.costs.set_place(Place {
+            sleeping: false,
+            together: self.placement.together(),
+        });
         self.costs.awoken();
         msg
     }
