@@ -81,18 +81,6 @@ fn main() -> ExitCode {
     }
     if config.format == Format::Table {
         let _ = write!(stdout, "{}", table::render(&rows));
-        // What the adaptive worker tuned itself to here (no hard-coded VM constants).
-        if let Some(tuning) = handoff_bench::worker::adaptive_tuning() {
-            let us = |d: std::time::Duration| d.as_secs_f64() * 1e6;
-            let _ = writeln!(
-                stdout,
-                "\nThe adaptive worker measured a park round trip of {:.1} us here: it spins \
-                 through gaps up to {:.1} us, for up to {:.1} us per idle period.",
-                us(tuning.park_round_trip),
-                us(tuning.spin_threshold),
-                us(tuning.spin_budget),
-            );
-        }
     }
     ExitCode::SUCCESS
 }

@@ -8,7 +8,9 @@ use crate::driver::{self, Shape, Single, Windows};
 use crate::floors::{self, Floor};
 use crate::handoff::dedicated::{Dedicated, DedicatedPool, SPIN_FOR};
 use crate::handoff::patterns::{CrossbeamOneshot, FlumeOneshot, PoolMutex};
-use crate::handoff::peers::{self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, TokioRusqlite};
+use crate::handoff::peers::{
+    self, AsyncSqlite, AsyncSqlitePool, DeadpoolSqlite, HandoffSqlite, TokioRusqlite,
+};
 use crate::handoff::to_thread::{AsyncStdSpawnBlocking, SmolUnblock, TokioSpawnBlocking};
 use crate::line::{self, ConfigId, Measurement};
 use crate::measure::{self, Usage};
@@ -52,6 +54,9 @@ pub enum HandoffKind {
     AsyncSqlitePool,
     /// The real `deadpool-sqlite` ([`DeadpoolSqlite`]); tokio and async-std only.
     DeadpoolSqlite,
+    /// This workspace's `handoff-sqlite` ([`HandoffSqlite`]): the project's worker behind
+    /// tokio-rusqlite's API.
+    HandoffSqlite,
 }
 
 impl HandoffKind {
@@ -216,6 +221,7 @@ fn run_async<W: Windows>(
             HandoffKind::DeadpoolSqlite => {
                 measure!(DeadpoolSqlite::open(&workload, runtime).await)
             }
+            HandoffKind::HandoffSqlite => measure!(HandoffSqlite::open(&workload).await),
         }
     })
 }

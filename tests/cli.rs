@@ -30,6 +30,7 @@ fn list_prints_every_id_in_report_order() {
         "async-sqlite",
         "async-sqlite-pool",
         "deadpool-sqlite",
+        "handoff-sqlite",
     ];
     let mut expected: Vec<String> = ["tokio-current", "tokio-multi", "async-std", "smol"]
         .iter()

@@ -1,7 +1,8 @@
 //! What the real SQLite peers do when a call panics, when its caller gives up before or
 //! while it runs, at a caller-side deadline, at close, and with a full queue: each cell of
-//! the guarantees table of `docs/book/src/worker/peers.md`, tested against the crate itself,
-//! beside the project's worker wrapping a `rusqlite::Connection`. All on tokio current_thread, which
+//! the guarantees table (`docs/book/src/worker/guarantees.md`), tested against the crate
+//! itself, beside the project's worker wrapping a `rusqlite::Connection` and `handoff-sqlite`
+//! (the same worker behind tokio-rusqlite's API). All on tokio current_thread, which
 //! every peer supports.
 
 use std::sync::Arc;
@@ -613,6 +614,153 @@ mod handoff_worker_peer {
             busy.await.unwrap();
             assert_eq!(queued.await, Ok(1));
             assert_eq!(waiting.await, Ok(2));
+        });
+    }
+}
+
+mod handoff_sqlite_peer {
+    use std::sync::mpsc;
+
+    use super::*;
+    use handoff_sqlite::{Connection, Error};
+
+    impl Peer for Connection {
+        fn run(&self, f: impl FnOnce() + Send + 'static) -> BoxedCall {
+            let call = self.call(move |_| {
+                f();
+                Ok::<_, Error>(())
+            });
+            Box::pin(async move { call.await.unwrap() })
+        }
+    }
+
+    async fn open() -> Connection {
+        Connection::open_in_memory()
+            .await
+            .expect("in-memory database")
+    }
+
+    #[test]
+    fn a_panic_in_a_call_is_an_error_and_the_connection_lives_on() {
+        runtime().block_on(async {
+            let db = open().await;
+            db.call(|conn| conn.execute_batch("create table t (x)"))
+                .await
+                .unwrap();
+            let panicked = db
+                .call(|_| -> Result<u8, Error> { panic!("query bug") })
+                .await;
+            assert!(
+                matches!(&panicked, Err(Error::Panicked(m)) if m == "query bug"),
+                "{panicked:?}"
+            );
+            // The same connection, with its table.
+            let rows: i64 = db
+                .call(|conn| conn.query_row("select count(*) from t", [], |r| r.get(0)))
+                .await
+                .unwrap();
+            assert_eq!(rows, 0);
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_before_it_starts_is_skipped() {
+        runtime().block_on(async {
+            let peer = open().await;
+            assert_eq!(
+                runs_of_a_call_dropped_before_it_starts(&peer).await,
+                0,
+                "the abandoned call ran"
+            );
+        });
+    }
+
+    #[test]
+    fn a_call_dropped_while_it_runs_runs_to_the_end() {
+        runtime().block_on(async {
+            let peer = open().await;
+            assert_eq!(finished_after_the_caller_left_mid_call(&peer).await, 1);
+        });
+    }
+
+    #[test]
+    fn a_timeout_gives_up_waiting_and_the_call_is_skipped() {
+        runtime().block_on(async {
+            let peer = open().await;
+            assert_eq!(runs_of_a_call_that_timed_out(&peer).await, 0);
+        });
+    }
+
+    #[test]
+    fn close_runs_the_calls_queued_before_it_then_refuses() {
+        runtime().block_on(async {
+            let db = open().await;
+            let other = db.clone();
+            let (runs, ran) = counter();
+            let queued: Vec<_> = (0..10)
+                .map(|_| {
+                    let runs = runs.clone();
+                    db.call(move |_| {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        Ok::<_, Error>(())
+                    })
+                })
+                .collect();
+            db.close().await.expect("closed");
+            for call in queued {
+                call.await.unwrap();
+            }
+            assert_eq!(ran(), 10);
+            let after = other.call(|_| Ok::<_, Error>(())).await;
+            assert!(matches!(after, Err(Error::ConnectionClosed)), "{after:?}");
+        });
+    }
+
+    #[test]
+    fn the_queue_is_unbounded_it_never_refuses_nor_waits() {
+        runtime().block_on(async {
+            let conn = open().await;
+            let (gate, hold) = gate();
+            let busy = conn.call(move |_| {
+                hold();
+                Ok::<_, Error>(())
+            });
+            gate.wait_started();
+            let mut queued: Vec<_> = (0..10_000_u32)
+                .map(|i| conn.call(move |_| Ok::<_, Error>(i)))
+                .collect();
+            for call in &mut queued {
+                assert!(call.now_or_never().is_none());
+            }
+            gate.open();
+            busy.await.unwrap();
+            for (i, call) in queued.into_iter().enumerate() {
+                assert_eq!(call.await.unwrap(), u32::try_from(i).unwrap());
+            }
+        });
+    }
+
+    #[test]
+    fn a_close_sqlite_refuses_hands_the_connection_back() {
+        runtime().block_on(async {
+            let conn = open().await;
+            conn.call(|conn| {
+                Box::leak(Box::new(conn.prepare("select 1")?));
+                Ok::<_, Error>(())
+            })
+            .await
+            .unwrap();
+            let Err(Error::Close((conn, _))) = conn.close().await else {
+                panic!("SQLite closed a connection with an open statement");
+            };
+            let (tx, rx) = mpsc::channel();
+            conn.call(move |c| {
+                tx.send(c.is_autocommit()).unwrap();
+                Ok::<_, Error>(())
+            })
+            .await
+            .unwrap();
+            assert_eq!(rx.recv_timeout(LIMIT), Ok(true));
         });
     }
 }

@@ -1,346 +1,378 @@
-//! The [`Strategy::Adaptive`](crate::Strategy::Adaptive) policy: spin for back-to-back calls,
-//! park for sparse ones, with thresholds set from the machine it runs on ([`Tuning`]).
+//! The worker thread's side of [`Strategy::Adaptive`](crate::Strategy::Adaptive) and
+//! [`Strategy::LowLatency`](crate::Strategy::LowLatency): how long to spin on an empty queue
+//! before parking, learned from the waits it sees and what its own parks cost.
 //!
 //! # Policy
 //!
-//! Two running estimates, both exponentially weighted moving averages with weight 1/4 for
-//! the newest observation:
+//! 1. **What a wait costs.** A wait for the next call ends during the spin (it cost the time
+//!    spun) or after it (the spin, plus a park). A park is priced from the worker's own
+//!    parks and wake-ups, measured while it runs ([`crate::costs`]): their CPU for
+//!    `Adaptive`, their CPU plus a wake-up's latency for `LowLatency`.
+//! 2. **What waits look like.** Every wait goes into a fading histogram
+//!    ([`crate::histogram`]): exactly when a spin caught the call, as the whole time to the
+//!    call when the worker parked (an overestimate by the wake-up, which only makes spinning
+//!    look less worth it). The budget is the one with the lowest expected cost over the
+//!    histogram, so an `Adaptive` worker's expected CPU per wait is never above parking at
+//!    once, as `Strategy::Block` does; and at most twice a park's price (beyond that,
+//!    spinning through a wait costs more than the wait's park would).
+//! 3. **Two histograms, by what the caller did.** How long the next call takes depends on
+//!    whether the last answer woke its caller: a caller that went to sleep first has to wake
+//!    up before it can send again. Each kind of wait has its own histogram and budget. So a
+//!    worker whose callers spin for their answers spins for their next calls, and one whose
+//!    callers sleep does not pay for their wake-ups unless those are cheap; neither kind
+//!    drags the other. After a sleeping caller, parking is priced at two parks: the caller's
+//!    next call would find the worker asleep, so the caller would not spin for its reply but
+//!    sleep as well, and both would keep sleeping on every call of a burst. A worker that
+//!    stays awake through the caller's wake-up (when that costs less than two parks) lets
+//!    the next call find it awake, and the pair spins through the rest of the burst.
+//! 4. **Probes.** A histogram only sees exactly what the budget lets it see. So while a
+//!    budget is below the probe's (twice a park, plus a wake-up when the caller slept), every
+//!    `n`-th wait of that kind spins the probe's length: a probe that pays halves `n` (down
+//!    to [`MIN_PROBE_INTERVAL`]), one that does not doubles it (up to
+//!    [`MAX_PROBE_INTERVAL`]). A probe pays when it catches a call sooner than a park would
+//!    cost, or, after a sleeping caller, when it catches the call at all: that caller then
+//!    finds the worker awake, spins for its reply, and both leave the mode in which each
+//!    sleeps on every call. This is how a worker leaves a mode that stopped paying by
+//!    itself: after a sparse phase, probes see the calls come back-to-back again. They cost
+//!    at most one probe per 256 waits while nothing changes.
+//! 5. Until a histogram has seen [`LEARNING`] waits its budget is the probe's, so a new
+//!    worker learns from exact waits.
 //!
-//! - the **gap**: time from "the queue became empty" to "the next call arrived", observed
-//!   whenever a call arrives during a spin, or when the worker's blocking receive returns
-//!   within the spin threshold (a late catch: crossbeam's own short spin caught it; the gap
-//!   may then include a short real park and its wake-up); each observation is clamped to
-//!   twice the threshold, so one stray long gap cannot flip the mode (three in a row can);
-//! - the **hit rate**: the share of idle periods in which the next call came within that
-//!   reach (a catch counts 1, a park counts 0).
-//!
-//! Decision on each empty queue:
-//!
-//! 1. **Spin mode** when the hit rate is at least 1/2 and the expected gap is at most the
-//!    **spin threshold**, one park round trip on this machine (a park costs about that much
-//!    CPU across both threads, so spinning through a gap up to that long burns no more CPU
-//!    than parking would, and answers sooner): spin up to 5/3 of a round trip. Back-to-back
-//!    calls (gaps of 1-5 us: the caller's own round trip) stay here and never park; the
-//!    budget is spent once at the end of a burst. It is generous because a worker that
-//!    parks while its caller is merely late (preempted, polling its reactor) pays a wake-up
-//!    of a round trip, and on a 2-core machine the wake often lands both threads on one
-//!    core for a long while.
-//! 2. Otherwise **park mode**: park at once, except that every `n`-th idle period is a
-//!    *probe* that spins 4/3 of a round trip to re-measure the gap. A probe that catches a
-//!    call within the threshold resets `n` to 1 (the next idle probes again, so three quick
-//!    catches in a row climb back to spin mode); a probe that misses doubles `n` up to
-//!    [`MAX_PROBE_INTERVAL`] (64). Sparse calls therefore cost at most one probe per 64
-//!    calls (with a 30 us round trip, 40 us per 64 calls: 0.6 us of CPU per call, next to
-//!    the ~20 us of CPU each park/unpark costs anyway).
-//! 3. **No spare CPU** (the worker may use only one): never spin. A spinning worker would
-//!    take the only CPU from the caller it waits for.
-//!
-//! From spin mode, two or three parks in a row (the hit rate falls by 1/4 of itself each
-//! time) switch to park mode; a new worker starts in spin mode with an expected gap of 2 us.
+//! A worker whose caller runs on its own CPU does not spin at all (the thread loop checks,
+//! [`crate::thread`]), and one that may use only one CPU is a `Block` worker from the start.
 
-use std::time::Duration;
+use crate::costs::Costs;
+use crate::histogram::Histogram;
 
-use crate::machine::Machine;
+/// Probes are at least this many waits apart ...
+pub(crate) const MIN_PROBE_INTERVAL: u32 = 8;
+/// ... and at most this many.
+pub(crate) const MAX_PROBE_INTERVAL: u32 = 256;
+/// Waits a histogram sees at the probe's budget before its own budget is used.
+pub(crate) const LEARNING: u32 = 8;
+/// No spin lasts longer than this, whatever the prices (a host that takes longer than this
+/// to wake a thread is overloaded; spinning would add to the load).
+pub(crate) const MAX_SPIN_NS: u64 = 1_000_000;
+/// The budget is recomputed after this many waits of its kind.
+const RECOMPUTE_EVERY: u32 = 16;
 
-/// In park mode, probes are at most this many idle periods apart.
-pub(crate) const MAX_PROBE_INTERVAL: u32 = 64;
-/// The spin threshold never goes below this (a measurement that read ~0, a very fast host:
-/// spinning a microsecond or two still catches a caller that answers at once) ...
-const MIN_SPIN_WORTH: Duration = Duration::from_micros(2);
-/// ... nor above this (a host where a park takes longer than this is overloaded: the
-/// measurement saw the host's scheduling, and spinning longer would add to it).
-const MAX_SPIN_WORTH: Duration = Duration::from_micros(100);
-
-/// The policy's thresholds, from what a park costs where it runs.
+/// What a park is priced at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Tuning {
-    /// Expected gaps at or below this are worth spinning for (one park round trip).
-    pub(crate) spin_worth_ns: u64,
-    /// In spin mode, every idle period spins this long before parking (5/3 round trip).
-    pub(crate) spin_mode_budget_ns: u64,
-    /// In park mode, probes spin exactly this long (4/3 round trip).
-    pub(crate) probe_ns: u64,
-    /// Whether there is a spare CPU to spin on at all.
-    pub(crate) may_spin: bool,
+pub(crate) enum Priority {
+    /// Its CPU: spin only where that burns less CPU than parking.
+    Cpu,
+    /// Its CPU and the wall time of a wake-up: spin longer, answer sooner.
+    Latency,
 }
 
-impl Tuning {
-    /// The thresholds for `machine`. On the 2-vCPU VM this was first tuned on (a 30 us round
-    /// trip) they come to 30 us, 50 us and 40 us.
-    pub(crate) fn for_machine(machine: Machine) -> Self {
-        let worth = machine
-            .park_round_trip
-            .clamp(MIN_SPIN_WORTH, MAX_SPIN_WORTH);
-        let worth_ns = nanos(worth);
-        Self {
-            spin_worth_ns: worth_ns,
-            spin_mode_budget_ns: worth_ns * 5 / 3,
-            probe_ns: worth_ns * 4 / 3,
-            may_spin: machine.cpus >= 2,
+impl Priority {
+    /// A park's price in nanoseconds.
+    pub(crate) fn park_price(self, costs: &Costs) -> u64 {
+        match self {
+            Self::Cpu => costs.park_cpu(),
+            Self::Latency => costs.park_latency(),
         }
     }
 }
 
-/// What the [`Strategy::Adaptive`](crate::Strategy::Adaptive) policy set itself to on this
-/// machine ([`adaptive_tuning`]).
+/// What the caller of the last answered call did when the answer came (step 3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct AdaptiveTuning {
-    /// What a park/unpark round trip between two threads costs here (the median of 24,
-    /// measured once per process by the first adaptive worker).
-    pub park_round_trip: Duration,
-    /// Expected gaps between calls up to this are spun through (the round trip, clamped
-    /// to 2-100 us).
-    pub spin_threshold: Duration,
-    /// While calls come back-to-back, each idle period spins up to this long.
-    pub spin_budget: Duration,
-    /// While calls are sparse, a probe spins this long at most every 64 idle periods.
-    pub probe: Duration,
+pub(crate) enum Caller {
+    /// It was still polling or spinning: it can send its next call at once.
+    Awake,
+    /// It had registered its waker: it must wake up before it sends again.
+    Asleep,
 }
 
-/// The adaptive policy's thresholds on this machine, once the first adaptive worker of this
-/// process has measured a park round trip (`None` before). For logs and benchmarks.
-pub fn adaptive_tuning() -> Option<AdaptiveTuning> {
-    let park_round_trip = crate::machine::measured_park_round_trip()?;
-    let tuning = Tuning::for_machine(Machine {
-        park_round_trip,
-        cpus: 2,
-    });
-    Some(AdaptiveTuning {
-        park_round_trip,
-        spin_threshold: Duration::from_nanos(tuning.spin_worth_ns),
-        spin_budget: Duration::from_nanos(tuning.spin_mode_budget_ns),
-        probe: Duration::from_nanos(tuning.probe_ns),
-    })
+/// One idle period's plan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    /// Spin for up to this long (0: park at once).
+    pub(crate) budget_ns: u64,
+    /// This spin is a probe (step 4).
+    pub(crate) probing: bool,
 }
 
-/// The state of the adaptive policy (documented in the module).
+/// How an idle period ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Waited {
+    /// A spin caught the next call this long after the queue became empty.
+    Caught(u64),
+    /// The worker parked; the call came (and the worker woke) this long after the queue
+    /// became empty.
+    Parked(u64),
+}
+
+/// One kind of wait's histogram, budget and probes.
+#[derive(Debug, Clone)]
+struct Kind {
+    histogram: Histogram,
+    budget_ns: u64,
+    probe_interval: u32,
+    until_probe: u32,
+    since_recompute: u32,
+}
+
+impl Default for Kind {
+    fn default() -> Self {
+        Self {
+            histogram: Histogram::default(),
+            budget_ns: 0,
+            probe_interval: MIN_PROBE_INTERVAL,
+            until_probe: MIN_PROBE_INTERVAL,
+            since_recompute: 0,
+        }
+    }
+}
+
+/// The worker's adaptive policy (module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Adaptive {
-    tuning: Tuning,
-    /// EWMA of caught gaps, in nanoseconds.
-    gap_ns: u64,
-    /// EWMA of catches, in 1/256ths.
-    hit_rate: u32,
-    /// Park mode: idle periods between probes.
-    probe_interval: u32,
-    /// Park mode: idle periods since the last probe.
-    since_probe: u32,
-    /// Whether the current idle period is a probe.
-    probing: bool,
+    priority: Priority,
+    kinds: [Kind; 2],
 }
 
-const ONE: u32 = 256;
-
 impl Adaptive {
-    /// A fresh policy, in spin mode (if it may spin at all).
-    pub(crate) fn new(tuning: Tuning) -> Self {
+    pub(crate) fn new(priority: Priority) -> Self {
         Self {
-            tuning,
-            gap_ns: 2_000,
-            hit_rate: ONE * 3 / 4,
-            probe_interval: 1,
-            since_probe: 0,
+            priority,
+            kinds: [Kind::default(), Kind::default()],
+        }
+    }
+
+    fn kind(&mut self, caller: Caller) -> &mut Kind {
+        &mut self.kinds[caller as usize]
+    }
+
+    /// What parking costs after a caller that was `caller` (step 3): a park, or after a
+    /// sleeping caller two, because a call sent to a sleeping worker finds it asleep, and its
+    /// caller does not spin for the reply but sleeps too ([`crate::caller_spin`]); a worker
+    /// that stays awake through the caller's wake-up lets the caller's next call be caught
+    /// by both sides' spins.
+    fn park_price(&self, caller: Caller, costs: &Costs) -> u64 {
+        let park = self.priority.park_price(costs);
+        match caller {
+            Caller::Awake => park,
+            Caller::Asleep => 2 * park,
+        }
+    }
+
+    /// The longest spin worth making for a wait after a caller that was `caller`.
+    fn probe_ns(&self, caller: Caller, costs: &Costs) -> u64 {
+        let park = self.park_price(caller, costs);
+        let wake_up = match caller {
+            Caller::Awake => 0,
+            // The caller's own wake-up is in the wait: roughly one more wake-up's latency.
+            Caller::Asleep => costs.estimates()[2].as_nanos().try_into().unwrap_or(0),
+        };
+        (2 * park + wake_up).min(MAX_SPIN_NS)
+    }
+
+    /// Steps 4-5: the plan for an idle period after a caller that was `caller`.
+    pub(crate) fn plan(&mut self, caller: Caller, costs: &Costs) -> Plan {
+        let probe_ns = self.probe_ns(caller, costs);
+        let kind = self.kind(caller);
+        if kind.histogram.seen() < LEARNING {
+            return Plan {
+                budget_ns: probe_ns,
+                probing: true,
+            };
+        }
+        let budget_ns = kind.budget_ns.min(probe_ns);
+        if budget_ns < probe_ns {
+            kind.until_probe -= 1;
+            if kind.until_probe == 0 {
+                kind.until_probe = kind.probe_interval;
+                return Plan {
+                    budget_ns: probe_ns,
+                    probing: true,
+                };
+            }
+        }
+        Plan {
+            budget_ns,
             probing: false,
         }
     }
 
-    /// The spin threshold.
-    pub(crate) fn spin_worth(&self) -> Duration {
-        Duration::from_nanos(self.tuning.spin_worth_ns)
-    }
-
-    fn spinning(&self) -> bool {
-        self.hit_rate >= ONE / 2 && self.gap_ns <= self.tuning.spin_worth_ns
-    }
-
-    /// Spin budget for this idle period, in nanoseconds (0: park at once).
-    pub(crate) fn spin_budget_ns(&mut self) -> u64 {
-        self.probing = false;
-        if !self.tuning.may_spin {
-            return 0;
-        }
-        if self.spinning() {
-            return self.tuning.spin_mode_budget_ns;
-        }
-        self.since_probe += 1;
-        if self.since_probe >= self.probe_interval {
-            self.since_probe = 0;
-            self.probing = true;
-            self.tuning.probe_ns
-        } else {
-            0
-        }
-    }
-
-    /// A spin caught a call `gap_ns` after the queue became empty.
-    pub(crate) fn caught(&mut self, gap_ns: u64) {
-        let worth = self.tuning.spin_worth_ns;
-        // One long gap (the caller's thread preempted, its runtime polling its reactor)
-        // must not flip a worker that is catching back-to-back calls into park mode: clamp
-        // each observation, so only a run of long gaps moves the average past the threshold.
-        self.gap_ns = ewma(self.gap_ns, gap_ns.min(2 * worth));
-        self.hit_rate += (ONE - self.hit_rate) / 4;
-        if self.probing {
-            self.probe_interval = if gap_ns <= worth {
-                1
-            } else {
-                (self.probe_interval * 2).min(MAX_PROBE_INTERVAL)
+    /// Steps 2 and 4: how the idle period planned with `plan` ended.
+    pub(crate) fn waited(&mut self, caller: Caller, plan: Plan, waited: Waited, costs: &Costs) {
+        let park = self.park_price(caller, costs);
+        let max = (2 * park).min(MAX_SPIN_NS);
+        let kind = self.kind(caller);
+        let ns = match waited {
+            Waited::Caught(ns) | Waited::Parked(ns) => ns,
+        };
+        kind.histogram.record(ns);
+        if plan.probing && kind.histogram.seen() > LEARNING {
+            // A probe pays if it caught a wait worth spinning for (shorter than a park), or,
+            // after a sleeping caller, any wait: a caller that finds the worker awake spins
+            // for its reply, and the pair leaves the mode in which both sleep.
+            let paid = match (waited, caller) {
+                (Waited::Caught(ns), Caller::Awake) => ns < park,
+                (Waited::Caught(_), Caller::Asleep) => true,
+                (Waited::Parked(_), _) => false,
             };
+            kind.probe_interval = if paid {
+                (kind.probe_interval / 2).max(MIN_PROBE_INTERVAL)
+            } else {
+                (kind.probe_interval * 2).min(MAX_PROBE_INTERVAL)
+            };
+            kind.until_probe = kind.probe_interval;
+        }
+        kind.since_recompute += 1;
+        if kind.since_recompute >= RECOMPUTE_EVERY || kind.histogram.seen() == LEARNING {
+            kind.since_recompute = 0;
+            kind.budget_ns = kind.histogram.best_budget(park, max);
         }
     }
 
-    /// The spin (if any) missed and the worker parks.
-    pub(crate) fn parked(&mut self) {
-        self.hit_rate -= self.hit_rate / 4;
-        if self.probing {
-            self.probe_interval = (self.probe_interval * 2).min(MAX_PROBE_INTERVAL);
-        }
+    /// The budget for each kind of wait (`[awake, asleep]`).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn budgets(&self) -> [u64; 2] {
+        [self.kinds[0].budget_ns, self.kinds[1].budget_ns]
     }
-}
-
-fn ewma(old: u64, new: u64) -> u64 {
-    // old + (new - old) / 4, without signed arithmetic.
-    (old * 3 + new) / 4
-}
-
-pub(crate) fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
-    /// The 2-vCPU VM the constants were first measured on.
-    const VM: Machine = Machine {
-        park_round_trip: Duration::from_micros(30),
-        cpus: 2,
-    };
-
-    fn on(machine: Machine) -> Adaptive {
-        Adaptive::new(Tuning::for_machine(machine))
+    /// Costs as measured on a machine whose parks cost `park_us` of CPU.
+    fn machine(park_us: u64) -> Costs {
+        let costs = Costs::default();
+        for _ in 0..100 {
+            costs.parked(Duration::from_micros(park_us));
+        }
+        costs
     }
 
-    /// Feeds `n` idle periods whose next call arrives after `gap_ns`; returns the budgets.
-    fn feed(a: &mut Adaptive, n: usize, gap_ns: u64) -> Vec<u64> {
-        (0..n)
-            .map(|_| {
-                let budget = a.spin_budget_ns();
-                if budget >= gap_ns {
-                    a.caught(gap_ns);
-                } else {
-                    a.parked();
-                }
-                budget
-            })
-            .collect()
-    }
-
-    #[test]
-    fn the_tuning_scales_with_the_measured_round_trip_and_keeps_the_vm_constants() {
-        let vm = Tuning::for_machine(VM);
-        assert_eq!(
-            (vm.spin_worth_ns, vm.spin_mode_budget_ns, vm.probe_ns),
-            (30_000, 50_000, 40_000)
-        );
-        let metal = Tuning::for_machine(Machine {
-            park_round_trip: Duration::from_micros(6),
-            cpus: 8,
-        });
-        assert_eq!(
-            (
-                metal.spin_worth_ns,
-                metal.spin_mode_budget_ns,
-                metal.probe_ns
-            ),
-            (6_000, 10_000, 8_000)
-        );
-        // A measurement of ~0 or of an overloaded host is clamped.
-        let zero = Tuning::for_machine(Machine {
-            park_round_trip: Duration::ZERO,
-            cpus: 2,
-        });
-        assert_eq!(zero.spin_worth_ns, 2_000);
-        let slow = Tuning::for_machine(Machine {
-            park_round_trip: Duration::from_millis(3),
-            cpus: 2,
-        });
-        assert_eq!(slow.spin_worth_ns, 100_000);
+    /// Feeds `n` waits of `gap_ns` after a caller that was `caller`; returns the CPU the
+    /// worker spent on them (spins, and `park_ns` per park) and how many were caught.
+    fn feed(
+        a: &mut Adaptive,
+        costs: &Costs,
+        caller: Caller,
+        n: usize,
+        gap_ns: u64,
+    ) -> (u64, usize) {
+        let park_ns = costs.park_cpu();
+        let (mut cpu, mut caught) = (0, 0);
+        for _ in 0..n {
+            let plan = a.plan(caller, costs);
+            let waited = if gap_ns <= plan.budget_ns {
+                cpu += gap_ns;
+                caught += 1;
+                Waited::Caught(gap_ns)
+            } else {
+                cpu += plan.budget_ns + park_ns;
+                Waited::Parked(gap_ns)
+            };
+            a.waited(caller, plan, waited, costs);
+        }
+        (cpu, caught)
     }
 
     #[test]
-    fn gaps_worth_spinning_for_on_a_slow_vm_are_parked_through_on_bare_metal() {
-        // Calls 15 us apart: on the VM (30 us park) a spin is cheaper than a park; on
-        // bare metal (6 us park) it is not.
-        let mut vm = on(VM);
-        let vm_budgets = feed(&mut vm, 1_000, 15_000);
-        assert!(vm_budgets[100..].iter().all(|&b| b == 50_000));
-        let mut metal = on(Machine {
-            park_round_trip: Duration::from_micros(6),
-            cpus: 8,
-        });
-        let metal_budgets = feed(&mut metal, 1_000, 15_000);
-        let spins = metal_budgets[100..].iter().filter(|&&b| b > 0).count();
+    fn back_to_back_calls_are_spun_through() {
+        let costs = machine(15);
+        let mut a = Adaptive::new(Priority::Cpu);
+        let (_, caught) = feed(&mut a, &costs, Caller::Awake, 1_000, 800);
+        assert!(caught >= 999, "{caught}");
+        // Every budget catches them; the longest up to a park is kept.
+        assert_eq!(a.budgets()[0], 12_288);
+    }
+
+    #[test]
+    fn sparse_calls_cost_no_more_than_parking_every_time() {
+        let costs = machine(15);
+        for gap_ns in [40_000, 200_000, 1_000_000, 5_000_000] {
+            let mut a = Adaptive::new(Priority::Cpu);
+            feed(&mut a, &costs, Caller::Awake, 200, gap_ns);
+            let (cpu, _) = feed(&mut a, &costs, Caller::Awake, 10_000, gap_ns);
+            let block = 10_000 * costs.park_cpu();
+            assert!(
+                cpu * 100 <= block * 103,
+                "gap {gap_ns}: {cpu} against {block}"
+            );
+        }
+    }
+
+    #[test]
+    fn waits_just_beyond_a_park_are_not_spun_through() {
+        // The old policy's worst case: gaps a little longer than its threshold, spun
+        // through and then parked anyway on every call.
+        let costs = machine(15);
+        let mut a = Adaptive::new(Priority::Cpu);
+        feed(&mut a, &costs, Caller::Awake, 200, 20_000);
+        let (cpu, caught) = feed(&mut a, &costs, Caller::Awake, 10_000, 20_000);
+        assert!(caught < 200, "{caught}");
+        assert!(cpu <= 10_000 * costs.park_cpu() * 103 / 100);
+    }
+
+    #[test]
+    fn it_leaves_a_sparse_phase_by_itself_when_calls_come_back_to_back() {
+        let costs = machine(15);
+        let mut a = Adaptive::new(Priority::Cpu);
+        feed(&mut a, &costs, Caller::Awake, 10_000, 1_000_000);
+        assert_eq!(a.budgets()[0], 0);
+        let (_, caught) = feed(&mut a, &costs, Caller::Awake, 1_000, 800);
+        assert!(caught >= 900, "{caught} of 1000 caught after the switch");
+        assert!(a.budgets()[0] > 0);
+    }
+
+    #[test]
+    fn callers_that_sleep_and_callers_that_spin_are_learned_apart() {
+        // Callers that slept send their next call 120 us later (their wake-up); those that
+        // spun, 1 us later. With a 15 us park, only the second are worth spinning for.
+        let costs = machine(15);
+        let mut a = Adaptive::new(Priority::Cpu);
+        for _ in 0..200 {
+            feed(&mut a, &costs, Caller::Awake, 5, 1_000);
+            feed(&mut a, &costs, Caller::Asleep, 5, 120_000);
+        }
+        assert!(a.budgets()[0] >= 1_024, "{:?}", a.budgets());
+        assert_eq!(a.budgets()[1], 0);
+    }
+
+    #[test]
+    fn preferring_latency_spins_through_waits_cpu_alone_would_park() {
+        // Parks of 15 us of CPU, wake-ups of at least 60 us from send to running.
+        let costs = machine(15);
+        for _ in 0..100 {
+            costs.stamp_wake();
+            std::thread::sleep(Duration::from_micros(60));
+            costs.awoken();
+        }
+        let mut cpu_first = Adaptive::new(Priority::Cpu);
+        feed(&mut cpu_first, &costs, Caller::Awake, 500, 20_000);
+        assert_eq!(cpu_first.budgets()[0], 0);
+        // Priced with the wake-up, 20 us waits are worth spinning for.
+        let mut latency_first = Adaptive::new(Priority::Latency);
+        feed(&mut latency_first, &costs, Caller::Awake, 500, 20_000);
         assert!(
-            spins <= 900 / 64 + 1,
-            "{spins} spins for 15 us gaps at 6 us"
+            latency_first.budgets()[0] >= 20_000,
+            "{:?}",
+            latency_first.budgets()
         );
     }
 
     #[test]
-    fn without_a_spare_cpu_it_never_spins_even_for_back_to_back_calls() {
-        let mut single = on(Machine {
-            park_round_trip: Duration::from_micros(30),
-            cpus: 1,
-        });
-        assert!(feed(&mut single, 1_000, 1_000).iter().all(|&b| b == 0));
-    }
-
-    #[test]
-    fn back_to_back_calls_keep_spinning() {
-        let mut a = on(VM);
-        let budgets = feed(&mut a, 1000, 3_000);
-        assert!(budgets.iter().all(|&b| b == 50_000), "{budgets:?}");
-        assert!(a.spinning());
-    }
-
-    #[test]
-    fn one_long_gap_among_short_ones_does_not_stop_the_spinning() {
-        let mut a = on(VM);
-        feed(&mut a, 100, 1_000);
-        // A call caught after 40 us (the caller was preempted), then short gaps again.
-        a.spin_budget_ns();
-        a.caught(40_000);
-        assert!(a.spinning(), "one long gap flipped the policy: {a:?}");
-        let budgets = feed(&mut a, 10, 1_000);
-        assert!(budgets.iter().all(|&b| b == 50_000));
-    }
-
-    #[test]
-    fn sparse_calls_park_and_probe_at_most_once_per_64_idles() {
-        let mut a = on(VM);
-        let budgets = feed(&mut a, 10_000, 1_000_000);
-        let spins = budgets[1000..].iter().filter(|&&b| b > 0).count();
-        assert!(spins <= 9000 / 64 + 1, "{spins} spins in 9000 sparse idles");
-        assert!(budgets[1000..].iter().all(|&b| b == 0 || b == 40_000));
-    }
-
-    #[test]
-    fn returns_to_spinning_after_a_sparse_phase() {
-        let mut a = on(VM);
-        feed(&mut a, 10_000, 1_000_000);
-        // Within two probe intervals the probes catch the back-to-back calls again.
-        let budgets = feed(&mut a, 200, 3_000);
-        assert!(budgets[130..].iter().all(|&b| b == 50_000));
-        assert!(a.spinning());
-    }
-
-    #[test]
-    fn gaps_above_the_spin_threshold_do_not_keep_it_spinning() {
-        let mut a = on(VM);
-        let budgets = feed(&mut a, 10_000, 45_000);
-        let spins = budgets[1000..].iter().filter(|&&b| b > 0).count();
-        assert!(spins <= 9000 / 64 + 1, "{spins} spins for 45 us gaps");
+    fn probes_back_off_while_they_miss() {
+        let costs = machine(15);
+        let mut a = Adaptive::new(Priority::Cpu);
+        let mut spins = 0;
+        for _ in 0..20_000 {
+            let plan = a.plan(Caller::Awake, &costs);
+            if plan.budget_ns > 0 {
+                spins += 1;
+            }
+            a.waited(Caller::Awake, plan, Waited::Parked(2_000_000), &costs);
+        }
+        assert!(
+            spins <= 20_000 / 256 + 20,
+            "{spins} spins in 20000 sparse waits"
+        );
     }
 }

@@ -1,39 +1,56 @@
 //! The caller's side of waiting: whether a call's future spins for its reply inside its first
-//! `poll` before it registers its waker and returns `Pending`.
+//! `poll` before it registers its waker and returns `Pending`, and for how long.
 //!
-//! # Why the default worker spins on the caller's side too
+//! # Why callers spin at all
 //!
 //! A sequential caller on a current-thread executor returns `Pending`, and the executor goes
-//! to sleep unless the reply's wake comes first. With the worker spinning, the reply of a
-//! short call comes a few hundred nanoseconds later, about as long as the executor takes to
-//! reach its sleep: a race, decided anew in every process by details such as where the
-//! allocator put the hot cache lines. A process that loses it loses it on every call, and
-//! then every answer pays a futex wake and the caller's wake-up (10-20x the call). A short
-//! spin on the caller's side turns the race into a sure catch.
+//! to sleep unless the reply's wake comes first; then every answer pays a wake-up of the
+//! caller's thread (tens of microseconds on a VM) on top of the worker's. A short spin on
+//! the caller's side catches a short call's reply instead, and costs less CPU than the sleep
+//! and wake-up it replaces.
 //!
-//! # Policy ([`CallerSpin::Adaptive`], the default with [`Strategy::Adaptive`](crate::Strategy))
+//! # Policy ([`CallerSpin::Adaptive`], the default with the adaptive strategies)
 //!
-//! - Spin for up to [`ADAPTIVE_BUDGET`] while that pays: a running hit rate (the share of
-//!   spins that caught the reply; weight 1/4 for the newest) is at least 1/2. A long call, or
-//!   a worker that was parked, makes the spins miss, and then the caller stops spinning,
-//!   but for a probe every [`PROBE_EVERY`] calls. So long calls cost at most one budget per
-//!   16 calls, and a caught reply costs less CPU than the sleep and wake-up it replaces.
-//! - Never with one usable CPU: the spin would keep the worker from running.
+//! The worker's rule ([`crate::adaptive`]) from the caller's side, over the time from making
+//! a call to its reply:
 //!
-//! Concurrent callers share the estimate through relaxed atomics: an update can be lost,
-//! which only makes the estimate a little slower to move.
+//! 1. No spin for a call made while another call to the same worker is outstanding (its
+//!    reply comes after the others', and the executor thread has their answers to handle
+//!    meanwhile: spinning would hold it from them, and not spinning costs no sleep, since
+//!    those answers keep it busy), for a call sent to a sleeping worker (its wake-up alone
+//!    takes longer than a spin worth making), or to a worker on the caller's own CPU (the
+//!    spin would keep it from running); no spin with one usable CPU.
+//! 2. Otherwise the budget with the lowest expected cost over a fading histogram of reply
+//!    times ([`crate::histogram`]), a sleep and wake-up priced like a park of the worker's
+//!    ([`crate::costs`]), and at most [`MAX_CPU_SPIN`] ([`MAX_LATENCY_SPIN`] preferring
+//!    latency): the spin holds the executor thread, and other tasks on it wait that long.
+//! 3. A reply caught by the spin is recorded exactly; one that was not, as the time until
+//!    the future was polled again (an overestimate by the caller's wake-up).
+//! 4. While the budget is below its longest, every `n`-th call probes with the longest
+//!    budget; `n` halves when a probe catches the reply sooner than a sleep would cost, and
+//!    doubles (to 256) otherwise.
+//!    So calls that take longer, or many calls in flight, cost at most one probe per 256
+//!    calls, and calls that become short again are noticed.
+//!
+//! Concurrent callers share the histogram through relaxed loads and stores: an update can
+//! be lost, which only makes it a little slower to move, and no locked instruction is on
+//! the path of a call.
 
-use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-/// The adaptive caller's spin budget: several times a short call's reply latency when the
-/// worker is awake (0.2-0.5 us on the VMs this was measured on), far below a wake-up.
-pub(crate) const ADAPTIVE_BUDGET: Duration = Duration::from_micros(4);
-/// When spinning does not pay, one call in this many still spins, to notice when it does
-/// again.
-pub(crate) const PROBE_EVERY: u32 = 16;
+use crate::adaptive::{LEARNING, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL, Priority};
+use crate::costs::{Costs, Place};
+use crate::histogram::{BUCKETS, FADE_EVERY, best_budget, bucket};
 
-const ONE: u32 = 256;
+/// The longest adaptive caller spin when a park is priced by its CPU.
+pub(crate) const MAX_CPU_SPIN: Duration = Duration::from_micros(50);
+/// The longest adaptive caller spin when preferring latency (also the cap of a fixed
+/// [`Builder::busy_poll`](crate::Builder::busy_poll)).
+pub(crate) const MAX_LATENCY_SPIN: Duration = Duration::from_micros(100);
+/// The budget is recomputed after this many recorded replies.
+const RECOMPUTE_EVERY: u32 = 32;
 
 /// How a call's future waits for its reply.
 #[derive(Debug)]
@@ -42,69 +59,188 @@ pub(crate) enum CallerSpin {
     Off,
     /// Spins for up to this long, every call ([`Builder::busy_poll`](crate::Builder::busy_poll)).
     Fixed(Duration),
-    /// Spins for up to [`ADAPTIVE_BUDGET`] while that pays.
+    /// Learns how long to spin (module docs).
     Adaptive(AdaptiveCallerSpin),
 }
 
+/// One call's spin, decided when it is made.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Plan {
+    pub(crate) budget: Duration,
+    /// Tell the policy what the spin found.
+    pub(crate) learn: bool,
+    pub(crate) probing: bool,
+}
+
 impl CallerSpin {
-    /// The budget for the next call's first poll (`None`: do not spin).
-    pub(crate) fn budget(&self) -> Option<Duration> {
+    /// The call `id` (non-zero, unique while it is outstanding) is made: the adaptive spin
+    /// notes it as the newest outstanding call, until [`CallerSpin::end`]. Returns whether
+    /// it was noted and whether no other call was outstanding.
+    ///
+    /// One word holds the newest outstanding call, set and cleared by plain loads and stores
+    /// (no locked instruction on a call's path): a call clears it only if it still holds its
+    /// own id. Calls answered in the order they were made (one worker's) leave it set until
+    /// the newest is answered; a race between two threads can make one call look alone, or
+    /// not, but the word is never left holding an answered call: of the stores to it, the
+    /// last is a clear or the id of a call not yet answered.
+    pub(crate) fn begin(&self, id: usize) -> Outstanding {
+        match self {
+            Self::Adaptive(policy) => {
+                let alone = policy.newest.load(Ordering::Relaxed) == 0;
+                policy.newest.store(id, Ordering::Relaxed);
+                Outstanding {
+                    counted: true,
+                    alone,
+                }
+            }
+            _ => Outstanding {
+                counted: false,
+                alone: true,
+            },
+        }
+    }
+
+    /// The call `id` noted by [`CallerSpin::begin`] was answered or given up.
+    pub(crate) fn end(&self, id: usize) {
+        if let Self::Adaptive(policy) = self
+            && policy.newest.load(Ordering::Relaxed) == id
+        {
+            policy.newest.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// The spin for a call made while the worker was at `place` and other calls were
+    /// (`!alone`) or were not outstanding (`None`: register the waker at once).
+    pub(crate) fn plan(&self, place: Place, alone: bool) -> Option<Plan> {
         match self {
             Self::Off => None,
-            Self::Fixed(budget) => Some(*budget),
-            Self::Adaptive(policy) => policy.spins().then_some(ADAPTIVE_BUDGET),
+            Self::Fixed(budget) => Some(Plan {
+                budget: *budget,
+                learn: false,
+                probing: false,
+            }),
+            Self::Adaptive(policy) if alone => policy.plan(place),
+            Self::Adaptive(_) => None,
         }
     }
 
-    /// What that spin found.
-    pub(crate) fn record(&self, caught: bool) {
-        if let Self::Adaptive(policy) = self {
-            policy.record(caught);
+    /// Step 3: the reply of a call planned with `plan` came `waited` after the spin began.
+    pub(crate) fn replied(&self, plan: Plan, waited: Duration, caught: bool) {
+        if let (Self::Adaptive(policy), true) = (self, plan.learn) {
+            policy.replied(plan, waited, caught);
         }
     }
 }
 
-/// The adaptive caller spin's shared state.
+/// What [`CallerSpin::begin`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Outstanding {
+    /// The call is counted: [`CallerSpin::end`] must follow.
+    pub(crate) counted: bool,
+    /// No other call to the worker was outstanding.
+    pub(crate) alone: bool,
+}
+
+/// The adaptive caller spin's shared state (module docs).
 #[derive(Debug)]
 pub(crate) struct AdaptiveCallerSpin {
-    /// Share of spins that caught the reply, in 1/256ths.
-    hit_rate: AtomicU32,
-    /// Calls since the last probe, while not spinning.
-    since_probe: AtomicU32,
-}
-
-impl Default for AdaptiveCallerSpin {
-    fn default() -> Self {
-        Self {
-            hit_rate: AtomicU32::new(ONE * 3 / 4),
-            since_probe: AtomicU32::new(0),
-        }
-    }
+    priority: Priority,
+    /// The newest call made and not yet answered or given up (0: none), a hint for step 1
+    /// ([`CallerSpin::begin`]).
+    newest: AtomicUsize,
+    costs: Arc<Costs>,
+    weights: [AtomicU32; BUCKETS],
+    seen: AtomicU32,
+    budget_ns: AtomicU64,
+    probe_interval: AtomicU32,
+    until_probe: AtomicU32,
 }
 
 impl AdaptiveCallerSpin {
-    /// Whether this call spins.
-    fn spins(&self) -> bool {
-        if self.hit_rate.load(Ordering::Relaxed) >= ONE / 2 {
-            return true;
+    pub(crate) fn new(priority: Priority, costs: Arc<Costs>) -> Self {
+        Self {
+            priority,
+            newest: AtomicUsize::new(0),
+            costs,
+            weights: Default::default(),
+            seen: AtomicU32::new(0),
+            budget_ns: AtomicU64::new(0),
+            probe_interval: AtomicU32::new(MIN_PROBE_INTERVAL),
+            until_probe: AtomicU32::new(MIN_PROBE_INTERVAL),
         }
-        let since = self.since_probe.load(Ordering::Relaxed) + 1;
-        let probe = since >= PROBE_EVERY;
-        self.since_probe
-            .store(if probe { 0 } else { since }, Ordering::Relaxed);
-        probe
     }
 
-    fn record(&self, caught: bool) {
-        let old = self.hit_rate.load(Ordering::Relaxed);
-        let new = if caught {
-            old + (ONE - old) / 4
-        } else {
-            old - old / 4
+    /// The longest spin: twice a park's price, within the executor's cap.
+    fn longest_ns(&self) -> u64 {
+        let cap = match self.priority {
+            Priority::Cpu => MAX_CPU_SPIN,
+            Priority::Latency => MAX_LATENCY_SPIN,
         };
-        // Saturated estimates do not change: skip the store, keep the line shared.
-        if new != old {
-            self.hit_rate.store(new, Ordering::Relaxed);
+        (2 * self.priority.park_price(&self.costs)).min(crate::costs::nanos(cap))
+    }
+
+    /// Steps 1, 2 and 4.
+    fn plan(&self, place: Place) -> Option<Plan> {
+        if place.sleeping || place.together {
+            return None;
+        }
+        let longest = self.longest_ns();
+        let longest_plan = |probing| Plan {
+            budget: Duration::from_nanos(longest),
+            learn: true,
+            probing,
+        };
+        if self.seen.load(Ordering::Relaxed) < LEARNING {
+            return Some(longest_plan(true));
+        }
+        let budget = self.budget_ns.load(Ordering::Relaxed).min(longest);
+        if budget < longest {
+            let until = self.until_probe.load(Ordering::Relaxed).saturating_sub(1);
+            if until == 0 {
+                let interval = self.probe_interval.load(Ordering::Relaxed);
+                self.until_probe.store(interval, Ordering::Relaxed);
+                return Some(longest_plan(true));
+            }
+            self.until_probe.store(until, Ordering::Relaxed);
+        }
+        (budget > 0).then_some(Plan {
+            budget: Duration::from_nanos(budget),
+            learn: true,
+            probing: false,
+        })
+    }
+
+    /// Steps 3 and 4.
+    fn replied(&self, plan: Plan, waited: Duration, caught: bool) {
+        let k = bucket(crate::costs::nanos(waited));
+        let w = &self.weights[k];
+        w.store(w.load(Ordering::Relaxed) + 16, Ordering::Relaxed);
+        let seen = self.seen.load(Ordering::Relaxed).wrapping_add(1);
+        self.seen.store(seen, Ordering::Relaxed);
+        if seen.is_multiple_of(FADE_EVERY) {
+            for w in &self.weights {
+                let old = w.load(Ordering::Relaxed);
+                w.store(old - old / 4, Ordering::Relaxed);
+            }
+        }
+        if plan.probing && seen > LEARNING {
+            // A probe pays if it caught a reply sooner than a sleep would have cost.
+            let paid =
+                caught && crate::costs::nanos(waited) < self.priority.park_price(&self.costs);
+            let interval = self.probe_interval.load(Ordering::Relaxed);
+            let interval = if paid {
+                (interval / 2).max(MIN_PROBE_INTERVAL)
+            } else {
+                (interval * 2).min(MAX_PROBE_INTERVAL)
+            };
+            self.probe_interval.store(interval, Ordering::Relaxed);
+            self.until_probe.store(interval, Ordering::Relaxed);
+        }
+        if seen.is_multiple_of(RECOMPUTE_EVERY) || seen == LEARNING {
+            let weights = self.weights.each_ref().map(|w| w.load(Ordering::Relaxed));
+            let park = self.priority.park_price(&self.costs);
+            let budget = best_budget(&weights, park, self.longest_ns());
+            self.budget_ns.store(budget, Ordering::Relaxed);
         }
     }
 }
@@ -112,58 +248,121 @@ impl AdaptiveCallerSpin {
 #[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
+    const AWAKE: Place = Place::AWAKE;
 
-    /// Runs `n` calls whose spins catch the reply as `caught(i)` says; returns which spun.
-    fn feed(spin: &CallerSpin, n: usize, caught: impl Fn(usize) -> bool) -> Vec<bool> {
-        (0..n)
-            .map(|i| {
-                let spun = spin.budget().is_some();
-                if spun {
-                    spin.record(caught(i));
-                }
-                spun
-            })
-            .collect()
+    fn spin(park_us: u64) -> CallerSpin {
+        let costs = Arc::new(Costs::default());
+        for _ in 0..100 {
+            costs.parked(Duration::from_micros(park_us));
+        }
+        CallerSpin::Adaptive(AdaptiveCallerSpin::new(Priority::Cpu, costs))
+    }
+
+    /// Makes `n` calls whose replies come `reply` after the spin begins; returns how many
+    /// spun and how many of those caught the reply.
+    fn feed(spin: &CallerSpin, n: usize, reply: Duration) -> (usize, usize) {
+        let (mut spun, mut caught) = (0, 0);
+        for _ in 0..n {
+            if let Some(plan) = spin.plan(AWAKE, true) {
+                spun += 1;
+                let hit = reply <= plan.budget;
+                caught += usize::from(hit);
+                spin.replied(plan, reply, hit);
+            }
+        }
+        (spun, caught)
     }
 
     #[test]
-    fn short_calls_keep_the_caller_spinning() {
-        let spin = CallerSpin::Adaptive(AdaptiveCallerSpin::default());
-        assert!(feed(&spin, 1000, |_| true).iter().all(|&s| s));
-        assert_eq!(spin.budget(), Some(ADAPTIVE_BUDGET));
+    fn short_replies_are_spun_for() {
+        let spin = spin(15);
+        let (spun, caught) = feed(&spin, 1_000, Duration::from_micros(4));
+        assert_eq!((spun, caught), (1_000, 1_000));
     }
 
     #[test]
-    fn long_calls_stop_the_spinning_but_for_one_probe_in_16() {
-        let spin = CallerSpin::Adaptive(AdaptiveCallerSpin::default());
-        let spun = feed(&spin, 1600, |_| false);
-        let later = spun[100..].iter().filter(|&&s| s).count();
-        assert!(later <= 1500 / 16 + 1, "{later} spins in 1500 long calls");
-        assert!(later >= 1500 / 16 - 1, "{later}: the probes stopped");
+    fn replies_slower_than_a_park_stop_the_spinning_but_for_rare_probes() {
+        let spin = spin(15);
+        feed(&spin, 100, Duration::from_micros(200));
+        let (spun, _) = feed(&spin, 10_000, Duration::from_micros(200));
+        assert!(spun <= 10_000 / 256 + 8, "{spun} spins for 200 us replies");
     }
 
     #[test]
-    fn after_a_run_of_long_calls_short_ones_bring_the_spinning_back() {
-        let spin = CallerSpin::Adaptive(AdaptiveCallerSpin::default());
-        feed(&spin, 1000, |_| false);
-        let spun = feed(&spin, 200, |_| true);
-        // Probes catch now: three catches in a row cross 1/2 again.
-        assert!(spun[100..].iter().all(|&s| s), "{spun:?}");
+    fn after_long_replies_short_ones_bring_the_spinning_back() {
+        let spin = spin(15);
+        feed(&spin, 5_000, Duration::from_micros(200));
+        feed(&spin, 2_000, Duration::from_micros(3));
+        let (spun, caught) = feed(&spin, 100, Duration::from_micros(3));
+        assert_eq!((spun, caught), (100, 100));
     }
 
     #[test]
-    fn one_miss_among_catches_does_not_stop_it() {
-        let spin = CallerSpin::Adaptive(AdaptiveCallerSpin::default());
-        let spun = feed(&spin, 1000, |i| i % 10 != 0);
-        assert!(spun.iter().all(|&s| s));
+    fn a_sleeping_worker_or_a_shared_cpu_is_never_spun_for() {
+        let spin = spin(15);
+        feed(&spin, 100, Duration::from_micros(2));
+        let asleep = Place {
+            sleeping: true,
+            together: false,
+        };
+        assert_eq!(spin.plan(asleep, true), None);
+        let together = Place {
+            sleeping: false,
+            together: true,
+        };
+        assert_eq!(
+            spin.plan(together, true),
+            None,
+            "worker and caller on one CPU"
+        );
+        assert!(spin.plan(AWAKE, true).is_some());
+    }
+
+    #[test]
+    fn the_spin_never_exceeds_the_executor_cap() {
+        // Parks of 1 ms: twice that is far above what an executor thread may spin.
+        let spin = spin(1_000);
+        let plan = spin.plan(AWAKE, true).expect("a learning spin");
+        assert_eq!(plan.budget, MAX_CPU_SPIN);
+    }
+
+    #[test]
+    fn a_call_made_while_another_is_outstanding_is_not_spun_for() {
+        let spin = spin(15);
+        feed(&spin, 100, Duration::from_micros(2));
+        let first = spin.begin(1);
+        assert_eq!(
+            first,
+            Outstanding {
+                counted: true,
+                alone: true
+            }
+        );
+        let second = spin.begin(2);
+        assert!(!second.alone);
+        assert_eq!(spin.plan(AWAKE, second.alone), None);
+        // Answered in order: the first leaves the second noted.
+        spin.end(1);
+        assert!(!spin.begin(3).alone);
+        spin.end(2);
+        spin.end(3);
+        assert!(spin.begin(4).alone, "all answered: the next call is alone");
+        spin.end(4);
     }
 
     #[test]
     fn off_and_fixed_do_what_they_say() {
-        assert_eq!(CallerSpin::Off.budget(), None);
+        assert_eq!(CallerSpin::Off.plan(AWAKE, true), None);
+        assert!(!CallerSpin::Off.begin(1).counted);
         let d = Duration::from_micros(7);
         let fixed = CallerSpin::Fixed(d);
-        fixed.record(false);
-        assert_eq!(fixed.budget(), Some(d));
+        let plan = fixed.plan(
+            Place {
+                sleeping: true,
+                together: true,
+            },
+            false,
+        );
+        assert_eq!(plan.map(|p| p.budget), Some(d));
     }
 }

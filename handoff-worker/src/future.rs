@@ -12,13 +12,13 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::caller_spin::CallerSpin;
+use crate::caller_spin::{CallerSpin, Plan};
 use crate::error::{CallError, CloseError};
 use crate::hooks;
 use crate::job::ReplyTo;
 use crate::slot::Slot;
 
-/// How many empty checks between two clock reads while busy polling.
+/// How many empty checks between two clock reads while spinning for a reply.
 const CHECKS_PER_CLOCK_READ: u32 = 32;
 
 /// The reply of one call: resolves to the call's value or a [`CallError`].
@@ -32,29 +32,34 @@ pub struct CallFuture<R> {
     reply: Option<Arc<dyn ReplyTo<R>>>,
     /// Resolved at creation (the worker was closed).
     early: Option<CallError>,
-    /// Busy-poll budget, spent by the first poll.
-    busy_poll: Option<Duration>,
-    /// The adaptive caller spin to tell what the busy poll found.
-    learn: Option<Arc<CallerSpin>>,
-    /// A bounded queue was full: waits for space, then queues the call.
-    waiting_for_space: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+    /// The spin the first poll makes before registering the waker ([`crate::caller_spin`]).
+    spin: Option<Plan>,
+    /// The adaptive caller spin, which notes this call as outstanding until it is answered
+    /// or given up, and learns from what its spin found.
+    policy: Option<Arc<CallerSpin>>,
+    /// This call's id for the caller spin ([`CallerSpin::begin`]).
+    id: usize,
+    /// A spin that missed, and when it began: recorded when the reply comes.
+    missed: Option<(Plan, Instant)>,
 }
 
 impl<R> CallFuture<R> {
+    /// A future for the call `id` answered through `reply`; `counted` if `policy` noted it
+    /// as outstanding ([`CallerSpin::begin`]).
     pub(crate) fn new(
         reply: Arc<dyn ReplyTo<R>>,
-        caller_spin: &Arc<CallerSpin>,
-        waiting_for_space: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
+        id: usize,
+        spin: Option<Plan>,
+        policy: &Arc<CallerSpin>,
+        counted: bool,
     ) -> Self {
-        let busy_poll = caller_spin.budget();
-        let learn = (busy_poll.is_some() && matches!(**caller_spin, CallerSpin::Adaptive(_)))
-            .then(|| caller_spin.clone());
         Self {
             reply: Some(reply),
             early: None,
-            busy_poll,
-            learn,
-            waiting_for_space,
+            spin,
+            policy: counted.then(|| policy.clone()),
+            id,
+            missed: None,
         }
     }
 
@@ -62,37 +67,53 @@ impl<R> CallFuture<R> {
         Self {
             reply: None,
             early: Some(CallError::Closed),
-            busy_poll: None,
-            learn: None,
-            waiting_for_space: None,
+            spin: None,
+            policy: None,
+            id: 0,
+            missed: None,
         }
     }
 
     /// Resolves with what the slot held (`None`: the call was dropped unrun, so `Closed`).
     fn resolve(&mut self, reply: Option<Result<R, CallError>>) -> Poll<Result<R, CallError>> {
         self.reply = None;
+        if let Some(policy) = self.policy.take() {
+            policy.end(self.id);
+        }
         Poll::Ready(reply.unwrap_or(Err(CallError::Closed)))
     }
 
-    /// Spins for up to `budget` waiting for the reply, without registering a waker.
-    fn busy_poll(reply: &dyn ReplyTo<R>, budget: Duration) -> Option<Option<Result<R, CallError>>> {
+    /// Spins for up to `budget` waiting for the reply, without registering a waker. The
+    /// first checks read no clock: a reply they catch is taken to have come at once (within
+    /// a microsecond or two), which is all the policy needs to know of it.
+    fn spin_for(reply: &dyn ReplyTo<R>, budget: Duration) -> Spun<R> {
         // A wait, for tools that leave waits out ([`hooks`]).
         let waiting = hooks::waiting();
-        let start = Instant::now();
+        let mut started: Option<Instant> = None;
         loop {
             for _ in 0..CHECKS_PER_CLOCK_READ {
                 // SAFETY: this future is the slot's single receiver, and it drops the slot
-                // as soon as this returns `Some`.
+                // as soon as this returns a value.
                 if let Some(value) = unsafe { reply.slot().try_take() } {
-                    return Some(value);
+                    let waited = started.map_or(Duration::ZERO, |start| start.elapsed());
+                    return Spun::Caught(value, waited);
                 }
                 waiting.spin();
             }
+            let start = *started.get_or_insert_with(Instant::now);
             if start.elapsed() >= budget {
-                return None;
+                return Spun::Missed(start);
             }
         }
     }
+}
+
+/// What a spin for the reply found.
+enum Spun<R> {
+    /// The reply, this long after the spin began.
+    Caught(Option<Result<R, CallError>>, Duration),
+    /// None within the budget; the spin began then.
+    Missed(Instant),
 }
 
 impl<R> Future for CallFuture<R> {
@@ -106,25 +127,26 @@ impl<R> Future for CallFuture<R> {
         let Some(reply) = this.reply.as_deref() else {
             panic!("CallFuture polled after it resolved");
         };
-        if let Some(waiting) = &mut this.waiting_for_space
-            && waiting.as_mut().poll(cx).is_ready()
-        {
-            this.waiting_for_space = None;
-        }
-        if this.waiting_for_space.is_none()
-            && let Some(budget) = this.busy_poll.take()
-        {
-            let caught = Self::busy_poll(reply, budget);
-            if let Some(learn) = this.learn.take() {
-                learn.record(caught.is_some());
-            }
-            if let Some(value) = caught {
-                return this.resolve(value);
+        if let Some(plan) = this.spin.take() {
+            match Self::spin_for(reply, plan.budget) {
+                Spun::Caught(value, waited) => {
+                    if let Some(policy) = this.policy.as_ref().filter(|_| plan.learn) {
+                        policy.replied(plan, waited, true);
+                    }
+                    return this.resolve(value);
+                }
+                Spun::Missed(start) if plan.learn => this.missed = Some((plan, start)),
+                Spun::Missed(_) => {}
             }
         }
         // SAFETY: single receiver; the slot is dropped when this returns `Ready`.
         match unsafe { reply.slot().poll_take(cx) } {
-            Poll::Ready(value) => this.resolve(value),
+            Poll::Ready(value) => {
+                if let (Some(policy), Some((plan, began))) = (&this.policy, this.missed.take()) {
+                    policy.replied(plan, began.elapsed(), false);
+                }
+                this.resolve(value)
+            }
             Poll::Pending => Poll::Pending,
         }
     }
@@ -135,6 +157,9 @@ impl<R> Drop for CallFuture<R> {
         if let Some(reply) = self.reply.take() {
             reply.slot().cancel();
         }
+        if let Some(policy) = self.policy.take() {
+            policy.end(self.id);
+        }
     }
 }
 
@@ -142,8 +167,7 @@ impl<R> fmt::Debug for CallFuture<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallFuture")
             .field("resolved", &(self.reply.is_none() && self.early.is_none()))
-            .field("busy_poll", &self.busy_poll)
-            .field("waiting_for_space", &self.waiting_for_space.is_some())
+            .field("spin", &self.spin)
             .finish_non_exhaustive()
     }
 }

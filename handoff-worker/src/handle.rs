@@ -1,251 +1,119 @@
-//! The public face: [`Builder`] spawns a worker, [`Worker`] handles send calls and close it.
+//! [`Worker`]: the handle that makes calls and closes the worker.
 
 use std::fmt;
-use std::future::Future;
 use std::io;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::Sender;
-
-use crate::caller_spin::{AdaptiveCallerSpin, CallerSpin};
-use crate::capacity::Capacity;
+use crate::builder::Builder;
+use crate::caller_spin::CallerSpin;
+use crate::costs::{Costs, Place};
 use crate::error::{CallError, CloseError, panic_message};
 use crate::future::{CallFuture, CloseFuture, TryCallFuture};
+use crate::gate::Gate;
 use crate::job::{CallContext, JobRef, Packet, ReplyTo};
-use crate::machine;
+use crate::os::{self, NO_CPU};
+use crate::queue::Sender;
 use crate::slot::Slot;
-use crate::spawn::SpawnFuture;
 use crate::stats::{Counters, Stats};
-use crate::strategy::Strategy;
-use crate::thread::{self, Closer, InitFailed, Msg, Parts};
-
-/// The longest caller-side spin [`Builder::busy_poll`] accepts.
-///
-/// The spin occupies the thread that polls the call's future: on a current-thread executor
-/// no other task runs while it lasts, and on any executor it burns that thread's CPU. A
-/// budget longer than this is cut to it.
-pub const MAX_BUSY_POLL: Duration = Duration::from_micros(100);
-
-/// Configures and spawns a [`Worker`].
-///
-/// ```
-/// use handoff_worker::{Builder, Strategy};
-/// let worker = Builder::new()
-///     .name("sqlite")
-///     .strategy(Strategy::Block)
-///     .spawn(|| Vec::<u64>::new())
-///     .expect("spawn the worker thread");
-/// let len = futures::executor::block_on(worker.call(|v| { v.push(1); v.len() }));
-/// assert_eq!(len, Ok(1));
-/// ```
-#[derive(Debug, Clone, Default)]
-pub struct Builder {
-    name: Option<String>,
-    strategy: Strategy,
-    capacity: Capacity,
-    stack_size: Option<usize>,
-    busy_poll: Option<Duration>,
-}
-
-impl Builder {
-    /// Defaults: unnamed thread, [`Strategy::Adaptive`], unbounded queue, std's stack size,
-    /// no busy polling.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Names the worker thread (shown by debuggers, `top -H`, panic messages).
-    #[must_use]
-    pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
-        self
-    }
-
-    /// How the worker thread waits on an empty queue.
-    #[must_use]
-    pub fn strategy(mut self, strategy: Strategy) -> Self {
-        self.strategy = strategy;
-        self
-    }
-
-    /// Makes a call's future spin for up to `budget` (at most [`MAX_BUSY_POLL`]) inside its
-    /// first `poll`, checking for the reply, before it registers its waker and returns
-    /// `Pending`, on every call. `Duration::ZERO` turns caller-side spinning off.
-    ///
-    /// Without this setting, the caller spins only with [`Strategy::Adaptive`] and only
-    /// while it pays: up to 4 us, while most such spins catch the reply (short calls to an
-    /// awake worker), and never with one usable CPU. A fixed budget is for
-    /// latency-critical callers whose calls take longer than that.
-    ///
-    /// **Cost**: up to `budget` of the polling thread's CPU on every call not answered
-    /// within it, and on a current-thread executor every other task waits that long. Keep
-    /// it to a few microseconds more than the calls take. It changes nothing on the
-    /// worker's side.
-    #[must_use]
-    pub fn busy_poll(mut self, budget: Duration) -> Self {
-        self.busy_poll = Some(budget.min(MAX_BUSY_POLL));
-        self
-    }
-
-    /// The caller side's waiting, from the settings and the CPUs the caller may use.
-    fn caller_spin(&self) -> CallerSpin {
-        match self.busy_poll {
-            Some(budget) if budget.is_zero() => CallerSpin::Off,
-            Some(budget) => CallerSpin::Fixed(budget),
-            None if self.strategy == Strategy::Adaptive && machine::usable_cpus() >= 2 => {
-                CallerSpin::Adaptive(AdaptiveCallerSpin::default())
-            }
-            None => CallerSpin::Off,
-        }
-    }
-
-    /// Bounds the queue to `capacity` calls not yet taken by the worker: a call made while
-    /// it is full waits (asynchronously, inside its future) for space. A capacity of zero
-    /// cannot be written:
-    ///
-    /// ```compile_fail
-    /// handoff_worker::Builder::new().bounded(0);
-    /// ```
-    #[cfg(feature = "bounded")]
-    #[must_use]
-    pub fn bounded(mut self, capacity: std::num::NonZeroUsize) -> Self {
-        self.capacity = Capacity::bounded(capacity);
-        self
-    }
-
-    /// The worker thread's stack size in bytes.
-    #[must_use]
-    pub fn stack_size(mut self, bytes: usize) -> Self {
-        self.stack_size = Some(bytes);
-        self
-    }
-
-    /// Spawns the worker thread, which builds its state with `init` (so `T` need not be
-    /// `Send`: it is created, used and, unless handed back by [`Worker::close`], dropped on
-    /// that thread). Returns at once; a panic in `init` is reported by every call
-    /// ([`CallError::InitPanicked`]) and by close. For an init that can fail, see
-    /// [`Builder::try_spawn`].
-    ///
-    /// # Errors
-    ///
-    /// If the operating system refuses to create the thread.
-    pub fn spawn<T, I>(self, init: I) -> io::Result<Worker<T>>
-    where
-        T: 'static,
-        I: FnOnce() -> T + Send + 'static,
-    {
-        self.start(move || Ok(init()))
-    }
-
-    /// Spawns the worker thread and resolves once `init` has run there: to the worker if it
-    /// returned `Ok(state)`, else to its error ([`SpawnError::Init`](crate::SpawnError)),
-    /// its panic, or the operating system's refusal to create the thread. The thread ends
-    /// when init fails.
-    ///
-    /// ```
-    /// use handoff_worker::{Builder, SpawnError};
-    /// # futures::executor::block_on(async {
-    /// let opened = Builder::new()
-    ///     .try_spawn(|| std::fs::read_to_string("/no/such/config").map(|text| text.len()))
-    ///     .await;
-    /// let Err(SpawnError::Init(error)) = opened else { panic!("{opened:?}") };
-    /// assert_eq!(error.kind(), std::io::ErrorKind::NotFound);
-    /// # });
-    /// ```
-    pub fn try_spawn<T, E, I>(self, init: I) -> SpawnFuture<T, E>
-    where
-        T: 'static,
-        E: Send + 'static,
-        I: FnOnce() -> Result<T, E> + Send + 'static,
-    {
-        let outcome = Arc::new(Slot::new());
-        let report = outcome.clone();
-        let started = self.start(move || {
-            let result = catch_unwind(AssertUnwindSafe(init));
-            let (reply, state) = match result {
-                Ok(Ok(state)) => (Ok(()), Ok(state)),
-                Ok(Err(error)) => (
-                    Err(crate::SpawnError::Init(error)),
-                    Err(InitFailed::Reported),
-                ),
-                Err(payload) => (
-                    Err(crate::SpawnError::InitPanicked(panic_message(&*payload))),
-                    Err(InitFailed::Reported),
-                ),
-            };
-            // SAFETY: this closure is the slot's single completer and runs once.
-            unsafe { report.complete(Some(reply)) };
-            state
-        });
-        match started {
-            Ok(worker) => SpawnFuture::new(worker, outcome),
-            Err(error) => SpawnFuture::failed(crate::SpawnError::Thread(error)),
-        }
-    }
-
-    fn start<T, I>(self, init: I) -> io::Result<Worker<T>>
-    where
-        T: 'static,
-        I: FnOnce() -> Result<T, InitFailed> + Send + 'static,
-    {
-        let (tx, rx) = crossbeam_channel::unbounded();
-        let counters = Arc::new(Counters::default());
-        let parts = Parts {
-            rx,
-            counters: counters.clone(),
-            capacity: self.capacity.clone(),
-            strategy: self.strategy,
-        };
-        let mut thread = std::thread::Builder::new();
-        if let Some(name) = &self.name {
-            thread = thread.name(name.clone());
-        }
-        if let Some(bytes) = self.stack_size {
-            thread = thread.stack_size(bytes);
-        }
-        let caller_spin = Arc::new(self.caller_spin());
-        // Detached: the thread's last act answers a close (see `thread`), so nobody joins.
-        thread.spawn(move || thread::run(init, parts))?;
-        Ok(Worker {
-            shared: Arc::new(Shared {
-                tx,
-                closed: AtomicBool::new(false),
-                capacity: self.capacity,
-                counters,
-                caller_spin,
-                name: self.name,
-            }),
-        })
-    }
-}
+use crate::sync::{AtomicBool, Ordering};
+use crate::thread::{self, Closer, Msg};
 
 /// A handle to a dedicated worker thread that owns a state `T`.
 ///
-/// Cheap to clone (one `Arc`), `Send + Sync` whatever `T` is. Calls are queued in order and
-/// run one at a time on the worker thread. The thread ends after [`Worker::close`] or
-/// [`Worker::shutdown`], or when the last handle (and the last future still waiting to
-/// queue its call) is dropped; in that last case it first runs every call already queued,
-/// then drops the state (nothing blocks on it).
+/// Cheap to clone (one `Arc`), `Send + Sync` whatever `T` is. Calls are queued in the order
+/// they are made and run one at a time on the worker thread. The thread ends after
+/// [`Worker::close`] or [`Worker::shutdown`], or when the last handle is dropped; in that
+/// last case it first runs every call already made, then drops the state (nothing blocks
+/// on it).
 ///
 /// A caller-side timeout is the runtime's own, because dropping a call's future cancels
 /// the call: with tokio, `tokio::time::timeout(d, worker.call(f)).await` gives up at `d`,
 /// and the call is skipped if it had not started (a running call sees
 /// [`CallContext::is_cancelled`]).
 pub struct Worker<T> {
-    pub(crate) shared: Arc<Shared<T>>,
+    shared: Arc<Shared<T>>,
 }
 
+/// Where calls go: the worker's channel, or the bounded queue's gate in front of it.
+pub(crate) enum Queue<T> {
+    Unbounded(Sender<Msg<T>>),
+    Bounded(Arc<Gate<T>>),
+}
+
+/// How a message fared at the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sent {
+    /// In the worker's queue.
+    Queued,
+    /// Waiting for a place in a full bounded queue.
+    Waiting,
+    /// The worker is gone; the message was dropped (which answers it).
+    Refused,
+}
+
+/// Who spins: the worker, and whether its callers learn how long to.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Spins {
+    pub(crate) worker: bool,
+    pub(crate) callers_learn: bool,
+}
+
+/// What every handle of one worker shares.
 pub(crate) struct Shared<T> {
-    pub(crate) tx: Sender<Msg<T>>,
+    queue: Queue<T>,
     closed: AtomicBool,
-    pub(crate) capacity: Capacity,
-    pub(crate) counters: Arc<Counters>,
+    counters: Arc<Counters>,
+    costs: Arc<Costs>,
     caller_spin: Arc<CallerSpin>,
+    /// The adaptive policy learns: callers read the worker's place and time their wakes.
+    learns: bool,
+    /// The worker's policy spins at all.
+    #[cfg_attr(not(feature = "bench-hooks"), allow(dead_code))]
+    may_spin: bool,
     name: Option<String>,
+}
+
+impl<T> Shared<T> {
+    pub(crate) fn new(
+        queue: Queue<T>,
+        counters: Arc<Counters>,
+        costs: Arc<Costs>,
+        caller_spin: Arc<CallerSpin>,
+        spins: Spins,
+        name: Option<String>,
+    ) -> Self {
+        Self {
+            queue,
+            closed: AtomicBool::new(false),
+            counters,
+            costs,
+            caller_spin,
+            learns: spins.callers_learn,
+            may_spin: spins.worker,
+            name,
+        }
+    }
+
+    fn send(&self, msg: Msg<T>) -> Sent {
+        let sent = match &self.queue {
+            Queue::Unbounded(tx) => tx.send(msg).map(|()| Sent::Queued).map_err(|e| e.0),
+            Queue::Bounded(gate) => gate
+                .admit(msg)
+                .map(|now| if now { Sent::Queued } else { Sent::Waiting }),
+        };
+        // A message that comes back is dropped here, which answers it `Closed`.
+        sent.unwrap_or(Sent::Refused)
+    }
+}
+
+impl<T> Drop for Shared<T> {
+    fn drop(&mut self) {
+        if let Queue::Bounded(gate) = &self.queue {
+            gate.handles_gone();
+        }
+    }
 }
 
 impl<T> Clone for Worker<T> {
@@ -261,9 +129,17 @@ impl<T> fmt::Debug for Worker<T> {
         f.debug_struct("Worker")
             .field("name", &self.shared.name)
             .field("closed", &self.shared.closed.load(Ordering::Relaxed))
-            .field("bounded", &self.shared.capacity.is_bounded())
+            .field("bounded", &matches!(self.shared.queue, Queue::Bounded(_)))
             .field("caller_spin", &self.shared.caller_spin)
             .finish_non_exhaustive()
+    }
+}
+
+impl<T> Worker<T> {
+    pub(crate) fn new(shared: Shared<T>) -> Self {
+        Self {
+            shared: Arc::new(shared),
+        }
     }
 }
 
@@ -282,9 +158,9 @@ impl<T: 'static> Worker<T> {
 
     /// Runs `f` on the worker's state and resolves to its value.
     ///
-    /// The call is queued right away, not on first poll (like a spawn); dropping the future
-    /// before the worker starts the call skips it. A panic in `f` resolves to
-    /// [`CallError::Panicked`] and the worker carries on.
+    /// The call is queued right away, not on first poll (like a spawn), behind every call
+    /// made before it; dropping the future before the worker starts the call skips it. A
+    /// panic in `f` resolves to [`CallError::Panicked`] and the worker carries on.
     pub fn call<F, R>(&self, f: F) -> CallFuture<R>
     where
         F: FnOnce(&mut T) -> R + Send + 'static,
@@ -361,19 +237,36 @@ impl<T: 'static> Worker<T> {
         F: FnOnce(&mut T, &CallContext<'_>) -> R + Send + 'static,
         R: Send + 'static,
     {
+        let shared = &*self.shared;
         if self.is_closed() {
             return CallFuture::closed();
         }
-        let packet = Arc::new(Packet::new(f, deadline));
-        let reply: Arc<dyn ReplyTo<R>> = packet.clone();
-        let job = JobRef::new(packet);
-        let waiting_for_space = if self.shared.capacity.try_take() {
-            self.shared.enqueue(job);
-            None
+        let caller_cpu = if shared.learns {
+            os::current_cpu()
         } else {
-            Some(self.shared.clone().enqueue_when_space(job))
+            NO_CPU
         };
-        CallFuture::new(reply, &self.shared.caller_spin, waiting_for_space)
+        let packet = Arc::new(Packet::new(f, deadline, caller_cpu));
+        // The packet's address is the call's id while it is outstanding.
+        let id = Arc::as_ptr(&packet).addr();
+        let reply: Arc<dyn ReplyTo<R>> = packet.clone();
+        // Where the worker is before the send: a sleeping one is woken by it, and the
+        // send's cost and the wake-up's latency are what the adaptive policy prices.
+        let place = shared.learns.then(|| shared.costs.place());
+        let waking = place
+            .filter(|place| place.sleeping)
+            .map(|_| shared.costs.stamp_wake());
+        let outstanding = shared.caller_spin.begin(id);
+        let sent = shared.send(Msg::Call(JobRef::new(packet)));
+        if let Some(stamp) = waking {
+            shared.costs.woke(stamp);
+        }
+        let place = place.unwrap_or(Place::AWAKE);
+        let spin = match sent {
+            Sent::Queued => shared.caller_spin.plan(place, outstanding.alone),
+            Sent::Waiting | Sent::Refused => None,
+        };
+        CallFuture::new(reply, id, spin, &shared.caller_spin, outstanding.counted)
     }
 
     /// Whether [`Worker::close`] or [`Worker::shutdown`] was called on any handle.
@@ -384,6 +277,19 @@ impl<T: 'static> Worker<T> {
     /// What the worker has done so far.
     pub fn stats(&self) -> Stats {
         self.shared.counters.snapshot()
+    }
+
+    /// What the adaptive policy has learned waiting costs here, for benchmarks and logs.
+    /// Feature `bench-hooks` (unstable).
+    #[cfg(feature = "bench-hooks")]
+    pub fn wait_costs(&self) -> crate::WaitCosts {
+        let [park_cpu, wake_send, wake_latency] = self.shared.costs.estimates();
+        crate::WaitCosts {
+            park_cpu,
+            wake_send,
+            wake_latency,
+            may_spin: self.shared.may_spin,
+        }
     }
 
     /// Closes the worker like [`Worker::close`] but drops the state on the worker thread
@@ -412,15 +318,16 @@ impl<T: 'static> Worker<T> {
         }
         let slot = Arc::new(Slot::new());
         let closer = Closer::new(deliver(slot.clone()));
-        // If the worker is gone the message comes back and is dropped, answering the slot.
-        let _ = self.shared.tx.send(Msg::Close(closer));
+        // Behind every call made before it (waiting ones too). If the worker is gone the
+        // message comes back and is dropped, answering the slot.
+        self.shared.send(Msg::Close(closer));
         CloseFuture::new(slot)
     }
 }
 
 impl<T: Send + 'static> Worker<T> {
     /// Closes the worker: later calls (from any handle) resolve to [`CallError::Closed`],
-    /// the calls queued before run to the end, and the state is handed back. The future
+    /// the calls made before run to the end, and the state is handed back. The future
     /// resolves when the worker thread has done its last work (it then only returns); it
     /// does not join the thread, so it never blocks the executor.
     ///
@@ -434,77 +341,5 @@ impl<T: Send + 'static> Worker<T> {
                 unsafe { slot.complete(outcome) };
             })
         })
-    }
-}
-
-impl<T> Shared<T> {
-    /// Queues a call that holds a permit (or needs none). If the worker is gone the
-    /// message comes back and is dropped, which answers the call `Closed`.
-    fn enqueue(&self, job: JobRef<T>) {
-        let _ = self.tx.send(Msg::Call(job));
-    }
-}
-
-impl<T: 'static> Shared<T> {
-    /// Waits for a permit, then queues the call; dropping the future drops (and so answers)
-    /// the call, and counts it as unqueued.
-    fn enqueue_when_space(
-        self: Arc<Self>,
-        job: JobRef<T>,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send>> {
-        // Built outside the async block so that it counts even if the block never starts.
-        let mut unsent = Unsent {
-            job: Some(job),
-            shared: self,
-        };
-        Box::pin(async move {
-            unsent_take(&unsent.shared.capacity).await;
-            if let Some(job) = unsent.job.take() {
-                unsent.shared.enqueue(job);
-            }
-        })
-    }
-}
-
-/// Waits for a queue permit (only reached for a bounded queue).
-#[cfg(feature = "bounded")]
-async fn unsent_take(capacity: &Capacity) {
-    capacity.take().await;
-}
-
-/// Unbounded queues never wait for space.
-#[cfg(not(feature = "bounded"))]
-async fn unsent_take(_: &Capacity) {}
-
-/// A call waiting for queue space; counted as unqueued if dropped there.
-struct Unsent<T> {
-    job: Option<JobRef<T>>,
-    shared: Arc<Shared<T>>,
-}
-
-impl<T> Drop for Unsent<T> {
-    fn drop(&mut self) {
-        if self.job.take().is_some() {
-            self.shared.counters.unqueued();
-        }
-    }
-}
-
-#[cfg(all(test, not(loom)))]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn busy_poll_is_bounded_and_independent_of_the_strategy() {
-        let long = Builder::new()
-            .strategy(Strategy::Block)
-            .busy_poll(Duration::from_secs(10));
-        assert_eq!(long.strategy, Strategy::Block);
-        assert!(matches!(long.caller_spin(), CallerSpin::Fixed(d) if d == MAX_BUSY_POLL));
-        let off = Builder::new().busy_poll(Duration::ZERO);
-        assert!(matches!(off.caller_spin(), CallerSpin::Off));
-        // Unset: the adaptive caller spin goes with the adaptive worker only.
-        let block = Builder::new().strategy(Strategy::Block);
-        assert!(matches!(block.caller_spin(), CallerSpin::Off));
     }
 }

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::error::{CallError, panic_message};
+use super::os::{Cpu, NO_CPU};
 use super::slot::{Claim, Flags, Slot};
 use super::stats::Counters;
 
@@ -25,8 +26,12 @@ pub struct CallContext<'a> {
 }
 
 impl CallContext<'_> {
-    /// Whether the caller has dropped its future or stopped waiting (its deadline passed).
-    /// A long call may poll this and return early; the value it returns is then discarded.
+    /// Whether the caller has dropped the call's future (it stopped waiting, for instance at
+    /// its runtime's timeout). A long call may poll this and return early; the value it
+    /// returns is then discarded. A deadline of [`Worker::call_with_deadline`] does not set
+    /// it: compare [`CallContext::deadline`] with the clock for that.
+    ///
+    /// [`Worker::call_with_deadline`]: crate::Worker::call_with_deadline
     pub fn is_cancelled(&self) -> bool {
         self.flags.is_cancelled()
     }
@@ -46,6 +51,9 @@ pub(crate) struct Packet<F, R> {
     /// Taken out exactly once, by the `JobRef` (the only code that touches it).
     func: UnsafeCell<Option<F>>,
     deadline: Option<Instant>,
+    /// The CPU the caller ran on when it made the call ([`NO_CPU`] if not known): the
+    /// worker compares it with its own to notice that both share one.
+    caller_cpu: Cpu,
 }
 
 // SAFETY: the closure moves from the caller's thread to the worker's, which `F: Send` allows
@@ -56,11 +64,12 @@ unsafe impl<F: Send, R: Send> Send for Packet<F, R> {}
 unsafe impl<F: Send, R: Send> Sync for Packet<F, R> {}
 
 impl<F, R> Packet<F, R> {
-    pub(crate) fn new(func: F, deadline: Option<Instant>) -> Self {
+    pub(crate) fn new(func: F, deadline: Option<Instant>, caller_cpu: Cpu) -> Self {
         Self {
             slot: Slot::new(),
             func: UnsafeCell::new(Some(func)),
             deadline,
+            caller_cpu,
         }
     }
 
@@ -84,14 +93,27 @@ impl<F: Send, R: Send> ReplyTo<R> for Packet<F, R> {
     }
 }
 
+/// What running a call told the worker about its caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Ran {
+    /// The CPU the caller made the call on.
+    pub(crate) caller_cpu: Cpu,
+    /// The answer woke the caller: it had stopped polling (and may have gone to sleep).
+    pub(crate) woke_caller: bool,
+}
+
 /// The queue's view of a packet.
 pub(crate) trait Job<T>: Send + Sync {
     /// Claims, then runs or skips the call, and completes the slot unless skipped.
     ///
     /// # Safety
     ///
-    /// Only the packet's `JobRef` may call this, once, and no other method of this trait.
-    unsafe fn run(&self, state: &mut T, counters: &Counters);
+    /// Only the packet's `JobRef` may call this, once, and no other method of this trait
+    /// but [`Job::is_cancelled`].
+    unsafe fn run(&self, state: &mut T, counters: &Counters) -> Ran;
+
+    /// Whether the caller has dropped its future.
+    fn is_cancelled(&self) -> bool;
 
     /// Completes the slot with `error` without running the call (`None`: without a value,
     /// which the caller reads as [`CallError::Closed`]). A panic from the closure's `Drop`
@@ -108,19 +130,24 @@ where
     F: FnOnce(&mut T, &CallContext<'_>) -> R + Send,
     R: Send,
 {
-    unsafe fn run(&self, state: &mut T, counters: &Counters) {
+    unsafe fn run(&self, state: &mut T, counters: &Counters) -> Ran {
+        let mut ran = Ran {
+            caller_cpu: self.caller_cpu,
+            woke_caller: false,
+        };
         // SAFETY: forwarded contract: we are the single `JobRef`, once.
         let func = unsafe { self.take_func() };
         if self.slot.claim() == Claim::Cancelled {
             counters.skipped_cancelled();
             drop_catching(func, Some(counters));
-            return;
+            ran.caller_cpu = NO_CPU;
+            return ran;
         }
         let Some(func) = func else {
             // Unreachable by construction (the closure is taken once); answer rather than hang.
             // SAFETY: single completer, once.
             unsafe { self.slot.complete(None) };
-            return;
+            return ran;
         };
         let reply = if self.deadline.is_some_and(|d| Instant::now() >= d) {
             counters.skipped_timed_out();
@@ -145,7 +172,12 @@ where
             }
         };
         // SAFETY: the `JobRef` is the single completer and calls `run` once.
-        unsafe { self.slot.complete(Some(reply)) };
+        ran.woke_caller = unsafe { self.slot.complete(Some(reply)) };
+        ran
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.slot.flags().is_cancelled()
     }
 
     unsafe fn answer(&self, error: Option<CallError>, counters: Option<&Counters>) {
@@ -185,10 +217,30 @@ impl<T> JobRef<T> {
 
     /// Runs (or skips) the call on the worker's state. If the caller is gone, the packet
     /// (and the value in it) is dropped here, with a panic from its `Drop` caught.
-    pub(crate) fn run(mut self, state: &mut T, counters: &Counters) {
+    pub(crate) fn run(mut self, state: &mut T, counters: &Counters) -> Ran {
+        let Some(job) = self.0.take() else {
+            return Ran {
+                caller_cpu: NO_CPU,
+                woke_caller: false,
+            };
+        };
+        // SAFETY: `self` is consumed: this is the one call on the packet.
+        let ran = unsafe { job.run(state, counters) };
+        drop_catching(job, Some(counters));
+        ran
+    }
+
+    /// Whether the caller has dropped its future.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.0.as_ref().is_some_and(|job| job.is_cancelled())
+    }
+
+    /// Drops a call that never reached the worker (its caller left while it waited for a
+    /// place in a bounded queue), with a panic from its closure's `Drop` caught and counted.
+    pub(crate) fn drop_unqueued(mut self, counters: &Counters) {
         if let Some(job) = self.0.take() {
             // SAFETY: `self` is consumed: this is the one call on the packet.
-            unsafe { job.run(state, counters) };
+            unsafe { job.answer(None, Some(counters)) };
             drop_catching(job, Some(counters));
         }
     }

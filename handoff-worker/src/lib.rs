@@ -39,49 +39,60 @@
 //!   deadline: `tokio::time::timeout(d, worker.call(f))` stops waiting at `d` and, if the
 //!   call has not started, it never runs. [`Worker::call_with_deadline`] adds a deadline the
 //!   worker itself checks before it starts a call, with no timer.
-//! - **Nothing blocks an executor thread**: queueing a call never blocks (a full
-//!   [bounded](Builder::bounded) queue makes the future wait), and [`Worker::close`]
-//!   resolves when the thread has done its last work, without joining it inside `poll`.
-//! - **Fast when it matters, idle when not**: the default [`Strategy::Adaptive`] spins
-//!   briefly for back-to-back calls (no wake-up: a sequential call costs well below one
-//!   park round trip) and parks when calls are sparse; it measures what a park costs on
-//!   the machine it runs on and never spins without a spare CPU. Its callers spin a few
-//!   microseconds for a short call's reply while that catches it, so the executor does not
-//!   go to sleep for a reply that is a few hundred nanoseconds away.
+//! - **Calls run in the order they were made**, on every queue, a
+//!   [bounded](Builder::bounded) one included.
+//! - **Nothing blocks an executor thread**: making a call never blocks (a full bounded
+//!   queue makes the call wait in line), and [`Worker::close`] resolves when the thread has
+//!   done its last work, without joining it inside `poll`.
+//! - **Fast when it matters, idle when not**: the default [`Strategy::Adaptive`] learns,
+//!   while it runs, what a park and a wake-up cost on the machine and how long it waits for
+//!   calls, and spins only where that costs less CPU than parking: through back-to-back
+//!   calls (no wake-up at all), not through sparse ones. Its expected CPU per wait is never
+//!   above [`Strategy::Block`]'s. [`Strategy::LowLatency`] trades CPU for latency.
 //!
 //! # Modules
 //!
-//! - `handle`: [`Builder`] and [`Worker`], which queue calls and close the worker;
+//! - `builder`, `handle`: [`Builder`] and [`Worker`], which queue calls and close the
+//!   worker; `gate`: the bounded queue's order and capacity;
 //! - `spawn`: [`Builder::try_spawn`]'s fallible start, [`SpawnFuture`];
 //! - `future`: [`CallFuture`], [`TryCallFuture`] and [`CloseFuture`], what callers await;
 //! - `job`: one call's closure, deadline and reply slot in one allocation, and
 //!   [`CallContext`];
 //! - `slot`: the lock-free reply slot and its start/cancel protocol (loom-checked);
-//! - `thread`: the worker thread's loop, draining, waiting and shutdown;
-//! - `strategy`, `adaptive`, `machine`: [`Strategy`], the adaptive spin policy, and what it
-//!   learns about the machine (park cost, spare CPUs);
-//! - `caller_spin`: the caller side's waiting (the adaptive caller spin,
-//!   [`Builder::busy_poll`]);
-//! - `capacity`: the bounded queue's permits (feature `bounded`);
-//! - `hooks`: [`WaitHooks`], for tools that must see or reshape the worker's waits;
+//! - `thread`, `queue`: the worker thread's loop, draining, waiting and shutdown, and its
+//!   channel;
+//! - `strategy`, `adaptive`, `caller_spin`, `histogram`, `costs`: [`Strategy`], the worker's
+//!   and the callers' adaptive spins, and what they learn about waiting;
+//! - `placement`, `os`: noticing that the worker shares its caller's CPU, and leaving it;
+//! - `hooks`: `WaitHooks`, for tools that must see or reshape the waits (feature
+//!   `bench-hooks`);
 //! - `stats`, `error`, `sync`: counters, error types, the std/loom shim.
 //!
 //! # Features
 //!
-//! - `bounded`: [`Builder::bounded`], a queue with a capacity (pulls in `async-lock` for
-//!   its asynchronous semaphore).
+//! - `bench-hooks` (**unstable**, for benchmarks and profilers; not covered by semantic
+//!   versioning): `WaitHooks`, `Worker::wait_costs`, and the counters `parks`,
+//!   `spin_hits` and `stepped_off` in [`Stats`].
 
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod adaptive;
+mod builder;
 mod caller_spin;
-mod capacity;
+mod costs;
 mod error;
 mod future;
+mod gate;
 mod handle;
+mod histogram;
 mod hooks;
 mod job;
-mod machine;
+#[cfg(all(test, loom))]
+mod loom_models;
+mod os;
+mod placement;
+mod queue;
 mod slot;
 mod spawn;
 mod stats;
@@ -94,12 +105,33 @@ mod thread;
 #[doc = include_str!("../README.md")]
 struct ReadmeExample;
 
-pub use adaptive::{AdaptiveTuning, adaptive_tuning};
+pub use builder::Builder;
 pub use error::{CallError, CloseError, SpawnError};
 pub use future::{CallFuture, CloseFuture, TryCallFuture};
-pub use handle::{Builder, MAX_BUSY_POLL, Worker};
+pub use handle::Worker;
+#[cfg(feature = "bench-hooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bench-hooks")))]
 pub use hooks::WaitHooks;
 pub use job::CallContext;
 pub use spawn::SpawnFuture;
 pub use stats::Stats;
 pub use strategy::Strategy;
+
+/// What the adaptive policy of one worker has learned that waiting costs
+/// ([`Worker::wait_costs`]). Feature `bench-hooks` (unstable).
+#[cfg(feature = "bench-hooks")]
+#[cfg_attr(docsrs, doc(cfg(feature = "bench-hooks")))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct WaitCosts {
+    /// The worker thread's CPU per park (a moving average over sampled parks).
+    pub park_cpu: std::time::Duration,
+    /// A caller's CPU (wall time of the send) to wake a sleeping worker.
+    pub wake_send: std::time::Duration,
+    /// From a send to a sleeping worker to the worker running again.
+    pub wake_latency: std::time::Duration,
+    /// Whether the worker spins at all: `false` for [`Strategy::Block`], and for the
+    /// adaptive strategies when the worker may use only one CPU (its thread's CPU set and
+    /// cgroup quota, as `std::thread::available_parallelism` reads them at spawn).
+    pub may_spin: bool,
+}

@@ -116,17 +116,19 @@ impl<V> Slot<V> {
     }
 
     /// Steps 2 and 5: stores `value` (`None`: completed without a value) and wakes the
-    /// receiver if it is waiting.
+    /// receiver if it is waiting. Returns whether it woke it: the receiver had registered a
+    /// waker (it stopped polling, and its thread may be asleep).
     ///
     /// # Safety
     ///
     /// Only the slot's single completer may call this, at most once.
-    pub(crate) unsafe fn complete(&self, value: Option<V>) {
+    pub(crate) unsafe fn complete(&self, value: Option<V>) -> bool {
         // SAFETY: the single completer is the only writer of the value cell and the receiver
         // reads it only after seeing DONE, which is set below (step 2 and 3).
         self.value.with_mut(|cell| unsafe { *cell = value });
         let prev = self.flags.0.fetch_or(DONE, Ordering::AcqRel);
-        if prev & WAKER_SET != 0 && prev & CANCELLED == 0 {
+        let wake = prev & WAKER_SET != 0 && prev & CANCELLED == 0;
+        if wake {
             self.waker.with(|waker| {
                 // SAFETY: WAKER_SET was set when DONE was published, so the receiver will not
                 // write the waker cell again (step 4); shared reads are fine.
@@ -135,6 +137,7 @@ impl<V> Slot<V> {
                 }
             });
         }
+        wake
     }
 
     /// Step 3 without registering: the reply if the slot is completed, else `None`.

@@ -6,10 +6,10 @@ use crossbeam_utils::CachePadded;
 
 /// What a worker has done so far. Every call the worker thread took off its queue is counted
 /// in exactly one of `ok`, `panicked`, `skipped_cancelled`, `skipped_timed_out` and
-/// `refused`; a call whose caller gave up while waiting for space in a full bounded queue is
-/// counted in `unqueued`. So once all calls are answered, these six add up to the calls made,
-/// except for calls answered [`CallError::Closed`](crate::CallError::Closed) (made after a
-/// close, or still queued when the worker shut down), which are not counted.
+/// `refused`; a call whose caller gave up while it waited for a place in a full bounded
+/// queue is counted in `unqueued`. So once all calls are answered, these six add up to the
+/// calls made, except for calls answered [`CallError::Closed`](crate::CallError::Closed)
+/// (made after a close, or still queued when the worker shut down), which are not counted.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
@@ -24,25 +24,33 @@ pub struct Stats {
     /// Calls answered with [`CallError::InitPanicked`](crate::CallError::InitPanicked)
     /// without running, because the worker's init panicked.
     pub refused: u64,
-    /// Calls dropped (or timed out) by their caller while waiting for space in a full
-    /// bounded queue: they never reached the worker.
+    /// Calls whose caller gave up while they waited for a place in a full bounded queue:
+    /// they never reached the worker.
     pub unqueued: u64,
-    /// Times the worker thread gave up spinning on an empty queue and called the blocking
-    /// receive (which parks it unless a call arrives within the channel's own short backoff).
-    pub parks: u64,
-    /// Times a spin on an empty queue ended with a new call, saving a park.
-    pub spin_hits: u64,
     /// Panics caught on the worker thread while dropping something of a caller's: the
     /// closure of a call that was skipped, or a value nobody was waiting for any more, or
     /// (at shutdown) the state. The worker lives on; the value is gone.
     pub drop_panics: u64,
+    /// Times the worker thread gave up spinning on an empty queue and called the blocking
+    /// receive (which parks it unless a call arrives within the channel's own short
+    /// backoff). Feature `bench-hooks` (unstable).
+    #[cfg(feature = "bench-hooks")]
+    pub parks: u64,
+    /// Times a spin on an empty queue ended with a new call, saving a park. Feature
+    /// `bench-hooks` (unstable).
+    #[cfg(feature = "bench-hooks")]
+    pub spin_hits: u64,
+    /// Times the worker moved itself off the CPU of the caller it served
+    /// (`placement.rs`). Feature `bench-hooks` (unstable).
+    #[cfg(feature = "bench-hooks")]
+    pub stepped_off: u64,
 }
 
 /// The live counters, shared by the worker thread and the handles.
 ///
-/// All but `unqueued` and `drop_panics` are written by the worker thread only, so they are bumped with a plain
-/// load and store (no locked instruction on the hot path), and kept on their own cache line.
-/// Those two are bumped from any thread, off the hot path.
+/// All but `unqueued` and `drop_panics` are written by the worker thread only, so they are
+/// bumped with a plain load and store (no locked instruction on the hot path), and kept on
+/// their own cache line. Those two are bumped from any thread, off the hot path.
 #[derive(Debug, Default)]
 pub(crate) struct Counters {
     worker: CachePadded<WorkerCounters>,
@@ -59,6 +67,7 @@ struct WorkerCounters {
     parks: AtomicU64,
     refused: AtomicU64,
     spin_hits: AtomicU64,
+    stepped_off: AtomicU64,
 }
 
 /// One worker-thread-only counter.
@@ -88,8 +97,11 @@ impl Counters {
     pub(crate) fn refused(&self) {
         bump(&self.worker.refused);
     }
+    pub(crate) fn stepped_off(&self) {
+        bump(&self.worker.stepped_off);
+    }
 
-    /// Any thread.
+    /// Any thread holding the bounded queue's lock, or the worker thread.
     pub(crate) fn unqueued(&self) {
         self.unqueued.fetch_add(1, Ordering::Relaxed);
     }
@@ -97,6 +109,12 @@ impl Counters {
     /// Any thread (a skipped call's closure is dropped where the queue is dropped).
     pub(crate) fn drop_panicked(&self) {
         self.drop_panics.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// How often the worker stepped off its caller's CPU (for the crate's own tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn snapshot_stepped_off(&self) -> u64 {
+        self.worker.stepped_off.load(Ordering::Relaxed)
     }
 
     pub(crate) fn snapshot(&self) -> Stats {
@@ -108,9 +126,13 @@ impl Counters {
             skipped_timed_out: w.skipped_timed_out.load(Ordering::Relaxed),
             refused: w.refused.load(Ordering::Relaxed),
             unqueued: self.unqueued.load(Ordering::Relaxed),
-            parks: w.parks.load(Ordering::Relaxed),
-            spin_hits: w.spin_hits.load(Ordering::Relaxed),
             drop_panics: self.drop_panics.load(Ordering::Relaxed),
+            #[cfg(feature = "bench-hooks")]
+            parks: w.parks.load(Ordering::Relaxed),
+            #[cfg(feature = "bench-hooks")]
+            spin_hits: w.spin_hits.load(Ordering::Relaxed),
+            #[cfg(feature = "bench-hooks")]
+            stepped_off: w.stepped_off.load(Ordering::Relaxed),
         }
     }
 }

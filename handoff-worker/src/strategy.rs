@@ -3,14 +3,22 @@
 
 use std::time::Duration;
 
-use crate::adaptive::{Adaptive, Tuning};
-use crate::machine::Machine;
+use crate::adaptive::{Adaptive, Caller, Plan, Priority, Waited};
+use crate::costs::Costs;
 
-/// How the worker thread waits on an empty queue.
+/// How the worker thread waits on an empty queue (and, with the adaptive strategies, how a
+/// caller waits for its reply).
 ///
 /// Chosen with [`Builder::strategy`](crate::Builder::strategy); the default is
-/// [`Strategy::Adaptive`]. How the *caller* waits is a setting of its own,
+/// [`Strategy::Adaptive`]. A fixed caller-side spin is a setting of its own,
 /// [`Builder::busy_poll`](crate::Builder::busy_poll).
+///
+/// | strategy | CPU | latency |
+/// |---|---|---|
+/// | `Block` | one park and wake-up per call that finds the worker idle | a wake-up per such call |
+/// | `Adaptive` | per wait, expected no more than `Block`'s; far less for back-to-back calls | `Block`'s or better |
+/// | `LowLatency` | more than `Block`'s where calls are a wake-up or two apart | lower than `Adaptive`'s there |
+/// | `Spin(d)` | up to `d` of a CPU per idle period | no wake-up for gaps up to `d` |
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Strategy {
@@ -19,23 +27,28 @@ pub enum Strategy {
     Block,
     /// Spin for up to this long on an empty queue, then park, whatever the machine.
     Spin(Duration),
-    /// Spin when calls come back-to-back, park when they are sparse (the default), with
-    /// thresholds set from what a park/unpark round trip costs on this machine (measured
-    /// once per process, by the first adaptive worker, in about 24 round trips), and no
-    /// spinning at all when the worker may use only one CPU.
+    /// Spin where that costs less CPU than parking, park where it does not (the default).
     ///
-    /// A worker spins through an expected gap up to one park round trip (spinning that
-    /// long costs no more CPU than the park it saves), for up to 5/3 of one per idle
-    /// period while calls keep coming back-to-back; when calls are sparse it parks at once,
-    /// and re-measures the gap with a short spin at most every 64 idle periods. The policy
-    /// in full is in the crate's source (`adaptive.rs`).
+    /// The worker learns, while it runs, what its parks and wake-ups cost in CPU and how
+    /// long it waits for calls; it spins for as long as the expected CPU of a wait is lowest,
+    /// which is never more than parking at once. So it spins through back-to-back calls (no
+    /// wake-up, a fraction of a park's CPU), parks through sparse ones (as `Block` does),
+    /// and notices by itself when traffic changes. Callers spin for their replies by the
+    /// same rule. With one usable CPU it never spins. The policy in full is in the crate's
+    /// source (`adaptive.rs`, `caller_spin.rs`).
     #[default]
     Adaptive,
+    /// Like [`Strategy::Adaptive`], with a park priced at its CPU *and* the wall time of a
+    /// wake-up: the worker and its callers spin through waits up to a few wake-ups long.
+    /// Calls that come a wake-up or two apart are answered sooner, for more CPU than
+    /// `Block` would use; choose it when latency matters more than CPU.
+    LowLatency,
 }
 
 /// The worker thread's decision maker: how long to spin before parking, fed back with what
-/// happened.
+/// happened. One per worker thread, which owns it: its size does not matter.
 #[derive(Debug, Clone)]
+#[allow(clippy::large_enum_variant)]
 pub(crate) enum Policy {
     Block,
     Spin(Duration),
@@ -43,50 +56,41 @@ pub(crate) enum Policy {
 }
 
 impl Policy {
-    /// The policy for `strategy` on this machine. Call it on the worker thread: the
-    /// adaptive one may measure a park round trip first (once per process).
+    /// The policy for `strategy` on a thread that may use `cpus` CPUs.
     pub(crate) fn new(strategy: Strategy, cpus: usize) -> Self {
         match strategy {
             Strategy::Block => Self::Block,
             Strategy::Spin(d) => Self::Spin(d),
-            Strategy::Adaptive if cpus < 2 => Self::Block,
-            Strategy::Adaptive => {
-                Self::Adaptive(Adaptive::new(Tuning::for_machine(Machine::here(cpus))))
-            }
+            Strategy::Adaptive | Strategy::LowLatency if cpus < 2 => Self::Block,
+            Strategy::Adaptive => Self::Adaptive(Adaptive::new(Priority::Cpu)),
+            Strategy::LowLatency => Self::Adaptive(Adaptive::new(Priority::Latency)),
         }
     }
 
-    /// How long to spin on the now-empty queue before parking (zero: park at once).
-    pub(crate) fn spin_budget(&mut self) -> Duration {
+    /// Whether this policy may spin at all.
+    pub(crate) fn spins(&self) -> bool {
+        !matches!(self, Self::Block)
+    }
+
+    /// The plan for the now-empty queue, after a call whose caller was `caller`.
+    pub(crate) fn plan(&mut self, caller: Caller, costs: &Costs) -> Plan {
         match self {
-            Self::Block => Duration::ZERO,
-            Self::Spin(d) => *d,
-            Self::Adaptive(a) => Duration::from_nanos(a.spin_budget_ns()),
+            Self::Block => Plan {
+                budget_ns: 0,
+                probing: false,
+            },
+            Self::Spin(d) => Plan {
+                budget_ns: crate::costs::nanos(*d),
+                probing: false,
+            },
+            Self::Adaptive(a) => a.plan(caller, costs),
         }
     }
 
-    /// A call arrived `gap` after the queue became empty, while spinning.
-    pub(crate) fn caught(&mut self, gap: Duration) {
+    /// How the idle period planned with `plan` ended.
+    pub(crate) fn waited(&mut self, caller: Caller, plan: Plan, waited: Waited, costs: &Costs) {
         if let Self::Adaptive(a) = self {
-            a.caught(crate::adaptive::nanos(gap));
-        }
-    }
-
-    /// The spin budget ran out and the worker's blocking receive returned after
-    /// `receiving` (`since_empty` after the queue became empty).
-    ///
-    /// crossbeam's `recv` itself spins and yields briefly before it sleeps, so a call that
-    /// arrives soon after the budget ran out is often caught without a real park. The
-    /// policy hears what happened rather than what it planned: a receive that returned
-    /// within the spin threshold is a (late) catch with `since_empty` as its gap (which may
-    /// include a short park and its wake-up); only a longer wait counts as a park.
-    pub(crate) fn received_after_spin(&mut self, since_empty: Duration, receiving: Duration) {
-        if let Self::Adaptive(a) = self {
-            if receiving <= a.spin_worth() {
-                a.caught(crate::adaptive::nanos(since_empty));
-            } else {
-                a.parked();
-            }
+            a.waited(caller, plan, waited, costs);
         }
     }
 }
@@ -95,62 +99,6 @@ impl Policy {
 mod tests {
     use super::*;
 
-    fn vm_policy() -> Policy {
-        Policy::Adaptive(Adaptive::new(Tuning::for_machine(Machine {
-            park_round_trip: Duration::from_micros(30),
-            cpus: 2,
-        })))
-    }
-
-    fn spin_budget_after(policy: &mut Policy, rounds: usize, since: Duration, recv: Duration) {
-        for _ in 0..rounds {
-            policy.spin_budget();
-            policy.received_after_spin(since, recv);
-        }
-    }
-
-    #[test]
-    fn a_quick_return_from_the_blocking_receive_is_a_late_catch_not_a_park() {
-        let mut policy = vm_policy();
-        // The 50 us budget ran out; crossbeam's own spin caught the call 2 us later.
-        spin_budget_after(
-            &mut policy,
-            100,
-            Duration::from_micros(52),
-            Duration::from_micros(2),
-        );
-        let Policy::Adaptive(a) = &policy else {
-            unreachable!()
-        };
-        // Late catches keep the hit rate up, but the gap it learns is the real one (52 us),
-        // and at 52 us calls are not back-to-back: it parks at once now (probes aside).
-        let mut a = a.clone();
-        let budgets: Vec<u64> = (0..64).map(|_| a.spin_budget_ns()).collect();
-        assert!(
-            budgets.iter().filter(|&&b| b == 0).count() >= 60,
-            "{budgets:?}"
-        );
-    }
-
-    #[test]
-    fn three_long_blocking_receives_switch_to_park_mode() {
-        let mut policy = vm_policy();
-        spin_budget_after(
-            &mut policy,
-            3,
-            Duration::from_millis(2),
-            Duration::from_millis(2),
-        );
-        let budgets: Vec<Duration> = (0..4)
-            .map(|_| {
-                let b = policy.spin_budget();
-                policy.received_after_spin(Duration::from_millis(2), Duration::from_millis(2));
-                b
-            })
-            .collect();
-        assert!(budgets.contains(&Duration::ZERO), "{budgets:?}");
-    }
-
     #[test]
     fn strategies_map_to_policies_and_one_cpu_never_spins() {
         assert!(matches!(Policy::new(Strategy::Block, 4), Policy::Block));
@@ -158,5 +106,17 @@ mod tests {
         let d = Duration::from_micros(5);
         assert!(matches!(Policy::new(Strategy::Spin(d), 4), Policy::Spin(x) if x == d));
         assert!(matches!(Policy::new(Strategy::Adaptive, 1), Policy::Block));
+        assert!(matches!(
+            Policy::new(Strategy::LowLatency, 1),
+            Policy::Block
+        ));
+        assert!(Policy::new(Strategy::LowLatency, 2).spins());
+        let costs = Costs::default();
+        assert_eq!(
+            Policy::new(Strategy::Block, 4)
+                .plan(Caller::Awake, &costs)
+                .budget_ns,
+            0
+        );
     }
 }

@@ -1,16 +1,23 @@
-//! The atomics and cell behind the reply slot: `std` normally, `loom` in the loom model tests.
+//! The synchronisation primitives of the lock-free and locked parts the loom models check:
+//! `std` normally, `loom` in the loom models (`RUSTFLAGS="--cfg loom" cargo test -p
+//! handoff-worker --lib`).
 //!
-//! Only the lock-free protocol in [`super::slot`] goes through this shim, so that
-//! `RUSTFLAGS="--cfg loom" cargo test -p handoff-worker --lib --target-dir target/loom slot` can explore every
-//! interleaving of it. Everything else in the worker uses `std` directly.
+//! The reply slot's flags and cells, the bounded queue's lock and the worker's queue
+//! ([`crate::queue`]) go through this shim, so that the models explore every interleaving of
+//! the crate's own code. The waiting policy's estimates are plain `std` atomics: they steer
+//! how long a thread spins, never what it may read.
 
 #[cfg(all(loom, test))]
 pub(crate) use loom::cell::UnsafeCell;
 #[cfg(all(loom, test))]
-pub(crate) use loom::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(all(loom, test))]
+pub(crate) use loom::sync::{Mutex, MutexGuard};
 
 #[cfg(not(all(loom, test)))]
-pub(crate) use std::sync::atomic::{AtomicUsize, Ordering};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+#[cfg(not(all(loom, test)))]
+pub(crate) use std::sync::{Mutex, MutexGuard};
 
 /// `std::cell::UnsafeCell` with loom's closure-based access API, so one source serves both.
 #[cfg(not(all(loom, test)))]

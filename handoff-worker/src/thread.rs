@@ -2,30 +2,32 @@
 //!
 //! # How it works
 //!
-//! 1. The thread sets up its [`Policy`] (the adaptive one learns the machine first, once
-//!    per process) and runs `init`. If `init` panicked, it answers every call with
+//! 1. The thread runs `init`. If `init` panicked, it answers every call with
 //!    [`CallError::InitPanicked`] and every close with
 //!    [`CloseError::InitPanicked`](crate::CloseError::InitPanicked), so nobody hangs; if a
 //!    fallible init failed ([`Builder::try_spawn`](crate::Builder::try_spawn)), nobody
 //!    holds a handle and it just ends.
 //! 2. Otherwise it loops: `try_recv` until the queue is empty, running each call as it comes
-//!    (so one wake-up drains everything queued, however many calls are in flight), and
-//!    returning a queue permit (bounded queues) as soon as a call is taken off the queue.
+//!    (so one wake-up drains everything queued, however many calls are in flight). For a
+//!    bounded queue it tells the gate as soon as a call is taken off, which moves the oldest
+//!    waiting call in ([`crate::gate`]). After each call it notes what the caller did (still
+//!    polling, or asleep) and where it ran ([`crate::placement`]).
 //! 3. On an empty queue it asks its [`Policy`] for a spin budget, spins on `try_recv` for up
 //!    to that long (no syscall, no store to shared memory), then falls back to the blocking
 //!    `recv` of `crossbeam-channel`, which parks the thread. Senders only issue a futex wake
 //!    when a receiver is registered as blocked, so calls sent to a spinning or busy worker
-//!    cost no syscall.
-//! 4. A `Close` message (queued behind every call sent before it) ends the loop: the calls
+//!    cost no syscall. Around a park it tells its callers it sleeps and, on a sample of
+//!    parks, measures the CPU the park used ([`crate::costs`]).
+//! 4. A `Close` message (queued behind every call made before it) ends the loop: the calls
 //!    that raced in after it are answered [`CallError::Closed`] and the queue is dropped
 //!    (so later sends fail and answer themselves `Closed`). When every handle is gone
 //!    instead, `recv` reports the disconnection after the last queued call ran.
-//! 5. On the way out the thread opens the bounded queue's gate wide, so a sender waiting for
-//!    space wakes up, finds the queue gone and answers itself `Closed`. Then, as its very
-//!    last act, it hands the state to the closer ([`Worker::close`](crate::Worker::close)),
-//!    or drops it and reports that ([`Worker::shutdown`](crate::Worker::shutdown)), or drops
-//!    it unasked (disconnection). So a close resolves when the thread has nothing left to
-//!    do but return: its future never has to join the thread, and never blocks an executor.
+//! 5. On the way out the thread closes the bounded queue's gate, which answers the calls
+//!    still waiting there `Closed`. Then, as its very last act, it hands the state to the
+//!    closer ([`Worker::close`](crate::Worker::close)), or drops it and reports that
+//!    ([`Worker::shutdown`](crate::Worker::shutdown)), or drops it unasked (disconnection).
+//!    So a close resolves when the thread has nothing left to do but return: its future
+//!    never has to join the thread, and never blocks an executor.
 //!
 //! Nothing a caller hands the thread can end it: panics in calls, and in the `Drop` of a
 //! skipped call's closure, of a value nobody waits for, or of the state, are caught
@@ -33,17 +35,19 @@
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, RecvError, TryRecvError};
-
-use crate::capacity::Capacity;
+use crate::adaptive::{Caller, Waited};
+use crate::costs::{ALWAYS_SAMPLED, Costs, Place, SAMPLE_EVERY, nanos};
 use crate::error::{CallError, panic_message};
+use crate::gate::Gate;
 use crate::hooks;
 use crate::job::{JobRef, drop_catching};
-use crate::machine;
+use crate::os;
+use crate::placement::Placement;
+use crate::queue::{Receiver, RecvError, TryRecvError};
 use crate::stats::Counters;
-use crate::strategy::{Policy, Strategy};
+use crate::strategy::Policy;
 
 /// What travels on the queue.
 pub(crate) enum Msg<T> {
@@ -82,8 +86,10 @@ impl<T> Drop for Closer<T> {
 pub(crate) struct Parts<T> {
     pub(crate) rx: Receiver<Msg<T>>,
     pub(crate) counters: Arc<Counters>,
-    pub(crate) capacity: Capacity,
-    pub(crate) strategy: Strategy,
+    pub(crate) costs: Arc<Costs>,
+    /// The bounded queue's gate, if bounded.
+    pub(crate) gate: Option<Arc<Gate<T>>>,
+    pub(crate) policy: Policy,
 }
 
 /// Why there is no state.
@@ -102,13 +108,15 @@ enum Ending<T> {
     Disconnected(Option<T>),
 }
 
-/// Step 5's gate, opened when dropped: on the way out, and also on unwinding (which nothing a
-/// caller does can cause; a guard all the same).
-struct OpenWideOnExit(Capacity);
+/// Step 5's gate closing, when dropped: on the way out, and also on unwinding (which
+/// nothing a caller does can cause; a guard all the same).
+struct CloseGateOnExit<T>(Option<Arc<Gate<T>>>);
 
-impl Drop for OpenWideOnExit {
+impl<T> Drop for CloseGateOnExit<T> {
     fn drop(&mut self) {
-        self.0.open_wide();
+        if let Some(gate) = &self.0 {
+            gate.close();
+        }
     }
 }
 
@@ -125,17 +133,28 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
     let Parts {
         rx,
         counters,
-        capacity,
-        strategy,
+        costs,
+        gate,
+        policy,
     } = parts;
-    let gate = OpenWideOnExit(capacity.clone());
-    let policy = Policy::new(strategy, machine::usable_cpus());
+    let closing = CloseGateOnExit(gate.clone());
     let ending = match catching_init(init) {
-        Ok(state) => serve(state, rx, &counters, &capacity, policy),
-        Err(InitFailed::Panicked(message)) => refuse_all(&message, rx, &counters, &capacity),
+        Ok(state) => {
+            let mut serving = Serving {
+                counters: &counters,
+                costs: &costs,
+                gate: gate.as_deref(),
+                placement: Placement::new(matches!(policy, Policy::Adaptive(_))),
+                policy,
+                caller: Caller::Awake,
+                parks: 0,
+            };
+            serving.serve(state, rx)
+        }
+        Err(InitFailed::Panicked(message)) => refuse_all(&message, rx, &counters, gate.as_deref()),
         Err(InitFailed::Reported) => return,
     };
-    drop(gate);
+    drop(closing);
     match ending {
         // The last act: the closer may now resolve, and the thread only returns.
         Ending::Close(closer, outcome) => closer.deliver(outcome),
@@ -143,52 +162,163 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
     }
 }
 
-/// Steps 2-4.
-fn serve<T>(
-    mut state: T,
-    rx: Receiver<Msg<T>>,
-    counters: &Counters,
-    capacity: &Capacity,
-    mut policy: Policy,
-) -> Ending<T> {
-    loop {
-        let msg = match rx.try_recv() {
-            Ok(msg) => msg,
-            Err(TryRecvError::Empty) => match wait(&rx, &mut policy, counters) {
+/// Step 2: a call left the queue.
+fn taken<T>(gate: Option<&Gate<T>>, counters: &Counters) {
+    if let Some(gate) = gate {
+        gate.taken(counters);
+    }
+}
+
+/// The serving loop's state (steps 2-4).
+struct Serving<'a, T> {
+    counters: &'a Counters,
+    costs: &'a Costs,
+    gate: Option<&'a Gate<T>>,
+    placement: Placement,
+    policy: Policy,
+    /// What the caller of the last call did when it was answered.
+    caller: Caller,
+    /// Parks so far (the sampling of their CPU counts them).
+    parks: u64,
+}
+
+impl<T> Serving<'_, T> {
+    fn serve(&mut self, mut state: T, rx: Receiver<Msg<T>>) -> Ending<T> {
+        loop {
+            let msg = match rx.try_recv() {
                 Ok(msg) => msg,
-                Err(RecvError) => return Ending::Disconnected(Some(state)),
-            },
-            Err(TryRecvError::Disconnected) => return Ending::Disconnected(Some(state)),
-        };
-        match msg {
-            Msg::Call(job) => {
-                capacity.give_back();
-                job.run(&mut state, counters);
-            }
-            Msg::Close(closer) => {
-                close_queue(rx, counters, capacity);
-                return Ending::Close(closer, Ok(state));
+                Err(TryRecvError::Empty) => match self.wait(&rx) {
+                    Ok(msg) => msg,
+                    Err(RecvError) => return Ending::Disconnected(Some(state)),
+                },
+                Err(TryRecvError::Disconnected) => return Ending::Disconnected(Some(state)),
+            };
+            match msg {
+                Msg::Call(job) => {
+                    taken(self.gate, self.counters);
+                    let ran = job.run(&mut state, self.counters);
+                    self.caller = if ran.woke_caller {
+                        Caller::Asleep
+                    } else {
+                        Caller::Awake
+                    };
+                    self.placement.after_call(ran.caller_cpu, self.counters);
+                    // Callers compare their CPU with the worker's: keep it current (stored
+                    // only when it changed).
+                    self.costs.set_place(Place {
+                        sleeping: false,
+                        together: self.placement.together(),
+                    });
+                }
+                Msg::Close(closer) => {
+                    close_queue(rx, self.counters, self.gate);
+                    return Ending::Close(closer, Ok(state));
+                }
             }
         }
     }
+
+    /// Step 3: spin per policy, then block.
+    fn wait(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
+        let waiting = hooks::waiting();
+        let plan = if self.placement.together() {
+            // Sharing the caller's CPU: a spin would take it from the caller.
+            crate::adaptive::Plan {
+                budget_ns: 0,
+                probing: false,
+            }
+        } else {
+            self.policy.plan(self.caller, self.costs)
+        };
+        // The first checks read no clock: a call they catch came at once (within a
+        // microsecond or so), which is all the policy needs to know of it.
+        let mut empty_since: Option<Instant> = None;
+        if plan.budget_ns > 0 {
+            let budget = Duration::from_nanos(plan.budget_ns);
+            loop {
+                for _ in 0..SPINS_PER_CLOCK_READ {
+                    match rx.try_recv() {
+                        Ok(msg) => {
+                            let waited = empty_since.map_or(0, |since| nanos(since.elapsed()));
+                            let waited = Waited::Caught(waited);
+                            self.policy.waited(self.caller, plan, waited, self.costs);
+                            self.counters.spin_hit();
+                            return Ok(msg);
+                        }
+                        Err(TryRecvError::Empty) => waiting.spin(),
+                        Err(TryRecvError::Disconnected) => return Err(RecvError),
+                    }
+                }
+                if empty_since.get_or_insert_with(Instant::now).elapsed() >= budget {
+                    break;
+                }
+            }
+        }
+        let empty_since = *empty_since.get_or_insert_with(Instant::now);
+        let msg = self.park(rx);
+        let waited = Waited::Parked(nanos(empty_since.elapsed()));
+        self.policy.waited(self.caller, plan, waited, self.costs);
+        msg
+    }
+
+    /// The blocking receive, told to the callers and, on a sample, measured.
+    fn park(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
+        self.counters.park();
+        let learns = self.policy.spins();
+        if !learns {
+            return rx.recv();
+        }
+        let sampled = self.parks < ALWAYS_SAMPLED || self.parks.is_multiple_of(SAMPLE_EVERY);
+        self.parks += 1;
+        self.costs.set_place(Place {
+            sleeping: true,
+            together: self.placement.together(),
+        });
+        let cpu_before = if sampled { os::thread_cpu_time() } else { None };
+        let since = Instant::now();
+        let msg = rx.recv();
+        let wall = since.elapsed();
+        if let Some(before) = cpu_before
+            && let Some(after) = os::thread_cpu_time()
+        {
+            let cpu = after.saturating_sub(before);
+            // It slept if it spent a while off the CPU; a receive that caught the call in
+            // crossbeam's own short spin is not a park.
+            if wall > cpu + SLEPT_MARGIN {
+                self.costs.parked(cpu);
+            }
+        }
+        self.costs.set_place(Place {
+            sleeping: false,
+            together: self.placement.together(),
+        });
+        self.costs.awoken();
+        msg
+    }
 }
+
+/// How many empty `try_recv`s between two clock reads while spinning.
+const SPINS_PER_CLOCK_READ: u32 = 16;
+
+/// A receive that spent at least this much more wall time than CPU time slept.
+const SLEPT_MARGIN: Duration = Duration::from_micros(2);
 
 /// Step 1, after a panic in init.
 fn refuse_all<T>(
     message: &str,
     rx: Receiver<Msg<T>>,
     counters: &Counters,
-    capacity: &Capacity,
+    gate: Option<&Gate<T>>,
 ) -> Ending<T> {
     while let Ok(msg) = rx.recv() {
         match msg {
             Msg::Call(job) => {
-                capacity.give_back();
+                taken(gate, counters);
                 counters.refused();
                 job.refuse(Some(CallError::InitPanicked(message.to_owned())), counters);
             }
             Msg::Close(closer) => {
-                close_queue(rx, counters, capacity);
+                close_queue(rx, counters, gate);
                 return Ending::Close(closer, Err(message.to_owned()));
             }
         }
@@ -197,48 +327,42 @@ fn refuse_all<T>(
 }
 
 /// Step 4: answers the calls queued behind the close `Closed`, then drops the queue.
-fn close_queue<T>(rx: Receiver<Msg<T>>, counters: &Counters, capacity: &Capacity) {
+fn close_queue<T>(rx: Receiver<Msg<T>>, counters: &Counters, gate: Option<&Gate<T>>) {
+    if let Some(gate) = gate {
+        gate.close();
+    }
     while let Ok(msg) = rx.try_recv() {
         if let Msg::Call(job) = msg {
-            capacity.give_back();
             job.refuse(None, counters);
         }
     }
 }
 
-/// How many empty `try_recv`s between two clock reads while spinning.
-const SPINS_PER_CLOCK_READ: u32 = 16;
-
-/// Step 3: spin per policy, then block.
-fn wait<T>(
-    rx: &Receiver<Msg<T>>,
-    policy: &mut Policy,
-    counters: &Counters,
-) -> Result<Msg<T>, RecvError> {
-    let waiting = hooks::waiting();
-    let budget = policy.spin_budget();
-    let empty_since = Instant::now();
-    if !budget.is_zero() {
-        loop {
-            for _ in 0..SPINS_PER_CLOCK_READ {
-                match rx.try_recv() {
-                    Ok(msg) => {
-                        policy.caught(empty_since.elapsed());
-                        counters.spin_hit();
-                        return Ok(msg);
-                    }
-                    Err(TryRecvError::Empty) => waiting.spin(),
-                    Err(TryRecvError::Disconnected) => return Err(RecvError),
-                }
-            }
-            if empty_since.elapsed() >= budget {
-                break;
-            }
-        }
+/// Starts the worker thread with `body` (a `loom` thread in the loom models).
+#[cfg(not(all(loom, test)))]
+pub(crate) fn start(
+    name: Option<&str>,
+    stack_size: Option<usize>,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    let mut thread = std::thread::Builder::new();
+    if let Some(name) = name {
+        thread = thread.name(name.to_owned());
     }
-    counters.park();
-    let receiving_since = Instant::now();
-    let msg = rx.recv();
-    policy.received_after_spin(empty_since.elapsed(), receiving_since.elapsed());
-    msg
+    if let Some(bytes) = stack_size {
+        thread = thread.stack_size(bytes);
+    }
+    // Detached: the thread's last act answers a close (module docs), so nobody joins.
+    thread.spawn(body).map(drop)
+}
+
+/// Starts the worker thread with `body` (a `loom` thread in the loom models).
+#[cfg(all(loom, test))]
+pub(crate) fn start(
+    _name: Option<&str>,
+    _stack_size: Option<usize>,
+    body: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    loom::thread::spawn(body);
+    Ok(())
 }

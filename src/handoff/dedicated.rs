@@ -15,7 +15,7 @@ pub const SPIN_FOR: Duration = Duration::from_micros(50);
 
 /// A [`Worker`] that owns its thread's [`Session`] (for SQL work, its
 /// `rusqlite::Connection`, opened on the worker thread).
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Dedicated {
     worker: Worker<Session>,
 }
@@ -29,6 +29,21 @@ impl Dedicated {
             .spawn(move || workload.session())
             .expect("spawning the dedicated worker thread");
         Self { worker }
+    }
+}
+
+/// With `HANDOFF_BENCH_DEBUG_THREADS` set, what the worker did and learned, on stderr (the
+/// worker's counters: parks, spin hits, steps off the caller's CPU; and what its adaptive
+/// policy measured a park and a wake-up to cost).
+impl Drop for Dedicated {
+    fn drop(&mut self) {
+        if std::env::var_os("HANDOFF_BENCH_DEBUG_THREADS").is_some() {
+            eprintln!(
+                "dedicated worker: {:?}; {:?}",
+                self.worker.stats(),
+                self.worker.wait_costs()
+            );
+        }
     }
 }
 

@@ -1,8 +1,10 @@
 //! The real SQLite crates people use, through their public APIs, each on a
-//! `rusqlite::Connection` of its own (issue 15): `tokio-rusqlite` 0.8 (`Connection::call`),
-//! `async-sqlite` 0.6 (`Client::conn`, and its `Pool` of several clients), and
+//! `rusqlite::Connection` of its own: `tokio-rusqlite` 0.8 (`Connection::call`),
+//! `async-sqlite` 0.6 (`Client::conn`, and its `Pool` of several clients),
 //! `deadpool-sqlite` 0.14 (`Pool::get` + `Object::interact`, per call, as a request handler
-//! uses it). All four share rusqlite 0.40 (Cargo allows one `libsqlite3-sys` per build).
+//! uses it), and this workspace's `handoff-sqlite` (`Connection::call`, tokio-rusqlite's API
+//! over the project's worker). All share rusqlite 0.40 (Cargo allows one `libsqlite3-sys`
+//! per build).
 //!
 //! For plain work (`zero`, `spin:NS`, ...) each opens a private in-memory database that the
 //! work never touches: the crate's own overhead, beside the imitations in
@@ -66,6 +68,41 @@ impl Handoff for TokioRusqlite {
                 .await
                 .expect("tokio-rusqlite answered")
         }
+    }
+}
+
+/// `handoff-sqlite`: the project's worker holding the connection, behind tokio-rusqlite's
+/// API; runtime-agnostic.
+#[derive(Debug)]
+pub struct HandoffSqlite {
+    work: Work,
+    connection: handoff_sqlite::Connection,
+}
+
+impl HandoffSqlite {
+    /// Opens the connection (the crate starts its thread) and configures it.
+    pub async fn open(workload: &Workload) -> Self {
+        let connection = handoff_sqlite::Connection::open(workload.connection_target())
+            .await
+            .expect("handoff-sqlite opened its connection");
+        connection
+            .call(|connection| sql::configure(connection))
+            .await
+            .expect("handoff-sqlite configured its connection");
+        Self {
+            work: workload.work(),
+            connection,
+        }
+    }
+}
+
+impl Handoff for HandoffSqlite {
+    fn call(&self, input: u64) -> impl Future<Output = u64> + Send + '_ {
+        let work = self.work;
+        let answer = self
+            .connection
+            .call(move |connection| Ok::<_, rusqlite::Error>(peer_job(work, connection, input)));
+        async move { answer.await.expect("handoff-sqlite answered") }
     }
 }
 

@@ -67,7 +67,8 @@ pub struct RunArgs {
     pub in_flight: u64,
     /// Only configurations whose id matches (`*` wildcard); repeatable. Default: every
     /// configuration but the real SQLite crates' and the pools (`*/dedicated-pool`,
-    /// `*/tokio-rusqlite`, `*/async-sqlite*`, `*/deadpool-sqlite`); `--only '*'` runs all.
+    /// `*/tokio-rusqlite`, `*/async-sqlite*`, `*/deadpool-sqlite`, `*/handoff-sqlite`);
+    /// `--only '*'` runs all.
     #[arg(long, value_name = "GLOB")]
     pub only: Vec<String>,
     /// Do not pass `--pin` to the benchmark. By default its threads are pinned by role (loop

@@ -8,12 +8,13 @@ use wildmatch::WildMatch;
 /// measure what a user of those crates pays rather than what a change to this project
 /// costs; with them the pull-request gate would outgrow its time budget
 /// (`docs/book/src/benchmark/configurations.md`).
-pub const OUTSIDE_DEFAULT_SUITE: [&str; 5] = [
+pub const OUTSIDE_DEFAULT_SUITE: [&str; 6] = [
     "*/dedicated-pool",
     "*/tokio-rusqlite",
     "*/async-sqlite",
     "*/async-sqlite-pool",
     "*/deadpool-sqlite",
+    "*/handoff-sqlite",
 ];
 
 /// A run's selection, compiled once.
@@ -58,6 +59,7 @@ mod tests {
             "smol/async-sqlite",
             "smol/async-sqlite-pool",
             "async-std/deadpool-sqlite",
+            "smol/handoff-sqlite",
             "smol/pool-mutex",
             "floor/park",
         ];
@@ -78,7 +80,8 @@ mod tests {
                 "tokio-current/tokio-rusqlite",
                 "smol/async-sqlite",
                 "smol/async-sqlite-pool",
-                "async-std/deadpool-sqlite"
+                "async-std/deadpool-sqlite",
+                "smol/handoff-sqlite"
             ]
         );
         assert_eq!(selected(&["*"]).len(), ids.len());
