@@ -4,7 +4,7 @@
 //! [`git`] revision, the baseline [`store`], which configurations a run [`selection`]
 //! covers, how files are written ([`files`]), and where a counted window's instructions
 //! went per role and function ([`profile`]); what changed between two lock files
-//! ([`lockfile`]).
+//! ([`lockfile`]); text from a file quoted in an error, kept short ([`shown`]).
 //! [`usage`] holds the one error every layer above may raise for bad usage. Imports only
 //! `stats`.
 
@@ -20,5 +20,6 @@ pub mod paired_record;
 pub mod profile;
 pub mod results;
 pub mod selection;
+pub mod shown;
 pub mod store;
 pub mod usage;
