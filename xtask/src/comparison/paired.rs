@@ -276,23 +276,27 @@ pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison 
     comparison
 }
 
-/// One pair per configuration and instruction metric from the counting runs.
+/// One pair per configuration and instruction metric from the counting runs. The runs are
+/// grouped by configuration and side in one pass: this runs for every block count the
+/// comparison walks back over, so it must not rescan every run for every id.
 fn counter_inputs(counters: &[PairedSample], ids: &[String]) -> Vec<PairInput> {
     if counters.is_empty() {
         return Vec::new();
     }
+    let mut by_id: BTreeMap<&str, [Vec<&Measurement>; 2]> = BTreeMap::new();
+    for s in counters {
+        let sides = by_id.entry(s.measurement.id.as_str()).or_default();
+        sides[usize::from(s.side == Side::Head)].push(&s.measurement);
+    }
     let mut inputs = Vec::new();
     for id in ids {
-        let side = |side: Side| -> Vec<Measurement> {
-            counters
-                .iter()
-                .filter(|s| s.side == side && s.measurement.id == *id)
-                .map(|s| s.measurement.clone())
-                .collect()
+        let Some([base, head]) = by_id.get(id.as_str()) else {
+            continue;
         };
+        let owned = |runs: &[&Measurement]| runs.iter().map(|m| (*m).clone()).collect();
         let (Some(base), Some(head)) = (
-            counting_only(id, side(Side::Base)),
-            counting_only(id, side(Side::Head)),
+            counting_only(id, owned(base)),
+            counting_only(id, owned(head)),
         ) else {
             continue;
         };
