@@ -17,7 +17,7 @@ use crate::model::git::GitRevision;
 use crate::model::host::HostFingerprint;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
-use crate::model::shown::{JsonError, cut};
+use crate::model::shown::{self, JsonError, cut};
 use crate::stats::{Samples, SamplesError, Summary};
 
 pub const RESULTS_SCHEMA: u64 = 1;
@@ -190,15 +190,6 @@ pub enum ResultsError {
         id: String,
         problem: String,
     },
-}
-
-/// How an error names a configuration: the id itself when it is one, else escaped and cut.
-fn shown_id(id: &str) -> String {
-    if handoff_protocol::id::is_valid(id) {
-        id.to_owned()
-    } else {
-        cut(&format!("{id:?}"))
-    }
 }
 
 /// Whether a run asked to pin (`requested`) really was: every sample reports its threads
@@ -382,7 +373,7 @@ impl ResultFile {
         if let Some(paired) = &file.paired {
             let invalid = |id: &str, problem: String| ResultsError::Invalid {
                 path: path.to_owned(),
-                id: shown_id(id),
+                id: shown::id(id),
                 problem,
             };
             for (i, sample) in paired.samples.iter().enumerate() {

@@ -21,6 +21,16 @@ pub fn cut(text: &str) -> String {
     format!("{start}…{end}")
 }
 
+/// How an error names a configuration: the id itself when it follows the grammar, else
+/// escaped and [`cut`].
+pub fn id(text: &str) -> String {
+    if handoff_protocol::id::is_valid(text) {
+        text.to_owned()
+    } else {
+        cut(&format!("{text:?}"))
+    }
+}
+
 /// A serde_json error shown [`cut`]; the error itself stays its source.
 #[derive(Debug)]
 pub struct JsonError(pub serde_json::Error);
@@ -52,6 +62,13 @@ mod tests {
         assert!(shown.starts_with("start xx"), "{shown}");
         assert!(shown.ends_with("end at line 1 column 9000"), "{shown}");
         assert!(shown.contains('…'));
+    }
+
+    #[test]
+    fn ids_outside_the_grammar_are_escaped_and_cut() {
+        assert_eq!(id("floor/park"), "floor/park");
+        assert_eq!(id("a/b\n::x"), r#""a/b\n::x""#);
+        assert!(id(&"z".repeat(10_000)).chars().count() <= MAX_QUOTED_CHARS);
     }
 
     #[test]

@@ -219,6 +219,7 @@ pub fn expected_body(path: &Path, header: Option<&str>, details_url: Option<&str
             header,
             report: &report,
             full_report_at: &xtask::github::body::full_report_at(details_url),
+            footer: "",
         },
         xtask::github::body::COMMENT_LIMIT,
     )

@@ -1,0 +1,87 @@
+//! The comment's input read: every results file loaded under the limits
+//! (`github::artifact`), each runner's files merged (`github::merge`) and its comparison
+//! recomputed once; every file that could not be used refused by name, with its reason.
+
+use std::path::Path;
+
+use super::artifact;
+use super::merge::{Merged, merge};
+use super::runners::{self, Found, Refusal};
+use crate::comparison::Comparison;
+use crate::comparison::paired;
+
+/// One runner's section of the comment.
+#[derive(Debug, Clone)]
+pub struct Section {
+    /// The runner, as its artifact's directory names it (untrusted: shown as code).
+    pub runner: String,
+    pub merged: Merged,
+    /// Shards its file names count but that are not in it (1-based): never uploaded, or
+    /// refused.
+    pub missing_shards: Vec<u32>,
+    pub comparison: Option<Comparison>,
+}
+
+/// What the comment reports: the sections it can, and the files it cannot use.
+#[derive(Debug, Clone, Default)]
+pub struct Sections {
+    pub sections: Vec<Section>,
+    pub refused: Vec<Refusal>,
+}
+
+/// The sections of `--results-dir DIR` (see `github::runners` for the layout). A directory
+/// that cannot be read, or holds no results file, is bad input.
+pub fn from_dir(dir: &Path) -> anyhow::Result<Sections> {
+    Ok(from_found(runners::find(dir)?))
+}
+
+/// The section of `--results FILE`, or its refusal.
+pub fn from_file(path: &Path) -> Sections {
+    from_found(vec![Found {
+        path: path.to_owned(),
+        name: path.display().to_string(),
+        runner: String::new(),
+        shard: None,
+    }])
+}
+
+fn from_found(found: Vec<Found>) -> Sections {
+    let (runners, mut refused) = runners::group(found);
+    let mut sections = Vec::new();
+    for runner in runners {
+        let mut loaded = Vec::new();
+        for file in &runner.files {
+            match artifact::load_results(&file.path) {
+                Ok(checked) => loaded.push((file.name.clone(), checked)),
+                Err(error) => refused.push(Refusal {
+                    reason: runners::reason(&file.path, &error),
+                    name: file.name.clone(),
+                }),
+            }
+        }
+        let (merged, not_merged) = merge(loaded);
+        refused.extend(not_merged);
+        if let Some(merged) = merged {
+            let used: Vec<Found> = runner
+                .files
+                .into_iter()
+                .filter(|f| merged.files.contains(&f.name))
+                .collect();
+            let count = used.iter().filter_map(|f| f.shard).map(|s| s.count).max();
+            let missing_shards = runners::missing_shards(&used, count);
+            let checked = &merged.checked;
+            // The paired comparison recomputed from the samples, by the function
+            // `bench --against` made it with (as `comment_report::comparison` does).
+            let comparison = checked.policy.clone().and_then(|policy| {
+                paired::compare_run(&checked.results, policy, checked.fingerprint.clone())
+            });
+            sections.push(Section {
+                runner: runner.runner,
+                merged,
+                missing_shards,
+                comparison,
+            });
+        }
+    }
+    Sections { sections, refused }
+}
