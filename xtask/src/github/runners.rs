@@ -11,12 +11,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
 
+use crate::model::shard::MAX_SHARDS;
+
 /// At most this many result files are read for one comment (each up to the byte limit).
 pub const MAX_FILES: usize = 32;
 /// At most this many runners (sections) in one comment; each is a full report.
 pub const MAX_RUNNERS: usize = 8;
-/// The most shards one runner's run may be split into (`bench --shard K/N`).
-pub const MAX_SHARDS: u32 = 8;
 
 /// The name a results file has in every artifact.
 pub const FILE_NAME: &str = "bench.json";
@@ -161,14 +161,15 @@ pub fn missing_shards(files: &[Found], count: Option<u32>) -> Vec<u32> {
         .collect()
 }
 
-/// An error about `path` as a refusal's reason: on one line, the path (which the refusal
-/// names already) replaced by "the file", at most [`crate::model::shown::MAX_QUOTED_CHARS`]
-/// characters.
+/// An error about `path` as a refusal's reason: on one line, without the path (which the
+/// refusal names already: a leading `PATH: ` is dropped, any other mention becomes "the
+/// file"), at most [`crate::model::shown::MAX_QUOTED_CHARS`] characters.
 pub fn reason(path: &Path, error: &dyn std::error::Error) -> String {
-    let text = error
-        .to_string()
-        .replace(&path.display().to_string(), "the file");
+    let shown = path.display().to_string();
+    let text = error.to_string();
+    let text = text.strip_prefix(&format!("{shown}: ")).unwrap_or(&text);
     let one_line: String = text
+        .replace(&shown, "the file")
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
@@ -295,9 +296,11 @@ mod tests {
             path.display(),
             "y".repeat(1_000)
         ));
-        let reason = reason(path, &error);
-        assert!(reason.starts_with("the file says ::error::yyy"), "{reason}");
-        assert!(!reason.contains('\n'));
-        assert!(reason.chars().count() <= crate::model::shown::MAX_QUOTED_CHARS);
+        let said = reason(path, &error);
+        assert!(said.starts_with("the file says ::error::yyy"), "{said}");
+        assert!(!said.contains('\n'));
+        assert!(said.chars().count() <= crate::model::shown::MAX_QUOTED_CHARS);
+        let error = std::io::Error::other(format!("{}: configuration a/b: bad", path.display()));
+        assert_eq!(reason(path, &error), "configuration a/b: bad");
     }
 }
