@@ -17,7 +17,8 @@ use crate::model::paired_record::BaseRevision;
 pub struct Base {
     pub revision: BaseRevision,
     pub program: PathBuf,
-    /// The base worktree's fingerprint (its crate versions); `None` for a given executable.
+    /// The base worktree's fingerprint (its crate versions); for a given executable, only
+    /// when its `Cargo.lock` lies beside it.
     pub fingerprint: Option<HostFingerprint>,
     /// The worktree `program` lives in, kept from other runs' pruning while the base is
     /// used; `None` for a given executable.
@@ -33,7 +34,7 @@ pub struct BaseSpec<'a> {
     pub against: &'a str,
     /// Build the ref itself, not its merge-base with HEAD.
     pub exact_ref: bool,
-    /// Use this executable instead of building (tests).
+    /// Use this executable instead of building (tests, and the shards of a sharded run).
     pub bench_bin: Option<&'a Path>,
 }
 
@@ -41,16 +42,7 @@ pub struct BaseSpec<'a> {
 /// carrying cargo's stderr tail.
 pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
     if let Some(program) = spec.bench_bin {
-        return Ok(Base {
-            revision: BaseRevision {
-                requested: spec.against.to_owned(),
-                commit: format!("(executable {})", program.display()),
-                merge_base: false,
-            },
-            program: program.to_owned(),
-            fingerprint: None,
-            checkout: None,
-        });
+        return Ok(prebuilt(spec, program));
     }
     let revision = worktree::resolve(spec.root, spec.against, spec.exact_ref)
         .context("cannot resolve the --against ref")?;
@@ -82,6 +74,30 @@ pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
         program,
         checkout: Some(checkout),
     })
+}
+
+/// A base built elsewhere (a sharded run's build job, or a test's stand-in): named by the
+/// commit the ref resolves to, when it does, and fingerprinted by the `Cargo.lock` its
+/// build put beside it, when there is one (`bench.yml` does).
+fn prebuilt(spec: BaseSpec<'_>, program: &Path) -> Base {
+    let revision =
+        worktree::resolve(spec.root, spec.against, spec.exact_ref).unwrap_or_else(|_| {
+            BaseRevision {
+                requested: spec.against.to_owned(),
+                commit: format!("(executable {})", program.display()),
+                merge_base: false,
+            }
+        });
+    let fingerprint = program
+        .parent()
+        .filter(|dir| dir.join("Cargo.lock").is_file())
+        .map(HostFingerprint::detect);
+    Base {
+        revision,
+        program: program.to_owned(),
+        fingerprint,
+        checkout: None,
+    }
 }
 
 /// Copies the built executable to `to` (through a temporary name, so a reader never sees
