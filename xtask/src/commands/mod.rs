@@ -12,6 +12,7 @@ pub mod docs;
 pub mod exit;
 pub mod flags;
 pub mod history;
+pub mod merge;
 pub mod report;
 pub mod test;
 
