@@ -37,7 +37,8 @@ pub struct Args {
 
 impl Args {
     pub fn run(self) -> anyhow::Result<Outcome> {
-        let read = sections::from_dir(&self.results_dir)?;
+        let read =
+            sections::from_dir(&self.results_dir).map_err(|e| UsageError(format!("{e:#}")))?;
         if !read.refused.is_empty() {
             for refusal in &read.refused {
                 eprintln!(

@@ -217,7 +217,7 @@ fn append(into: &mut ResultFile, shard: ResultFile) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::comparison::VerdictPolicy;
     use crate::comparison::paired::tests::synthetic;
@@ -227,12 +227,17 @@ mod tests {
 
     /// A paired shard of `ids` over `blocks` blocks (the first id's head 30% slower).
     fn shard(ids: &[&str], blocks: u32, seed: u64) -> CheckedResults {
+        noisy_shard(ids, blocks, seed, 0.02)
+    }
+
+    /// [`shard`] with a run-to-run noise of `sd` (log scale).
+    pub(crate) fn noisy_shard(ids: &[&str], blocks: u32, seed: u64, sd: f64) -> CheckedResults {
         let spec: Vec<(&str, f64, f64)> = ids
             .iter()
             .enumerate()
             .map(|(i, id)| (*id, 14_000.0, if i == 0 { 1.3 } else { 1.0 }))
             .collect();
-        let samples = synthetic(&spec, blocks, 0.02, seed);
+        let samples = synthetic(&spec, blocks, sd, seed);
         let mut results = result_file(&[]);
         results.settings.only = ids.iter().map(|s| (*s).to_owned()).collect();
         for id in ids {

@@ -81,14 +81,15 @@ pub fn split_shard(dir_name: &str) -> (&str, Option<ShardName>) {
 }
 
 /// Every `bench.json` in `dir` or one level below it (download-artifact's layout: a
-/// directory per artifact), sorted by runner, shard and name. An unreadable directory, or
-/// one without any such file, is bad input.
+/// directory per artifact), sorted by runner, shard and name; a `bench.json` that is not a
+/// regular file is found, and refused when read (`artifact::read_capped`). An unreadable
+/// directory, or one without any such file, is bad input.
 pub fn find(dir: &Path) -> anyhow::Result<Vec<Found>> {
     let entries = std::fs::read_dir(dir)
         .with_context(|| format!("--results-dir {}: cannot read the directory", dir.display()))?;
     let mut found = Vec::new();
     let top = dir.join(FILE_NAME);
-    if top.is_file() {
+    if std::fs::symlink_metadata(&top).is_ok() {
         found.push(Found {
             path: top,
             name: FILE_NAME.to_owned(),
@@ -98,8 +99,10 @@ pub fn find(dir: &Path) -> anyhow::Result<Vec<Found>> {
     }
     for entry in entries {
         let entry = entry.with_context(|| format!("--results-dir {}", dir.display()))?;
+        // Real directories only: a symbolic link in an artifact could lead anywhere.
+        let is_dir = entry.file_type().is_ok_and(|t| t.is_dir());
         let path = entry.path().join(FILE_NAME);
-        if !path.is_file() {
+        if !is_dir || std::fs::symlink_metadata(&path).is_err() {
             continue;
         }
         let dir_name = entry.file_name().to_string_lossy().into_owned();
@@ -249,6 +252,24 @@ mod tests {
         let none = tempfile::tempdir().unwrap();
         let err = find(none.path()).unwrap_err().to_string();
         assert!(err.contains("no bench.json"), "{err}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_linked_directory_is_skipped_and_a_linked_file_found_for_refusal() {
+        let dir = tempfile::tempdir().unwrap();
+        let elsewhere = tempfile::tempdir().unwrap();
+        std::fs::write(elsewhere.path().join(FILE_NAME), "{}").unwrap();
+        std::os::unix::fs::symlink(elsewhere.path(), dir.path().join("linked")).unwrap();
+        std::fs::create_dir(dir.path().join("r")).unwrap();
+        std::os::unix::fs::symlink("/nonexistent/secret", dir.path().join("r").join(FILE_NAME))
+            .unwrap();
+        let names: Vec<String> = find(dir.path())
+            .unwrap()
+            .into_iter()
+            .map(|f| f.name)
+            .collect();
+        assert_eq!(names, ["r/bench.json"]);
     }
 
     #[test]

@@ -9,6 +9,7 @@ use super::merge::{Merged, merge};
 use super::runners::{self, Found, Refusal};
 use crate::comparison::Comparison;
 use crate::comparison::paired;
+use crate::model::paired_record::StopReason;
 
 /// One runner's section of the comment.
 #[derive(Debug, Clone)]
@@ -61,7 +62,7 @@ fn from_found(found: Vec<Found>) -> Sections {
         }
         let (merged, not_merged) = merge(loaded);
         refused.extend(not_merged);
-        if let Some(merged) = merged {
+        if let Some(mut merged) = merged {
             let used: Vec<Found> = runner
                 .files
                 .into_iter()
@@ -75,6 +76,9 @@ fn from_found(found: Vec<Found>) -> Sections {
             let comparison = checked.policy.clone().and_then(|policy| {
                 paired::compare_run(&checked.results, policy, checked.fingerprint.clone())
             });
+            if merged.files.len() > 1 {
+                restate_stop(&mut merged, comparison.as_ref());
+            }
             sections.push(Section {
                 runner: runner.runner,
                 merged,
@@ -84,4 +88,58 @@ fn from_found(found: Vec<Found>) -> Sections {
         }
     }
     Sections { sections, refused }
+}
+
+/// Why the merged run stopped, by the rule an unsharded run of fixed blocks stops by
+/// (`engine::stop_rule`): after `--min-blocks`, with every gated pair resolved or not. Each
+/// shard said it of its own pairs only; merged shards all ran a fixed number of blocks
+/// (`github::merge` refuses the others).
+fn restate_stop(merged: &mut Merged, comparison: Option<&Comparison>) {
+    if let (Some(paired), Some(comparison)) = (&mut merged.checked.results.paired, comparison) {
+        paired.stop_reason = if paired::unresolved(comparison) == 0 {
+            StopReason::Resolved
+        } else {
+            StopReason::FixedBlocks
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::github::merge::tests::noisy_shard;
+
+    /// Merged shards stop as the unsharded run would have: resolved only when every gated
+    /// pair of all of them is, whatever each shard said of its own.
+    #[test]
+    fn a_merged_run_says_why_it_stopped_over_all_its_pairs() {
+        for (noise, expected) in [
+            (0.001, StopReason::Resolved),
+            (0.5, StopReason::FixedBlocks),
+        ] {
+            let mut resolved = noisy_shard(&["floor/park"], 8, 1, 0.001);
+            resolved.results.paired.as_mut().unwrap().stop_reason = StopReason::Resolved;
+            let mut other = noisy_shard(&["smol/dedicated"], 8, 2, noise);
+            other.results.paired.as_mut().unwrap().stop_reason = StopReason::FixedBlocks;
+            let (merged, refused) =
+                merge(vec![("a".to_owned(), resolved), ("b".to_owned(), other)]);
+            assert!(refused.is_empty(), "{refused:?}");
+            let mut merged = merged.unwrap();
+            let checked = &merged.checked;
+            let comparison = paired::compare_run(
+                &checked.results,
+                checked.policy.clone().unwrap(),
+                checked.fingerprint.clone(),
+            )
+            .unwrap();
+            restate_stop(&mut merged, Some(&comparison));
+            let stop = merged.checked.results.paired.unwrap().stop_reason;
+            assert_eq!(
+                stop,
+                expected,
+                "noise {noise}: {:?}",
+                comparison.gate_tally()
+            );
+        }
+    }
 }
