@@ -3,11 +3,14 @@
 costliest file it accepts (docs/book/src/github/trust.md).
 
     scripts/worst_case_results.py OUT.json [--ids 99] [--blocks 100] [--counter-runs 20]
+        [--slices 1]
 
 A paired run of IDS configurations over BLOCKS blocks, one whole-process sample per side and
 block, plus COUNTER_RUNS counting runs per side and configuration: with the defaults, 19,899
 samples (the limit is 20,000, configurations' and paired record's together), 100 blocks (the
-limit) and 3,960 counting runs (the limit is 4,000). The first configuration's head takes twice its base's time, so
+limit) and 3,960 counting runs (the limit is 4,000). `--slices 4` makes lock-step blocks of
+four slice pairs each (`--ids 34 --blocks 30 --slices 4 --counter-runs 2` is shaped like a
+pull request's run of the whole suite). The first configuration's head takes twice its base's time, so
 its verdict holds at every block count and the comparison walks back over every block
 (`comparison::paired::compare`); the others are noisy and unchanged. `--min-blocks` is 1:
 verdicts are looked at from the first block on. Deterministic (seeded).
@@ -40,6 +43,7 @@ def main():
     parser.add_argument("--ids", type=int, default=99)
     parser.add_argument("--blocks", type=int, default=100)
     parser.add_argument("--counter-runs", type=int, default=20)
+    parser.add_argument("--slices", type=int, default=1)
     args = parser.parse_args()
     rng = random.Random(7)
     ids = [f"rt{i // 8}/handoff-{i % 8}-{i}" for i in range(args.ids)]
@@ -48,13 +52,17 @@ def main():
         head_walls = []
         for block in range(args.blocks):
             level = 150_000_000 * math.exp(rng.gauss(0, 0.2))
-            for position, side in enumerate(["base", "head"]):
-                ratio = 2.0 if (side == "head" and i == 0) else 1.0
-                wall = int(level * ratio * math.exp(rng.gauss(0, 0.05)))
-                samples.append({"block": block, "side": side, "position": position,
-                                "measurement": measurement(id_, wall)})
-                if side == "head" and not head_walls:
-                    head_walls.append(wall)
+            for k in range(args.slices):
+                for position, side in enumerate(["base", "head"]):
+                    ratio = 2.0 if (side == "head" and i == 0) else 1.0
+                    wall = int(level * ratio * math.exp(rng.gauss(0, 0.05)))
+                    sample = {"block": block, "side": side, "position": position,
+                              "measurement": measurement(id_, wall)}
+                    if args.slices > 1:
+                        sample["slice"] = k
+                    samples.append(sample)
+                    if side == "head" and not head_walls:
+                        head_walls.append(wall)
         # One head sample per configuration: the samples' limit counts these too.
         configurations.append({"id": id_, "samples": [measurement(id_, head_walls[0])],
                                "summary": {}})
@@ -79,7 +87,9 @@ def main():
             "base": {"requested": "main", "commit": "1" * 40, "merge_base": True},
             "min_blocks": 1, "blocks": args.blocks, "stop_reason": "block cap reached",
             "added": [], "removed": [], "samples": samples, "counter_samples": counters,
-            "sampling": "processes", "estimator": "hodges-lehmann",
+            "sampling": ("processes" if args.slices == 1
+                         else f"lockstep ({args.slices} slices x 1000 calls)"),
+            "estimator": "hodges-lehmann",
         },
         "comparison": {
             "policy": {"alpha": 0.05, "threshold": 0.05,
