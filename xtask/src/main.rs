@@ -7,7 +7,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::commands::{
-    baseline, bench, calibrate, comment, compare, docs, exit, explain, history, report, test,
+    baseline, bench, calibrate, comment, compare, docs, exit, explain, history, merge, report,
+    test,
 };
 
 #[derive(Debug, Parser)]
@@ -31,6 +32,9 @@ enum Command {
     Calibrate(Box<calibrate::Args>),
     /// Post or update the benchmark comment on a pull request.
     Comment(comment::CommentArgs),
+    /// Merge the shards of a sharded paired run (`bench --shard K/N`) per runner, compare
+    /// once over all their pairs, and report (the gate of a sharded check).
+    Merge(merge::Args),
     /// Append to the history of main, or report its change points.
     History(history::Args),
     /// Write the HTML report of a result file.
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
         Command::Compare(args) => args.run().map(exit::Outcome::exit_code),
         Command::Calibrate(args) => args.run().map(exit::Outcome::exit_code),
         Command::Comment(args) => args.run(),
+        Command::Merge(args) => args.run().map(exit::Outcome::exit_code),
         Command::History(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Report(args) => args.run().map(|()| ExitCode::SUCCESS),
         Command::Explain(args) => args.run().map(|()| ExitCode::SUCCESS),

@@ -256,7 +256,7 @@ async fn files_beyond_the_limits_are_refused_naming_the_limit() {
 
     let mut far = results::paired(&IDS, 3);
     far["paired"]["samples"][0]["block"] = json!(4_000_000_000u64);
-    refused(far, "beyond the limit of 200 blocks").await;
+    refused(far, "beyond the limit of 100 blocks").await;
 
     let mut policy = results::paired(&IDS, 3);
     policy["comparison"]["policy"]["alpha"] = json!(7);

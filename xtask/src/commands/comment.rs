@@ -5,9 +5,15 @@
 //! (`github::comment_report`) -> body (marker, header, report cut to 65,536 characters) ->
 //! no token: print it; token: find the author, update or create the comment (with
 //! `--only-on-change`, create it only when a gated verdict is not "unchanged"; an existing
-//! comment is updated in any case, so it never keeps a stale verdict). Exit 0 posted (or
-//! nothing to post, or no token without `--require-post`), 2 bad usage or input, 1 API
-//! failure or no token with `--require-post`.
+//! comment is updated in any case, so it never keeps a stale verdict).
+//!
+//! With `--results-dir`, each runner's files (a sharded run's shards together) become one
+//! section (`github::sections`); a file that cannot be used is refused on its own: named,
+//! with its reason, below the report and on stderr, and the other runners are still posted.
+//!
+//! Exit 0 posted, with or without refused files (or nothing to post, or no token without
+//! `--require-post`); 2 bad usage, or no file could be used; 1 API failure or no token with
+//! `--require-post`.
 //!
 //! The command takes no markdown: in the comment job the results file comes from a pull
 //! request's artifact, and a report written by the pull request's code could say anything.
@@ -21,7 +27,6 @@ use std::time::Duration;
 use anyhow::{Context as _, anyhow};
 
 use crate::comparison::{Comparison, Verdict};
-use crate::github::artifact;
 use crate::github::body::{BodyParts, COMMENT_LIMIT, compose, full_report_at};
 use crate::github::client::{ApiBase, Client};
 use crate::github::comment_report;
@@ -29,6 +34,8 @@ use crate::github::identity::{AuthorSource, is_valid_login, resolve_author};
 use crate::github::markdown::{HeaderInfo, header_line, is_plain_url};
 use crate::github::repo::{PullRequest, RepoSlug};
 use crate::github::retry::{RetryPolicy, TokioSleeper};
+use crate::github::runners::Refusal;
+use crate::github::sections::{self, Sections};
 use crate::github::sticky::{Create, Posted, upsert};
 use crate::github::token::{TOKEN_ENV, Token};
 
@@ -58,8 +65,9 @@ pub struct CommentArgs {
     results: Option<PathBuf>,
 
     /// Several runners (`bench.yml`'s matrix): every `bench.json` directly in DIR or one
-    /// level below it (one directory per downloaded artifact), in path order; the comment
-    /// gets a section per runner's host. Each file is checked as `--results` is.
+    /// level below it (one directory per downloaded artifact); the comment gets a section
+    /// per runner, the shards of one (`NAME-shard-K-of-N`) merged into one. Each file is
+    /// checked as `--results` is; one that fails is left out and named, not fatal.
     #[arg(long, value_name = "DIR")]
     results_dir: Option<PathBuf>,
 
@@ -110,6 +118,8 @@ pub struct CommentArgs {
 struct CommentConfig {
     pr: PullRequest,
     body: String,
+    /// Files left out of the comment (named in it too).
+    refused: Vec<Refusal>,
     author: Option<String>,
     require_post: bool,
     create: Create,
@@ -117,10 +127,19 @@ struct CommentConfig {
     policy: RetryPolicy,
 }
 
+/// What `read` found: the checked flags and the results.
+struct Inputs {
+    repo: RepoSlug,
+    api: ApiBase,
+    read: Sections,
+}
+
 /// Failure kinds, for the exit status.
 enum Failure {
     /// Bad flags or input files: exit 2.
     Usage(anyhow::Error),
+    /// Not one results file could be used, each for its reason: exit 2.
+    Refused(Vec<Refusal>),
     /// The API call failed: exit 1.
     Api(anyhow::Error),
 }
@@ -134,21 +153,53 @@ impl CommentArgs {
             Some(t) => t.scrub(&text),
             None => text,
         };
-        match self
-            .validate()
-            .map_err(Failure::Usage)
-            .and_then(|cfg| post(cfg, token.as_ref()))
-        {
+        let line = |text: String| one_line(&scrub(text));
+        match self.validate().and_then(|cfg| {
+            for refusal in &cfg.refused {
+                eprintln!(
+                    "warning: refused {}: {}",
+                    line(refusal.name.clone()),
+                    line(refusal.reason.clone())
+                );
+            }
+            post(cfg, token.as_ref())
+        }) {
             Ok(code) => Ok(code),
             Err(Failure::Usage(e)) => {
-                eprintln!("error: {}", one_line(&scrub(format!("{e:#}"))));
+                eprintln!("error: {}", line(format!("{e:#}")));
+                Ok(ExitCode::from(2))
+            }
+            Err(Failure::Refused(refused)) => {
+                for refusal in &refused {
+                    eprintln!(
+                        "error: {}: {}",
+                        line(refusal.name.clone()),
+                        line(refusal.reason.clone())
+                    );
+                }
+                if refused.len() > 1 {
+                    eprintln!(
+                        "error: none of the {} result files could be used; nothing was posted",
+                        refused.len()
+                    );
+                }
                 Ok(ExitCode::from(2))
             }
             Err(Failure::Api(e)) => Err(anyhow!(one_line(&scrub(format!("{e:#}"))))),
         }
     }
 
-    fn validate(self) -> anyhow::Result<CommentConfig> {
+    fn validate(self) -> Result<CommentConfig, Failure> {
+        let inputs = self.read().map_err(Failure::Usage)?;
+        if inputs.read.sections.is_empty() {
+            return Err(Failure::Refused(inputs.read.refused));
+        }
+        Ok(self.compose(inputs))
+    }
+
+    /// Checks the flags and reads the results: bad usage is an error, a file that cannot be
+    /// used is a refusal.
+    fn read(&self) -> anyhow::Result<Inputs> {
         if let Some(path) = &self.markdown {
             anyhow::bail!(
                 "--markdown {} is not accepted: the comment is rendered by this xtask from \
@@ -164,20 +215,22 @@ impl CommentArgs {
             anyhow::bail!("--details-url {url:?} is not a plain http(s) URL");
         }
         let api = ApiBase::from_env()?;
-        let files = match (&self.results, &self.results_dir) {
-            (Some(file), _) => vec![file.clone()],
-            (None, Some(dir)) => results_in(dir)?,
+        let read = match (&self.results, &self.results_dir) {
+            (Some(file), _) => sections::from_file(file),
+            (None, Some(dir)) => sections::from_dir(dir)?,
             (None, None) => anyhow::bail!("give --results FILE or --results-dir DIR"),
         };
-        let mut runners = Vec::new();
-        for file in &files {
-            let checked = artifact::load_results(file)
-                .with_context(|| format!("refusing the results file {}", file.display()))?;
-            let comparison = comment_report::comparison(&checked);
-            runners.push((checked, comparison));
-        }
-        let report = comment_report::render_runners(&runners);
-        let any_changed = runners.iter().any(|(_, cmp)| changed(cmp.as_ref()));
+        Ok(Inputs { repo, api, read })
+    }
+
+    /// The comment of what was read, with what is needed to post it.
+    fn compose(self, Inputs { repo, api, read }: Inputs) -> CommentConfig {
+        let report = comment_report::render_sections(&read.sections);
+        let footer = comment_report::refusals(&read.refused);
+        let any_changed = read
+            .sections
+            .iter()
+            .any(|section| changed(section.comparison.as_ref()));
         let create = if self.only_on_change && !any_changed {
             Create::No
         } else {
@@ -194,15 +247,17 @@ impl CommentArgs {
                 header: header.as_deref(),
                 report: &report,
                 full_report_at: &full_report_at,
+                footer: &footer,
             },
             COMMENT_LIMIT,
         );
-        Ok(CommentConfig {
+        CommentConfig {
             pr: PullRequest {
                 repo,
                 number: self.pr,
             },
             body,
+            refused: read.refused,
             author: self.author,
             require_post: self.require_post,
             create,
@@ -212,37 +267,8 @@ impl CommentArgs {
                 max_wait: Duration::from_secs(self.max_retry_wait),
                 ..RetryPolicy::default()
             },
-        })
+        }
     }
-}
-
-/// At most this many runners in one comment (each is a full report).
-const MAX_RUNNERS: usize = 8;
-
-/// The `bench.json` files of `--results-dir`: in the directory itself and one level below.
-fn results_in(dir: &std::path::Path) -> anyhow::Result<Vec<PathBuf>> {
-    let entries = std::fs::read_dir(dir)
-        .with_context(|| format!("--results-dir {}: cannot read the directory", dir.display()))?;
-    let mut files: Vec<PathBuf> = std::iter::once(dir.join("bench.json"))
-        .chain(entries.filter_map(|e| Some(e.ok()?.path().join("bench.json"))))
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    files.dedup();
-    if files.is_empty() {
-        anyhow::bail!(
-            "--results-dir {}: no bench.json in it or one level below",
-            dir.display()
-        );
-    }
-    if files.len() > MAX_RUNNERS {
-        anyhow::bail!(
-            "--results-dir {}: {} result files, at most {MAX_RUNNERS} runners per comment",
-            dir.display(),
-            files.len()
-        );
-    }
-    Ok(files)
 }
 
 /// Whether `comparison` has a gated verdict other than "unchanged"; no comparison counts as

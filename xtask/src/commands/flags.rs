@@ -117,7 +117,8 @@ pub struct RunArgs {
     /// with --no-pin].
     #[arg(long, value_name = "MS", value_parser = clap::value_parser!(u64).range(0..=60_000))]
     pub warm_up: Option<u64>,
-    /// Use this benchmark executable instead of building one (for tests).
+    /// Use this benchmark executable instead of building one (tests, and the shards of
+    /// `bench.yml`, whose build job built it once).
     #[arg(long, hide = true, env = "HANDOFF_BENCH_BIN")]
     pub bench_bin: Option<PathBuf>,
     /// The workspace to build and benchmark (default: the one this xtask belongs to; for

@@ -13,6 +13,7 @@ pub mod exit;
 pub mod explain;
 pub mod flags;
 pub mod history;
+pub mod merge;
 pub mod report;
 pub mod test;
 

@@ -234,24 +234,21 @@ pub fn compare(samples: &[PairedSample], context: &PairedContext) -> Comparison 
     comparison
 }
 
-/// One pair per configuration and instruction metric from the counting runs.
+/// One pair per configuration and instruction metric from the counting runs, grouped by
+/// configuration and side in one pass (this runs at every block count the comparison walks
+/// back over: no rescan of every run per id).
 fn counter_inputs(counters: &[PairedSample], ids: &[String]) -> Vec<PairInput> {
-    if counters.is_empty() {
-        return Vec::new();
+    let mut by_id: BTreeMap<&str, [Vec<Measurement>; 2]> = BTreeMap::new();
+    for s in counters {
+        let sides = by_id.entry(s.measurement.id.as_str()).or_default();
+        sides[usize::from(s.side == Side::Head)].push(s.measurement.clone());
     }
     let mut inputs = Vec::new();
     for id in ids {
-        let side = |side: Side| -> Vec<Measurement> {
-            counters
-                .iter()
-                .filter(|s| s.side == side && s.measurement.id == *id)
-                .map(|s| s.measurement.clone())
-                .collect()
+        let Some([base, head]) = by_id.get(id.as_str()) else {
+            continue;
         };
-        let (Some(base), Some(head)) = (
-            counting_only(id, side(Side::Base)),
-            counting_only(id, side(Side::Head)),
-        ) else {
+        let (Some(base), Some(head)) = (counting_only(id, base), counting_only(id, head)) else {
             continue;
         };
         inputs.extend(counters::pairs(&base, &head));
@@ -260,11 +257,11 @@ fn counter_inputs(counters: &[PairedSample], ids: &[String]) -> Vec<PairInput> {
 }
 
 /// A configuration result holding only counting runs (no timing runs), for [`counters::pairs`].
-fn counting_only(id: &str, samples: Vec<Measurement>) -> Option<ConfigurationResult> {
+fn counting_only(id: &str, samples: &[Measurement]) -> Option<ConfigurationResult> {
     (!samples.is_empty()).then(|| ConfigurationResult {
         id: id.to_owned(),
         samples: Vec::new(),
-        counter_samples: samples,
+        counter_samples: samples.to_vec(),
         summary: Default::default(),
         profile: None,
     })

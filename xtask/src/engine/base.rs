@@ -17,13 +17,14 @@ use crate::model::paired_record::BaseRevision;
 pub struct Base {
     pub revision: BaseRevision,
     pub program: PathBuf,
-    /// The base worktree's fingerprint (its crate versions); `None` for a given executable.
+    /// The base worktree's fingerprint (its crate versions); for a given executable, only
+    /// when its `Cargo.lock` lies beside it.
     pub fingerprint: Option<HostFingerprint>,
     /// The worktree `program` lives in, kept from other runs' pruning while the base is
     /// used; `None` for a given executable.
     pub checkout: Option<worktree::BaseCheckout>,
     /// The base's `Cargo.lock`: its worktree's; for a given executable, the file named by
-    /// [`BASE_LOCKFILE_VARIABLE`] when set (tests).
+    /// [`BASE_LOCKFILE_VARIABLE`] when set (tests), else the one lying beside it.
     pub lockfile: Option<PathBuf>,
 }
 
@@ -39,7 +40,7 @@ pub struct BaseSpec<'a> {
     pub against: &'a str,
     /// Build the ref itself, not its merge-base with HEAD.
     pub exact_ref: bool,
-    /// Use this executable instead of building (tests).
+    /// Use this executable instead of building (tests, and the shards of a sharded run).
     pub bench_bin: Option<&'a Path>,
 }
 
@@ -47,17 +48,7 @@ pub struct BaseSpec<'a> {
 /// carrying cargo's stderr tail.
 pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
     if let Some(program) = spec.bench_bin {
-        return Ok(Base {
-            revision: BaseRevision {
-                requested: spec.against.to_owned(),
-                commit: format!("(executable {})", program.display()),
-                merge_base: false,
-            },
-            program: program.to_owned(),
-            fingerprint: None,
-            checkout: None,
-            lockfile: std::env::var_os(BASE_LOCKFILE_VARIABLE).map(PathBuf::from),
-        });
+        return Ok(prebuilt(spec, program));
     }
     let revision = worktree::resolve(spec.root, spec.against, spec.exact_ref)
         .context("cannot resolve the --against ref")?;
@@ -90,6 +81,43 @@ pub fn prepare(spec: BaseSpec<'_>) -> anyhow::Result<Base> {
         program,
         checkout: Some(checkout),
     })
+}
+
+/// A base built elsewhere (a sharded run's build job, or a test's stand-in): named by the
+/// commit the ref resolves to, when it does, and fingerprinted by the `Cargo.lock` its
+/// build put beside it, when there is one (`bench.yml` does).
+fn prebuilt(spec: BaseSpec<'_>, program: &Path) -> Base {
+    // A build job's hand-off puts the base's Cargo.lock beside its executable: then the
+    // executable was built from the ref, and the ref's commit names it. Any other
+    // executable is named as what it is.
+    let handed_off = program
+        .parent()
+        .map(|dir| dir.join("Cargo.lock"))
+        .filter(|lock| lock.is_file());
+    let executable = || BaseRevision {
+        requested: spec.against.to_owned(),
+        commit: format!("(executable {})", program.display()),
+        merge_base: false,
+    };
+    let revision = match &handed_off {
+        Some(_) => worktree::resolve(spec.root, spec.against, spec.exact_ref)
+            .unwrap_or_else(|_| executable()),
+        None => executable(),
+    };
+    let fingerprint = handed_off
+        .as_ref()
+        .and_then(|lock| lock.parent())
+        .map(HostFingerprint::detect);
+    let lockfile = std::env::var_os(BASE_LOCKFILE_VARIABLE)
+        .map(PathBuf::from)
+        .or(handed_off);
+    Base {
+        revision,
+        program: program.to_owned(),
+        fingerprint,
+        checkout: None,
+        lockfile,
+    }
 }
 
 /// Copies the built executable to `to` (through a temporary name, so a reader never sees

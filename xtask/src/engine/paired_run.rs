@@ -11,7 +11,8 @@
 //!    so a flag only one supports (pinning, serve mode, warm-up, counting) is used on
 //!    neither, with a warning.
 //! 3. Both binaries list their configurations with the same `--only` globs; the ids both
-//!    have run, the others are reported as added (head only) or removed (base only).
+//!    have run (with `--shard K/N`, only its slice of them: `model::shard`), the others are
+//!    reported as added (head only) or removed (base only).
 //! 4. `paired_session::run_session` runs blocks until the stop rule ends the run; then, when
 //!    counting, `counting::count_sides` counts both sides.
 //! 5. The result file holds the head's samples as its configurations (so it can serve as a
@@ -47,6 +48,7 @@ use crate::model::results::{
     ConfigurationResult, HeadInjection, RESULTS_KIND, RESULTS_SCHEMA, ResultFile, Settings,
     confirm_pinned,
 };
+use crate::model::shard::Shard;
 use crate::model::usage::UsageError;
 
 /// What a paired run runs: `bench --against`'s validated flags.
@@ -64,6 +66,8 @@ pub struct PairedPlan {
     pub max_time: Option<Duration>,
     /// Busy work injected into the head's runs of some configurations, on purpose.
     pub inject_head: Vec<HeadInjection>,
+    /// Run only this slice of the configurations both builds have (`model::shard`).
+    pub shard: Option<Shard>,
     /// The settings the result file records; `runs`, `pin` and `counters` are filled in by
     /// what the run did.
     pub settings: Settings,
@@ -128,10 +132,18 @@ pub fn run(plan: &PairedPlan) -> anyhow::Result<PairedRun> {
         added,
         removed,
     } = common_ids(&head_ids, &base_ids);
+    let ids = match plan.shard {
+        Some(shard) => shard.slice(&ids),
+        None => ids,
+    };
     if ids.is_empty() {
+        let shard = plan
+            .shard
+            .map(|s| format!(" in shard {s}"))
+            .unwrap_or_default();
         return Err(UsageError(format!(
-            "no configuration matching --only {only:?} exists in both the base and the head \
-             (head: {}, base: {})",
+            "no configuration matching --only {only:?} exists in both the base and the head\
+             {shard} (head: {}, base: {})",
             head_ids.len(),
             base_ids.len()
         ))

@@ -2,9 +2,10 @@
 //! size limit and checked before use.
 //!
 //! [`load_results`] is the only way the comment job reads a results file: read at most
-//! [`MAX_BYTES`](super::limits::MAX_BYTES) of a regular file, check nesting and counts
-//! ([`super::limits`]), parse and re-summarise it ([`ResultFile::parse`]), then check what
-//! the schema does not ([`super::checked_results`]).
+//! [`MAX_BYTES`](super::limits::MAX_BYTES) of a regular file, then [`check_text`]: check
+//! nesting, values and counts ([`super::limits`]), parse, validate every measurement and
+//! re-summarise ([`ResultFile::parse`]), then check what the schema does not
+//! ([`super::checked_results`]).
 
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
@@ -38,9 +39,15 @@ pub enum InputError {
 /// Reads and checks a results file from an artifact; see the module docs.
 pub fn load_results(path: &Path) -> Result<CheckedResults, InputError> {
     let text = read_capped(path, limits::MAX_BYTES)?;
-    limits::check(path, &text)?;
-    let results = ResultFile::parse(&text, path)?;
-    Ok(CheckedResults::check(path, &text, results)?)
+    check_text(path, &text)
+}
+
+/// Checks the text of a results file read from `path` (which names it in errors); see the
+/// module docs.
+pub fn check_text(path: &Path, text: &str) -> Result<CheckedResults, InputError> {
+    limits::check(path, text)?;
+    let results = ResultFile::parse(text, path)?;
+    Ok(CheckedResults::check(path, text, results)?)
 }
 
 /// Reads a UTF-8 text file of at most `max` bytes (counted while reading, so a growing

@@ -15,6 +15,9 @@ pub struct BodyParts<'a> {
     pub report: &'a str,
     /// Where the full report is, for the truncation note, as markdown (e.g. a link).
     pub full_report_at: &'a str,
+    /// What follows the report and is never cut (the files left out of the comment);
+    /// empty for nothing.
+    pub footer: &'a str,
 }
 
 /// Where the full report is, for the truncation note: the job summary and artifact of the
@@ -31,15 +34,16 @@ pub fn full_report_at(details_url: Option<&str>) -> String {
     }
 }
 
-/// The full body: `MARKER`, the header, the report, all within `limit` characters (cut at a
-/// line boundary with a note saying where the full report is).
+/// The full body: `MARKER`, the header, the report and the footer, all within `limit`
+/// characters (the report cut at a line boundary with a note saying where the full report
+/// is, so that the footer always fits).
 pub fn compose(parts: &BodyParts<'_>, limit: usize) -> String {
     let mut head = format!("{MARKER}\n");
     if let Some(header) = parts.header {
         head.push_str(header);
         head.push_str("\n\n");
     }
-    let room = limit.saturating_sub(head.chars().count());
+    let room = limit.saturating_sub(head.chars().count() + parts.footer.chars().count());
     let report = cut_at_line(parts.report, room, Unit::Chars, |kept| {
         format!(
             "> [!NOTE]\n> Report truncated to fit GitHub's {COMMENT_LIMIT}-character comment \
@@ -48,6 +52,7 @@ pub fn compose(parts: &BodyParts<'_>, limit: usize) -> String {
         )
     });
     head.push_str(&report);
+    head.push_str(parts.footer);
     head
 }
 
@@ -62,6 +67,7 @@ mod tests {
                 header: Some("**h**"),
                 report: "| a |\n|---|\n",
                 full_report_at: "there",
+                footer: "",
             },
             COMMENT_LIMIT,
         );
@@ -84,6 +90,7 @@ mod tests {
                 header: None,
                 report: &report,
                 full_report_at: "in the artifact",
+                footer: "",
             },
             COMMENT_LIMIT,
         );
@@ -97,5 +104,23 @@ mod tests {
                 .filter(|l| l.starts_with('|'))
                 .all(|l| l.ends_with(" |"))
         );
+    }
+
+    #[test]
+    fn the_footer_survives_the_cut_whole() {
+        let report: String = (0..10_000).map(|i| format!("| cfg-{i} |\n")).collect();
+        let footer = "\n### Left out of this comment\n\n- `x`: `why`\n";
+        let body = compose(
+            &BodyParts {
+                header: None,
+                report: &report,
+                full_report_at: "there",
+                footer,
+            },
+            COMMENT_LIMIT,
+        );
+        assert!(body.chars().count() <= COMMENT_LIMIT);
+        assert!(body.ends_with(footer), "{}", &body[body.len() - 300..]);
+        assert!(body.contains("Report truncated"));
     }
 }

@@ -16,6 +16,7 @@ use super::limits::{MAX_BLOCKS, MAX_CONFIGURATIONS};
 use crate::comparison::VerdictPolicy;
 use crate::model::host::FingerprintDiff;
 use crate::model::results::ResultFile;
+use crate::model::shown::JsonError;
 
 /// The longest configuration id accepted, in bytes (the protocol's grammar).
 pub const MAX_ID_LEN: usize = handoff_protocol::id::MAX_LEN;
@@ -57,6 +58,8 @@ pub enum CheckError {
          {MAX_CONFIGURATIONS}"
     )]
     TooManyIds { path: PathBuf, found: usize },
+    #[error("{path} lists configuration {id} more than once")]
+    DuplicateConfiguration { path: PathBuf, id: String },
     #[error("{path}: {what} is {found}, beyond the limit of {MAX_BLOCKS} blocks of a paired run")]
     Blocks {
         path: PathBuf,
@@ -64,10 +67,7 @@ pub enum CheckError {
         found: u32,
     },
     #[error("{path}: the stored comparison's policy or fingerprint does not parse: {source}")]
-    Comparison {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Comparison { path: PathBuf, source: JsonError },
     #[error("{path}: the stored verdict policy is unusable: {problem}")]
     Policy { path: PathBuf, problem: String },
     #[error(
@@ -104,7 +104,7 @@ impl CheckedResults {
         let stored: Stored =
             serde_json::from_str(text).map_err(|source| CheckError::Comparison {
                 path: path.to_owned(),
-                source,
+                source: source.into(),
             })?;
         let (policy, fingerprint) = match stored.comparison {
             Some(c) => (Some(c.policy), c.fingerprint),
@@ -136,8 +136,9 @@ impl CheckedResults {
     }
 }
 
-/// Every id the report can show: configurations, their failures, both sides' paired
-/// samples, and the added and removed lists.
+/// Every id the file holds: configurations, their failures, both sides' paired samples and
+/// counting runs, and the added and removed lists (the configurations' own samples and
+/// counting runs are of their configuration's id, `ResultFile::parse` checks).
 fn check_ids(path: &Path, results: &ResultFile) -> Result<(), CheckError> {
     let mut ids: Vec<(&str, &'static str)> = Vec::new();
     ids.extend(
@@ -158,6 +159,12 @@ fn check_ids(path: &Path, results: &ResultFile) -> Result<(), CheckError> {
                 .samples
                 .iter()
                 .map(|s| (s.measurement.id.as_str(), "a paired sample")),
+        );
+        ids.extend(
+            paired
+                .counter_samples
+                .iter()
+                .map(|s| (s.measurement.id.as_str(), "a paired counter sample")),
         );
         ids.extend(
             paired
@@ -182,6 +189,17 @@ fn check_ids(path: &Path, results: &ResultFile) -> Result<(), CheckError> {
             });
         }
         distinct.insert(id);
+    }
+    let mut configurations = BTreeSet::new();
+    if let Some(c) = results
+        .configurations
+        .iter()
+        .find(|c| !configurations.insert(c.id.as_str()))
+    {
+        return Err(CheckError::DuplicateConfiguration {
+            path: path.to_owned(),
+            id: c.id.clone(),
+        });
     }
     if distinct.len() > MAX_CONFIGURATIONS {
         return Err(CheckError::TooManyIds {

@@ -4,39 +4,123 @@
 //! it is read ([`super::artifact::read_capped`]); this module then checks, in two passes that
 //! build nothing but counters, what the size alone does not bound:
 //!
-//! 1. **Nesting**: a byte scan counts `[`/`{` outside strings ([`check_depth`]). It runs
-//!    before serde_json sees the text, so no parser recursion is ever deeper than
-//!    [`MAX_DEPTH`] (serde_json's own limit, 128, would be reached first otherwise). The scan
-//!    does not validate JSON; serde_json does that afterwards.
+//! 1. **Nesting and values**: a byte scan counts `[`/`{` outside strings ([`scan`]), so no
+//!    parser recursion is ever deeper than [`MAX_DEPTH`] (serde_json's own limit, 128, would
+//!    be reached first otherwise), and bounds the number of values the file holds
+//!    ([`MAX_VALUES`]), which bounds the tree every later pass builds, whatever field the
+//!    values are in. The scan does not validate JSON; serde_json does that afterwards.
 //! 2. **Counts**: serde_json's streaming deserialiser walks the text into a shape of
-//!    counters ([`count`]): configurations, samples, failures. Everything else is skipped
-//!    with `IgnoredAny`, which allocates nothing.
+//!    counters ([`count`]): every array whose length sets the gate's work, one [`Part`]
+//!    each, with its own limit. Everything else is skipped with `IgnoredAny`, which
+//!    allocates nothing.
 //!
-//! The limits are far above what the gate writes (34 configurations; a paired run of 40
-//! blocks holds about 4,000 samples in some 4 MB, nested 6 deep) and low enough that the
-//! comment job's recomputation of the paired comparison, which walks every block count
-//! for every configuration, stays short: about 10 s of CPU in the job's debug build for the
-//! costliest file within them (100 configurations over 66 blocks whose verdicts never
-//! settle early).
+//! The limits are far above what the gate writes (34 configurations; a paired run of 30
+//! lock-step blocks holds about 12,000 samples in some 6 MB, nested 6 deep) and low enough
+//! that the comment job's recomputation of the paired comparison, which walks every block
+//! count for every configuration, stays short (`docs/book/src/github/trust.md` quotes its
+//! time on the costliest file within them). The merge of a sharded run's files checks the
+//! same limits on their sum ([`Counts::plus`]), so a merged section costs no more than one
+//! file.
+//!
+//! # Adding a field the gate reads
+//!
+//! A new array in the result file whose length costs the comment job work (the
+//! per-configuration instruction `profile`, its functions and folded stacks; a dependency
+//! diff) gets, in this module only:
+//!
+//! 1. a variant of [`Part`], with its limit, its name and the places it is counted;
+//! 2. a [`Count`] field in the shape below that adds to it (`ConfigurationShape`,
+//!    `PairedShape` or `Shape`), see `count`;
+//! 3. its lengths in [`Counts::of`], the same count from the parsed file.
+//!
+//! `every_part_is_counted_in_the_text_and_in_the_parsed_file` then checks both passes agree.
+//! Until then such an array is bounded only by [`MAX_VALUES`].
 
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
+use strum::{EnumCount, IntoEnumIterator};
+
+use crate::model::results::ResultFile;
+use crate::model::shown::JsonError;
 
 /// The largest results file accepted, in bytes.
 pub const MAX_BYTES: u64 = 32 * 1024 * 1024;
 /// The deepest nesting of arrays and objects accepted (a results file nests 6 deep).
 pub const MAX_DEPTH: usize = 16;
+/// The most values (numbers, strings, booleans, nulls, arrays and objects) accepted in one
+/// file: about three times a gate run's 12,000 samples of some 30 values each, and a bound
+/// of about 100 MB on the parsed tree.
+pub const MAX_VALUES: usize = 2_000_000;
+/// The most blocks of a paired run accepted (every sample's block lies below it): the
+/// comparison is recomputed at every block count, each time over every block so far, so its
+/// cost grows faster than the blocks. `bench.yml` runs 30, a local run 60 by default; at
+/// 200 the costliest file within the other limits held the comment job's debug build for
+/// minutes (`docs/book/src/notes/2026-12-04-sharded-check.md`).
+pub const MAX_BLOCKS: u32 = 100;
+
+/// Every counted array of a results file: its limit, its name in messages, and where its
+/// elements are counted. See the module docs for adding one.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, strum::EnumIter, strum::EnumCount,
+)]
+pub enum Part {
+    /// `configurations` (and, after parsing, distinct configuration ids).
+    Configurations,
+    /// The timing runs: `configurations[].samples` and `paired.samples`.
+    Samples,
+    /// The counting runs under callgrind: `configurations[].counter_samples` and
+    /// `paired.counter_samples`.
+    CounterSamples,
+    /// `failures`.
+    Failures,
+    // Profiles (`configurations[].profile`: functions, folded stacks) and the dependency
+    // diff are counted here when the result file holds them; see the module docs.
+}
+
+impl Part {
+    /// The most elements accepted, over all the part's places together.
+    pub const fn limit(self) -> usize {
+        match self {
+            Part::Configurations => 200,
+            Part::Samples => 20_000,
+            // 200 configurations x 10 counting runs x 2 sides; a gate run has 34 x 2 x 2.
+            Part::CounterSamples => 4_000,
+            Part::Failures => 1_000,
+        }
+    }
+
+    /// How messages name the elements (plural).
+    pub const fn name(self) -> &'static str {
+        match self {
+            Part::Configurations => "configurations",
+            Part::Samples => "samples",
+            Part::CounterSamples => "counter samples",
+            Part::Failures => "failed runs",
+        }
+    }
+
+    /// Where they are counted.
+    pub const fn places(self) -> &'static str {
+        match self {
+            Part::Configurations => "configurations",
+            Part::Samples => "configurations[].samples and paired.samples together",
+            Part::CounterSamples => {
+                "configurations[].counter_samples and paired.counter_samples together"
+            }
+            Part::Failures => "failures",
+        }
+    }
+}
+
 /// The most configurations (and distinct configuration ids) accepted.
-pub const MAX_CONFIGURATIONS: usize = 200;
+pub const MAX_CONFIGURATIONS: usize = Part::Configurations.limit();
 /// The most samples accepted, over the configurations and the paired record together.
-pub const MAX_SAMPLES: usize = 20_000;
+pub const MAX_SAMPLES: usize = Part::Samples.limit();
 /// The most failed runs accepted.
-pub const MAX_FAILURES: usize = 1_000;
-/// The most blocks of a paired run accepted (every sample's block lies below it).
-pub const MAX_BLOCKS: u32 = 200;
+pub const MAX_FAILURES: usize = Part::Failures.limit();
 
 /// A limit the file exceeds. Every message names the file and the limit.
 #[derive(Debug, thiserror::Error)]
@@ -50,51 +134,44 @@ pub enum LimitError {
         line: usize,
         column: usize,
     },
+    #[error("{path} holds {found} or more JSON values, more than the limit of {MAX_VALUES}")]
+    TooManyValues { path: PathBuf, found: usize },
     #[error("{path} does not match the results schema: {source}")]
-    Shape {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
-    #[error("{path} has {found} configurations, more than the limit of {MAX_CONFIGURATIONS}")]
-    Configurations { path: PathBuf, found: usize },
+    Shape { path: PathBuf, source: JsonError },
     #[error(
-        "{path} has {found} samples (configurations and paired record), more than the limit \
-         of {MAX_SAMPLES}"
+        "{path} has {found} {}, more than the limit of {} ({})",
+        part.name(),
+        part.limit(),
+        part.places()
     )]
-    Samples { path: PathBuf, found: usize },
-    #[error("{path} has {found} failed runs, more than the limit of {MAX_FAILURES}")]
-    Failures { path: PathBuf, found: usize },
+    Over {
+        path: PathBuf,
+        part: Part,
+        found: usize,
+    },
 }
 
-/// Checks the nesting depth, then the counts; see the module docs.
-pub fn check(path: &Path, text: &str) -> Result<(), LimitError> {
-    check_depth(path, text)?;
+/// Checks the nesting depth and the number of values, then the counts; see the module docs.
+pub fn check(path: &Path, text: &str) -> Result<Counts, LimitError> {
+    scan(path, text)?;
     let counts = count(path, text)?;
-    let path = path.to_owned();
-    if counts.configurations > MAX_CONFIGURATIONS {
-        return Err(LimitError::Configurations {
-            path,
-            found: counts.configurations,
-        });
-    }
-    if counts.samples > MAX_SAMPLES {
-        return Err(LimitError::Samples {
-            path,
-            found: counts.samples,
-        });
-    }
-    if counts.failures > MAX_FAILURES {
-        return Err(LimitError::Failures {
-            path,
-            found: counts.failures,
-        });
-    }
-    Ok(())
+    counts.within(path)?;
+    Ok(counts)
 }
 
-/// Fails when arrays and objects nest deeper than [`MAX_DEPTH`] anywhere in `text`.
-pub fn check_depth(path: &Path, text: &str) -> Result<(), LimitError> {
+/// What [`scan`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Scanned {
+    /// An upper bound of the values in the text: one, plus one per `,` and per `[` or `{`
+    /// outside strings.
+    pub values: usize,
+}
+
+/// Fails when arrays and objects nest deeper than [`MAX_DEPTH`] anywhere in `text`, or when
+/// it holds more than [`MAX_VALUES`] values.
+pub fn scan(path: &Path, text: &str) -> Result<Scanned, LimitError> {
     let mut depth = 0usize;
+    let mut values = 1usize;
     let mut in_string = false;
     let mut escaped = false;
     let mut line = 1;
@@ -115,6 +192,7 @@ pub fn check_depth(path: &Path, text: &str) -> Result<(), LimitError> {
                 b'"' => in_string = true,
                 b'[' | b'{' => {
                     depth += 1;
+                    values += 1;
                     if depth > MAX_DEPTH {
                         return Err(LimitError::TooDeep {
                             path: path.to_owned(),
@@ -124,7 +202,14 @@ pub fn check_depth(path: &Path, text: &str) -> Result<(), LimitError> {
                     }
                 }
                 b']' | b'}' => depth = depth.saturating_sub(1),
+                b',' => values += 1,
                 _ => {}
+            }
+            if values > MAX_VALUES {
+                return Err(LimitError::TooManyValues {
+                    path: path.to_owned(),
+                    found: values,
+                });
             }
         }
         if b == b'\n' {
@@ -132,30 +217,85 @@ pub fn check_depth(path: &Path, text: &str) -> Result<(), LimitError> {
             line_start = i + 1;
         }
     }
-    Ok(())
+    Ok(Scanned { values })
 }
 
-/// What [`count`] found.
+/// The length of every counted array, by [`Part`], summed over its places.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub configurations: usize,
-    /// Samples of every configuration plus those of the paired record.
-    pub samples: usize,
-    pub failures: usize,
+pub struct Counts([usize; Part::COUNT]);
+
+impl Counts {
+    /// The count of `part`.
+    pub fn get(&self, part: Part) -> usize {
+        self.0[part as usize]
+    }
+
+    /// Adds `n` elements of `part`.
+    pub fn add(&mut self, part: Part, n: usize) {
+        self.0[part as usize] = self.0[part as usize].saturating_add(n);
+    }
+
+    /// Both counts together (the files of a sharded run, merged).
+    pub fn plus(mut self, other: Counts) -> Counts {
+        for part in Part::iter() {
+            self.add(part, other.get(part));
+        }
+        self
+    }
+
+    /// The first part over its limit, with its count.
+    pub fn first_over(&self) -> Option<(Part, usize)> {
+        Part::iter()
+            .map(|part| (part, self.get(part)))
+            .find(|(part, n)| *n > part.limit())
+    }
+
+    /// `Ok` when every part is within its limit; the first one over names `path`.
+    pub fn within(&self, path: &Path) -> Result<(), LimitError> {
+        match self.first_over() {
+            None => Ok(()),
+            Some((part, found)) => Err(LimitError::Over {
+                path: path.to_owned(),
+                part,
+                found,
+            }),
+        }
+    }
+
+    /// The same counts, of a parsed file.
+    pub fn of(results: &ResultFile) -> Counts {
+        let mut counts = Counts::default();
+        counts.add(Part::Configurations, results.configurations.len());
+        for config in &results.configurations {
+            counts.add(Part::Samples, config.samples.len());
+            counts.add(Part::CounterSamples, config.counter_samples.len());
+        }
+        if let Some(paired) = &results.paired {
+            counts.add(Part::Samples, paired.samples.len());
+            counts.add(Part::CounterSamples, paired.counter_samples.len());
+        }
+        counts.add(Part::Failures, results.failures.len());
+        counts
+    }
 }
 
-/// Counts configurations, samples and failures without building the file's tree. Call
-/// [`check_depth`] first: this pass recurses as deep as the file nests.
+/// Counts every [`Part`] without building the file's tree. Call [`scan`] first: this pass
+/// recurses as deep as the file nests.
 pub fn count(path: &Path, text: &str) -> Result<Counts, LimitError> {
     let shape: Shape = serde_json::from_str(text).map_err(|source| LimitError::Shape {
         path: path.to_owned(),
-        source,
+        source: source.into(),
     })?;
-    Ok(Counts {
-        configurations: shape.configurations.count,
-        samples: shape.configurations.samples + shape.paired.map_or(0, |p| p.samples.0),
-        failures: shape.failures.0,
-    })
+    let mut counts = Counts::default();
+    counts.add(Part::Configurations, shape.configurations.count);
+    counts.add(Part::Samples, shape.configurations.samples);
+    counts.add(Part::CounterSamples, shape.configurations.counter_samples);
+    if let Some(paired) = shape.paired {
+        counts.add(Part::Samples, paired.samples.0);
+        counts.add(Part::CounterSamples, paired.counter_samples.0);
+    }
+    counts.add(Part::Failures, shape.failures.0);
+    Ok(counts)
 }
 
 /// The parts of a results file that are counted; every other field is skipped.
@@ -173,12 +313,16 @@ struct Shape {
 struct PairedShape {
     #[serde(default)]
     samples: Count,
+    #[serde(default)]
+    counter_samples: Count,
 }
 
 #[derive(Deserialize)]
 struct ConfigurationShape {
     #[serde(default)]
     samples: Count,
+    #[serde(default)]
+    counter_samples: Count,
 }
 
 /// The length of a JSON array whose elements are skipped.
@@ -205,11 +349,12 @@ impl<'de> Deserialize<'de> for Count {
     }
 }
 
-/// The configurations array: how many, and their samples together.
+/// The configurations array: how many, and their samples and counting runs together.
 #[derive(Default)]
 struct Configurations {
     count: usize,
     samples: usize,
+    counter_samples: usize,
 }
 
 impl<'de> Deserialize<'de> for Configurations {
@@ -225,6 +370,7 @@ impl<'de> Deserialize<'de> for Configurations {
                 while let Some(config) = seq.next_element::<ConfigurationShape>()? {
                     out.count += 1;
                     out.samples += config.samples.0;
+                    out.counter_samples += config.counter_samples.0;
                 }
                 Ok(out)
             }
@@ -236,6 +382,7 @@ impl<'de> Deserialize<'de> for Configurations {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::results::tests::result_file;
 
     fn path() -> &'static Path {
         Path::new("bench.json")
@@ -245,10 +392,18 @@ mod tests {
         format!("{}{}", "[".repeat(depth), "]".repeat(depth))
     }
 
+    fn counts(pairs: &[(Part, usize)]) -> Counts {
+        let mut counts = Counts::default();
+        for (part, n) in pairs {
+            counts.add(*part, *n);
+        }
+        counts
+    }
+
     #[test]
     fn depth_is_counted_outside_strings_only() {
-        check_depth(path(), &nested(MAX_DEPTH)).unwrap();
-        let err = check_depth(path(), &nested(MAX_DEPTH + 1)).unwrap_err();
+        scan(path(), &nested(MAX_DEPTH)).unwrap();
+        let err = scan(path(), &nested(MAX_DEPTH + 1)).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -267,10 +422,10 @@ mod tests {
             "[".repeat(50),
             "{".repeat(50)
         );
-        check_depth(path(), &text).unwrap();
+        scan(path(), &text).unwrap();
         // Lines and columns point at the bracket that went too deep.
         let text = format!("{{\n  \"é\": {}", nested(MAX_DEPTH));
-        let err = check_depth(path(), &text).unwrap_err();
+        let err = scan(path(), &text).unwrap_err();
         assert!(
             matches!(
                 err,
@@ -292,50 +447,166 @@ mod tests {
     }
 
     #[test]
-    fn counts_configurations_samples_and_failures() {
+    fn values_are_bounded_in_any_field_and_commas_in_strings_do_not_count() {
+        assert_eq!(scan(path(), "1").unwrap().values, 1);
+        // An upper bound: one, plus the object and the array, plus two commas (four values).
+        assert_eq!(scan(path(), r#"{"a": [1, 2, 3]}"#).unwrap().values, 5);
+        assert_eq!(scan(path(), r#"["a,b,c", "{["]"#).unwrap().values, 3);
+        // A field no limit knows (a later version's, or a stranger's) is bounded too.
+        let many = format!(r#"{{"profile": [{}0]}}"#, "0,".repeat(MAX_VALUES));
+        let err = check(path(), &many).unwrap_err();
+        assert!(matches!(err, LimitError::TooManyValues { .. }), "{err}");
+        assert!(
+            err.to_string().contains("more than the limit of 2000000"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn counts_every_part_wherever_it_sits() {
         let text = r#"{"kind": "x", "configurations": [
-            {"id": "a/b", "samples": [{}, {}, {"nested": [[1]]}], "summary": {}},
+            {"id": "a/b", "samples": [{}, {}, {"nested": [[1]]}], "summary": {},
+             "counter_samples": [{}, {}]},
             {"id": "c/d", "samples": [{}]}],
             "failures": [{}, {}],
-            "paired": {"samples": [1, 2, 3, 4, 5], "blocks": 2}}"#;
+            "paired": {"samples": [1, 2, 3, 4, 5], "counter_samples": [1, 2, 3], "blocks": 2}}"#;
         assert_eq!(
             count(path(), text).unwrap(),
-            Counts {
-                configurations: 2,
-                samples: 9,
-                failures: 2
-            }
+            counts(&[
+                (Part::Configurations, 2),
+                (Part::Samples, 9),
+                (Part::CounterSamples, 5),
+                (Part::Failures, 2),
+            ])
         );
         assert_eq!(count(path(), "{}").unwrap(), Counts::default());
     }
 
     #[test]
-    fn each_count_has_its_limit() {
+    fn each_part_has_its_limit_and_its_message() {
         let configs = format!(
             r#"{{"configurations": [{}{{}}]}}"#,
             "{},".repeat(MAX_CONFIGURATIONS)
         );
         let err = check(path(), &configs).unwrap_err();
         assert!(
-            matches!(err, LimitError::Configurations { found: 201, .. }),
+            matches!(
+                err,
+                LimitError::Over {
+                    part: Part::Configurations,
+                    found: 201,
+                    ..
+                }
+            ),
             "{err}"
         );
-        assert!(err.to_string().contains("limit of 200"), "{err}");
-
-        let samples = format!(
-            r#"{{"paired": {{"samples": [{}0]}}}}"#,
-            "0,".repeat(MAX_SAMPLES)
-        );
-        let err = check(path(), &samples).unwrap_err();
         assert!(
-            matches!(err, LimitError::Samples { found: 20_001, .. }),
+            err.to_string()
+                .starts_with("bench.json has 201 configurations, more than the limit of 200"),
             "{err}"
         );
+        let array = |n: usize| format!("[{}0]", "0,".repeat(n - 1));
+        for (part, text) in [
+            (
+                Part::Samples,
+                format!(r#"{{"paired": {{"samples": {}}}}}"#, array(MAX_SAMPLES + 1)),
+            ),
+            (
+                Part::CounterSamples,
+                format!(
+                    r#"{{"paired": {{"counter_samples": {}}}}}"#,
+                    array(Part::CounterSamples.limit() + 1)
+                ),
+            ),
+            (
+                Part::CounterSamples,
+                format!(
+                    r#"{{"configurations": [{{"counter_samples": {}}}]}}"#,
+                    array(Part::CounterSamples.limit() + 1)
+                ),
+            ),
+            (
+                Part::Failures,
+                format!(r#"{{"failures": {}}}"#, array(MAX_FAILURES + 1)),
+            ),
+        ] {
+            let err = check(path(), &text).unwrap_err();
+            let found = part.limit() + 1;
+            assert!(
+                matches!(err, LimitError::Over { part: p, found: f, .. } if p == part && f == found),
+                "{part:?}: {err}"
+            );
+            let message = err.to_string();
+            assert!(message.contains(part.name()), "{message}");
+            assert!(message.contains(part.places()), "{message}");
+        }
+    }
 
-        let failures = format!(r#"{{"failures": [{}0]}}"#, "0,".repeat(MAX_FAILURES));
-        let err = check(path(), &failures).unwrap_err();
+    #[test]
+    fn every_part_is_counted_in_the_text_and_in_the_parsed_file() {
+        // Every part present at least once in each of its places, so that a part counted
+        // in one pass only shows here.
+        let mut file = result_file(&[("floor/park", &[1.0, 2.0]), ("floor/spin", &[3.0])]);
+        let with_counts = |mut m: crate::model::measurement::Measurement| {
+            m.instructions_loop = Some(1);
+            m.instructions_worker = Some(2);
+            m.instructions_other = Some(3);
+            m
+        };
+        file.configurations[0].counter_samples =
+            vec![with_counts(file.configurations[0].samples[0].clone())];
+        file.failures = vec![crate::model::results::RunFailure {
+            id: "floor/park".to_owned(),
+            run: 0,
+            side: None,
+            reason: "r".to_owned(),
+            stderr_tail: String::new(),
+        }];
+        let sample = |block, measurement| crate::model::paired_record::PairedSample {
+            block,
+            side: crate::model::paired_record::Side::Base,
+            position: 0,
+            slice: None,
+            measurement,
+        };
+        let m = file.configurations[0].samples[0].clone();
+        file.paired = Some(crate::model::paired_record::PairedRecord {
+            base: crate::model::paired_record::BaseRevision {
+                requested: "main".to_owned(),
+                commit: "0".repeat(40),
+                merge_base: true,
+            },
+            min_blocks: 2,
+            max_time_s: None,
+            blocks: 1,
+            stop_reason: crate::model::paired_record::StopReason::FixedBlocks,
+            added: vec![],
+            removed: vec![],
+            samples: vec![sample(0, m.clone()), sample(0, m.clone())],
+            counter_samples: vec![sample(0, with_counts(m.clone())); 3],
+            sampling: None,
+            estimator: Default::default(),
+            base_profiles: Default::default(),
+            dependencies: None,
+        });
+        let parsed = Counts::of(&file);
+        for part in Part::iter() {
+            assert!(parsed.get(part) > 0, "{part:?} is not in the fixture");
+        }
+        assert_eq!(count(path(), &file.to_json()).unwrap(), parsed);
+        assert_eq!(parsed.get(Part::Samples), 5);
+        assert_eq!(parsed.get(Part::CounterSamples), 4);
+    }
+
+    #[test]
+    fn sums_of_counts_meet_the_same_limits() {
+        let half = counts(&[(Part::Samples, MAX_SAMPLES / 2 + 1)]);
+        assert_eq!(half.within(path()).ok(), Some(()));
+        let both = half.plus(half);
+        assert_eq!(both.first_over(), Some((Part::Samples, MAX_SAMPLES + 2)));
+        let err = both.within(Path::new("shards")).unwrap_err();
         assert!(
-            matches!(err, LimitError::Failures { found: 1_001, .. }),
+            err.to_string().starts_with("shards has 20002 samples"),
             "{err}"
         );
     }

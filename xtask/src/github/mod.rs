@@ -3,8 +3,10 @@
 //!
 //! Pure helpers (`annotations`, `summary`, `markdown`, `truncate`, `body`) have no network;
 //! `client`, `identity` and `sticky` do the REST calls through octocrab. The comment's
-//! untrusted input goes `artifact` (read, capped) -> `limits` (depth, counts) ->
-//! `checked_results` (ids, blocks, policy) -> `comment_report` (recomputed, rendered here).
+//! untrusted input goes `runners` (files found, grouped by runner, capped per comment) ->
+//! `artifact` (read, capped) -> `limits` (depth, values, counts) -> `checked_results` (ids,
+//! blocks, policy) -> `merge` (a sharded runner's files as one) -> `sections` (each runner
+//! compared once, every unusable file refused by name) -> `comment_report` (rendered here).
 
 pub mod annotations;
 pub mod artifact;
@@ -16,10 +18,13 @@ pub mod error;
 pub mod identity;
 pub mod limits;
 pub mod markdown;
+pub mod merge;
 pub mod pagination;
 pub mod publish;
 pub mod repo;
 pub mod retry;
+pub mod runners;
+pub mod sections;
 pub mod sticky;
 pub mod summary;
 pub mod token;

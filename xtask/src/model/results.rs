@@ -8,6 +8,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use handoff_protocol::id::{ConfigId, IdError};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use thiserror::Error;
@@ -17,6 +18,7 @@ use crate::model::host::HostFingerprint;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
 use crate::model::profile::{Caps, RoleProfiles};
+use crate::model::shown::{self, JsonError, cut};
 use crate::stats::{Samples, SamplesError, Summary};
 
 pub const RESULTS_SCHEMA: u64 = 1;
@@ -165,7 +167,8 @@ pub struct ResultFile {
     pub paired: Option<crate::model::paired_record::PairedRecord>,
 }
 
-/// Why a result file cannot be used. Every case names the file.
+/// Why a result file cannot be used. Every case names the file; text quoted from it is cut
+/// short (`model::shown`), since the file may come from a stranger.
 #[derive(Debug, Error)]
 pub enum ResultsError {
     #[error("cannot read {}: {source}", path.display())]
@@ -174,10 +177,7 @@ pub enum ResultsError {
         source: std::io::Error,
     },
     #[error("{} is not valid JSON: {source}", path.display())]
-    Json {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Json { path: PathBuf, source: JsonError },
     #[error("{} is not a handoff-bench result file (expected \"kind\": \"{RESULTS_KIND}\")", path.display())]
     NotResults { path: PathBuf },
     #[error(
@@ -187,10 +187,9 @@ pub enum ResultsError {
     )]
     UnsupportedSchema { path: PathBuf, found: String },
     #[error("{} does not match the result schema: {source}", path.display())]
-    Shape {
-        path: PathBuf,
-        source: serde_json::Error,
-    },
+    Shape { path: PathBuf, source: JsonError },
+    #[error("{}: {source}", path.display())]
+    BadId { path: PathBuf, source: IdError },
     #[error("{}: configuration {id}: {problem}", path.display())]
     Invalid {
         path: PathBuf,
@@ -316,11 +315,14 @@ impl ResultFile {
         Self::parse(&text, path)
     }
 
-    /// Parses the text of a result file; `path` is only used in errors.
+    /// Parses the text of a result file; `path` is only used in errors. Every measurement in
+    /// it is validated (`Measurement::validate`: the id grammar, a count above 0, sums that
+    /// fit), timing and counting runs of the configurations and of the paired record alike,
+    /// so that nothing after this can overflow on them.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ResultsError> {
         let value: Value = serde_json::from_str(text).map_err(|source| ResultsError::Json {
             path: path.to_owned(),
-            source,
+            source: source.into(),
         })?;
         if value.get("kind").and_then(Value::as_str) != Some(RESULTS_KIND) {
             return Err(ResultsError::NotResults {
@@ -332,7 +334,7 @@ impl ResultFile {
             other => {
                 return Err(ResultsError::UnsupportedSchema {
                     path: path.to_owned(),
-                    found: other.map_or_else(|| "(missing)".to_owned(), Value::to_string),
+                    found: other.map_or_else(|| "(missing)".to_owned(), |v| cut(&v.to_string())),
                 });
             }
         }
@@ -340,9 +342,16 @@ impl ResultFile {
         let mut file: ResultFile =
             serde_json::from_str(text).map_err(|source| ResultsError::Shape {
                 path: path.to_owned(),
-                source,
+                source: source.into(),
             })?;
         for config in &mut file.configurations {
+            config
+                .id
+                .parse::<ConfigId>()
+                .map_err(|source| ResultsError::BadId {
+                    path: path.to_owned(),
+                    source,
+                })?;
             let id = config.id.clone();
             let invalid = |problem: String| ResultsError::Invalid {
                 path: path.to_owned(),
@@ -375,15 +384,26 @@ impl ResultFile {
                 .map_err(|e| invalid(e.to_string()))?;
         }
         if let Some(paired) = &file.paired {
+            let invalid = |id: &str, problem: String| ResultsError::Invalid {
+                path: path.to_owned(),
+                id: shown::id(id),
+                problem,
+            };
             for (i, sample) in paired.samples.iter().enumerate() {
-                sample
-                    .measurement
-                    .validate()
-                    .map_err(|e| ResultsError::Invalid {
-                        path: path.to_owned(),
-                        id: sample.measurement.id.clone(),
-                        problem: format!("paired sample {i}: {e}"),
-                    })?;
+                let m = &sample.measurement;
+                m.validate()
+                    .map_err(|e| invalid(&m.id, format!("paired sample {i}: {e}")))?;
+            }
+            for (i, sample) in paired.counter_samples.iter().enumerate() {
+                let m = &sample.measurement;
+                m.validate()
+                    .map_err(|e| invalid(&m.id, format!("paired counter sample {i}: {e}")))?;
+                if m.instructions().is_none() {
+                    return Err(invalid(
+                        &m.id,
+                        format!("paired counter sample {i} is not an instruction count"),
+                    ));
+                }
             }
         }
         Ok(file)

@@ -99,6 +99,55 @@ fn paired_with(ids: &[&str], blocks: u32, slowdown: f64) -> Value {
     })
 }
 
+/// One counting run of `id` under callgrind: [`measurement`] plus instructions per role
+/// (`loop_per_call` on the loop, 300 per call on the worker, 1000 in all on other threads).
+pub fn counted(id: &str, loop_per_call: u64) -> Value {
+    let mut m = measurement(id, 1_000_000);
+    m["instructions_loop"] = json!(loop_per_call * 1000);
+    m["instructions_worker"] = json!(300_000);
+    m["instructions_other"] = json!(1_000);
+    m
+}
+
+/// `file` (a [`paired`] run) with `runs` counting runs per side and configuration, as
+/// `bench --against ... --counters` stores them: in the paired record (both sides, `block`
+/// the run's index) and in the head's configurations. The first id's head counts 10% more
+/// instructions on the loop, the others the same on both sides.
+pub fn with_counters(mut file: Value, runs: u32) -> Value {
+    let ids: Vec<String> = file["configurations"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    let mut paired = Vec::new();
+    for (i, id) in ids.iter().enumerate() {
+        let mut head_runs = Vec::new();
+        for run in 0..runs {
+            for (position, side) in ["base", "head"].into_iter().enumerate() {
+                let per_call = if side == "head" && i == 0 {
+                    2_200
+                } else {
+                    2_000
+                };
+                let m = counted(id, per_call + u64::from(run % 2));
+                if side == "head" {
+                    head_runs.push(m.clone());
+                }
+                paired.push(json!({
+                    "block": run, "side": side, "position": position, "measurement": m,
+                }));
+            }
+        }
+        file["configurations"][i]["counter_samples"] = Value::Array(head_runs);
+    }
+    file["paired"]["counter_samples"] = Value::Array(paired);
+    file["settings"]["counters"] =
+        json!({ "runs": runs, "count": 1000, "valgrind": "valgrind-3.19.0", "realtime": true });
+    file["comparison"]["policy"]["gates"]["instructions_per_call"] = json!(0.01);
+    file
+}
+
 /// What a stranger might try, in payloads short enough to be shown whole (each field gets
 /// one, chosen by the length of its tag, so that each payload reaches several places).
 pub const PAYLOADS: [&str; 5] = [
@@ -170,6 +219,7 @@ pub fn expected_body(path: &Path, header: Option<&str>, details_url: Option<&str
             header,
             report: &report,
             full_report_at: &xtask::github::body::full_report_at(details_url),
+            footer: "",
         },
         xtask::github::body::COMMENT_LIMIT,
     )

@@ -7,6 +7,7 @@ use crate::commands::flags::{GateArgs, OutputArgs, RunArgs, parse_duration};
 use crate::comparison::VerdictPolicy;
 use crate::engine::target::Target;
 use crate::model::results::{HeadInjection, Settings};
+use crate::model::shard::Shard;
 use crate::model::store::{BaselineName, BaselineStore};
 
 /// Defaults (besides the run flags', see [`RunArgs`]) are sized for the full suite (~34
@@ -76,6 +77,17 @@ pub struct Args {
     /// a known regression of one row is reported; repeatable.
     #[arg(long, value_name = "GLOB=NS", requires = "against")]
     pub inject_head: Vec<HeadInjection>,
+    /// Paired: run only shard K of N of the configurations both builds have (contiguous
+    /// slices of the head's list, balanced by count), so that N jobs together run the whole
+    /// suite; `cargo xtask merge` and the pull-request comment merge their result files
+    /// into one comparison. A shard runs exactly --min-blocks blocks (no --max-time).
+    #[arg(
+        long,
+        value_name = "K/N",
+        requires = "against",
+        conflicts_with = "max_time"
+    )]
+    pub shard: Option<Shard>,
     #[command(flatten)]
     pub outputs: OutputArgs,
     #[command(flatten)]
@@ -86,7 +98,8 @@ pub struct Args {
     /// Directory of the baselines (default: `baselines/` of the workspace; for tests).
     #[arg(long, hide = true, env = "HANDOFF_BENCH_BASELINES_DIR")]
     pub baselines_dir: Option<PathBuf>,
-    /// Paired: use this executable as the base instead of building GIT_REF (for tests).
+    /// Paired: use this executable as the base instead of building GIT_REF (tests, and the
+    /// shards of `bench.yml`, whose build job built the base once).
     #[arg(long, hide = true, env = "HANDOFF_BENCH_BASE_BIN")]
     pub base_bench_bin: Option<PathBuf>,
 }
@@ -100,6 +113,7 @@ pub struct PairedSettings {
     pub max_time: Option<Duration>,
     pub base_bench_bin: Option<PathBuf>,
     pub inject_head: Vec<HeadInjection>,
+    pub shard: Option<Shard>,
 }
 
 /// Validated settings of one `bench` invocation.
@@ -135,6 +149,7 @@ impl TryFrom<Args> for Config {
             max_time: args.max_time,
             base_bench_bin: args.base_bench_bin,
             inject_head: args.inject_head,
+            shard: args.shard,
         });
         Ok(Config {
             runs: args.runs,

@@ -16,6 +16,7 @@ pub fn run(config: &Config, paired: &PairedSettings) -> anyhow::Result<Run> {
         min_blocks: paired.min_blocks,
         max_time: paired.max_time,
         inject_head: paired.inject_head.clone(),
+        shard: paired.shard,
         settings: config.settings(0, config.target.flags.pin),
     })?;
     Ok(Run {
