@@ -16,6 +16,17 @@ use crate::report::untrusted::label;
 /// The timing metrics of the left panel.
 const TIMES: [Metric; 3] = [Metric::Wall, Metric::CpuTotal, Metric::Vcsw];
 
+/// A metric's row label: its command-line name; for counts, their role (the panel says
+/// they are instructions).
+fn short_name(metric: Metric) -> &'static str {
+    match metric {
+        Metric::Instructions => "total",
+        Metric::InstructionsLoop => "loop",
+        Metric::InstructionsWorker => "worker",
+        other => other.cli_name(),
+    }
+}
+
 /// A pair's colour.
 fn colour(pair: &PairComparison) -> RGBColor {
     match (pair.gated, pair.verdict) {
@@ -60,7 +71,7 @@ pub fn forest(cmp: &Comparison) -> Option<Markup> {
                 row
             };
             let name = |pair: Option<&&PairComparison>| {
-                pair.map_or_else(String::new, |p| p.metric.cli_name().to_owned())
+                pair.map_or_else(String::new, |p| short_name(p.metric).to_owned())
             };
             let left_text = if i == 0 {
                 format!("{} {}", label(id, LABEL_CHARS), name(times.first()))
