@@ -18,7 +18,9 @@ h1{font-size:24px;margin:8px 0}h2{font-size:19px;margin:28px 0 8px}h3{font-size:
 table{border-collapse:collapse;margin:6px 0}\
 th,td{padding:3px 10px 3px 0;text-align:left;vertical-align:top;border-bottom:1px solid #e4e4e4}\
 th{font-weight:600;border-bottom:2px solid #bbb}td.num{text-align:right;white-space:nowrap}\
-code,.id{font-family:monospace;font-size:14px}ul.tight{margin:0;padding-left:18px}\
+code,.id{font-family:monospace;font-size:14px}table.changed{width:100%}\
+tr.explained td{border-bottom:2px solid #bbb;padding:0 0 8px 24px}tr.explained p{margin:4px 0}\
+ul.functions{margin:2px 0;padding-left:18px}ul.functions code{overflow-wrap:anywhere}\
 .regressed{color:#b00000;font-weight:600}.improved{color:#1c7a35;font-weight:600}\
 .inconclusive{color:#8a5a00}.verdict{padding:10px 14px;border-left:6px solid #888;background:#f6f6f6}\
 .verdict.bad{border-color:#c81e1e}.verdict.good{border-color:#1e8c3c}\

@@ -154,12 +154,10 @@ fn changed_table(cmp: &Comparison, changed: &[(usize, &ConfigurationResult, RowS
             thead { tr {
                 th { "Configuration" } th { "Verdict" } th { "Wall/call" } th { "Wall" }
                 th { "CpuTotal" } th { "Vcsw" } th { "Could confirm" }
-                th { "Instructions per call, by role" } th { "Functions that moved most" }
             } }
             tbody {
                 @for (index, config, status) in changed {
                     @let (words, class) = status_words(*status, cmp, &config.id);
-                    @let e = explanation(cmp, &config.id);
                     tr {
                         td { a.id href=(format!("#{}", anchor(*index, &config.id))) { (config.id) } }
                         td class=(class) { (words) }
@@ -168,9 +166,32 @@ fn changed_table(cmp: &Comparison, changed: &[(usize, &ConfigurationResult, RowS
                         (change_cell(cmp.pair(&config.id, Metric::CpuTotal)))
                         (change_cell(cmp.pair(&config.id, Metric::Vcsw)))
                         td.num { (cmp.pair(&config.id, Metric::Wall).map_or_else(|| "–".to_owned(), report::resolution)) }
-                        td { (counts_cell(e)) }
-                        td { (functions_cell(e)) }
                     }
+                    @if let Some(e) = explanation(cmp, &config.id) {
+                        tr.explained { td colspan="7" { (explained(e)) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Under a changed configuration's row: what kind of change, the counts by role, and the
+/// functions that moved most.
+fn explained(e: &ConfigExplanation) -> Markup {
+    let counts: Vec<String> = e.counts.iter().map(count_phrase).collect();
+    html! {
+        p {
+            b { (kind_phrase(e)) }
+            @if !counts.is_empty() { ". Instructions per call: " (counts.join("; ")) "." }
+        }
+        @if e.no_profile {
+            p.note { "No per-function profile: a side was counted without role-tagged dumps." }
+        }
+        @if !e.functions.is_empty() {
+            ul.functions {
+                @for f in &e.functions {
+                    li { (f.role.to_string()) ": " code { (f.change.name) } " " (function_change(f)) }
                 }
             }
         }
@@ -182,33 +203,6 @@ fn wall_per_call(config: &ConfigurationResult) -> String {
         || "–".to_owned(),
         |s| format!("{} us", report::value(Metric::Wall, s.median)),
     )
-}
-
-fn counts_cell(e: Option<&ConfigExplanation>) -> Markup {
-    let Some(e) = e else {
-        return html! { span.note { "no count changed" } };
-    };
-    html! {
-        (kind_phrase(e))
-        @if !e.counts.is_empty() {
-            ul.tight { @for c in &e.counts { li { (count_phrase(c)) } } }
-        }
-    }
-}
-
-fn functions_cell(e: Option<&ConfigExplanation>) -> Markup {
-    html! {
-        @if let Some(e) = e {
-            @if e.no_profile {
-                span.note { "no per-function profile: a side was counted without role-tagged dumps" }
-            }
-            ul.tight {
-                @for f in &e.functions {
-                    li { (f.role.to_string()) ": " code { (f.change.name) } " " (function_change(f)) }
-                }
-            }
-        }
-    }
 }
 
 /// The results' table without a comparison, or the unchanged rows with one.
