@@ -226,19 +226,30 @@ impl FlameGraph {
         Ok(graph)
     }
 
-    /// The graph as inline SVG, at its own size in pixels.
+    /// The graph as inline SVG, at its own size in pixels, cut to its frames (inferno
+    /// leaves room above and below them for a title and a script's text).
     pub fn markup(&self) -> Markup {
         let pct = |v: f64| format!("{v:.4}%");
+        let top = self.frames.iter().map(|f| f.y).fold(self.height, f64::min) - 6.0;
+        let bottom = self
+            .frames
+            .iter()
+            .map(|f| f.y + f.height)
+            .fold(0.0, f64::max)
+            + 6.0;
+        let (top, height) = (top.max(0.0), (bottom - top.max(0.0)).max(1.0));
         html! {
-            svg.flame xmlns="http://www.w3.org/2000/svg" width=(self.width) height=(self.height)
-                viewBox=(format!("0 0 {} {}", self.width, self.height)) {
-                rect width="100%" height="100%" fill="#f8f8f8" {}
-                svg x=(self.frames_x) width=(self.frames_width) {
+            svg.flame xmlns="http://www.w3.org/2000/svg" width=(self.width) height=(height)
+                viewBox=(format!("0 {top} {} {height}", self.width)) {
+                rect y=(top) width="100%" height=(height) fill="#ffffff" {}
+                // As tall as the frames reach from the top of the graph: a nested SVG
+                // clips what lies below its height.
+                svg x=(self.frames_x) width=(self.frames_width) height=(bottom) {
                     @for f in &self.frames {
                         g {
                             title { (f.title) }
                             rect x=(pct(f.x)) y=(f.y) width=(pct(f.width)) height=(f.height)
-                                fill=(f.fill) {}
+                                fill=(f.fill) stroke="#b4b4b4" stroke-width="0.5" {}
                             @if !f.label.is_empty() {
                                 text x=(pct(f.label_x)) y=(f.label_y) { (f.label) }
                             }
