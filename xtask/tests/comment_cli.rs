@@ -413,7 +413,9 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     );
     assert!(note.contains("Report truncated"), "{note}");
     assert!(
-        note.contains(&format!("the `bench-report` artifact of [this comment's run]({url})")),
+        note.contains(&format!(
+            "the `bench-report` artifact of [this comment's run]({url})"
+        )),
         "{note}"
     );
 }
