@@ -117,6 +117,8 @@ pub fn draw(rows: &[Row], panel: &Panel<'_>) -> Option<String> {
         let n = rows.len() as f64;
         let mut chart = ChartBuilder::on(&root)
             .margin(8)
+            // Room for the last tick's label, centred on the right edge.
+            .margin_right(24)
             .x_label_area_size(48)
             .y_label_area_size(panel.labels)
             .build_cartesian_2d(lo..hi, -0.5..n - 0.5)

@@ -82,18 +82,21 @@ pub fn forest(cmp: &Comparison) -> Option<Markup> {
             right.push(row(counts.get(i), name(counts.get(i))));
         }
     }
+    // The widest threshold among the panel's gated metrics (the first metric's when none
+    // is gated): counts gate the total at 1% and only report the roles.
     let band = |metrics: &[Metric]| {
-        metrics
-            .iter()
+        let gated = metrics.iter().filter(|m| cmp.policy.is_gated(**m));
+        gated
             .map(|m| cmp.policy.threshold_of(*m) * 100.0)
-            .fold(0.0, f64::max)
+            .reduce(f64::max)
+            .unwrap_or_else(|| cmp.policy.threshold_of(metrics[0]) * 100.0)
     };
     let time_caption = format!(
-        "times and switches, change head/base in percent (band: ±{}% threshold)",
+        "times and switches: head/base change (%), band ±{}%",
         band(&TIMES)
     );
     let count_caption = format!(
-        "instructions, change in percent (band: ±{}%)",
+        "instructions: change (%), band ±{}%",
         band(&Metric::COUNTERS)
     );
     let has_counts = right.iter().any(|r| r.centre.is_some());
