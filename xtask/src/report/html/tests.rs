@@ -63,3 +63,43 @@ fn strings_from_the_file_are_escaped_or_reduced_to_labels() {
     assert!(page.contains("floor/&lt;img src=x onerror=alert(1)&gt;"));
     assert_eq!(label("a<b>\"c\" d", 40), "a_b__c__d");
 }
+
+#[test]
+fn hostile_function_names_stay_text_on_the_first_screen() {
+    use crate::comparison::explain::{ChangeKind, ConfigExplanation, RoleFunction};
+    use crate::comparison::profile_diff::{FunctionChange, PerCall, Presence};
+    use crate::model::profile::Role;
+    let (results, mut cmp) = paired_fixture();
+    let name = "<img src=x onerror=alert(1)>\"'&<!-- @everyone";
+    cmp.explanation = vec![ConfigExplanation {
+        id: "tokio-current/dedicated".to_owned(),
+        kind: ChangeKind::Code,
+        counts: Vec::new(),
+        shift: false,
+        waiting: Vec::new(),
+        functions: vec![RoleFunction {
+            role: Role::Worker,
+            change: FunctionChange {
+                name: name.to_owned(),
+                presence: Presence::HeadOnly,
+                self_instructions: PerCall {
+                    base: 0.0,
+                    head: 5.0,
+                },
+                inclusive_instructions: PerCall {
+                    base: 0.0,
+                    head: 5.0,
+                },
+                maybe_left_out: false,
+            },
+        }],
+        no_profile: false,
+    }];
+    let page = render(&results, Some(&cmp));
+    assert!(!page.contains("<img") && !page.contains("<!--"), "{page}");
+    assert!(
+        page.contains("worker: <code>&lt;img src=x onerror=alert(1)&gt;&quot;'&amp;&lt;!-- @everyone</code> +5.0 instr/call (new)"),
+        "{page}"
+    );
+    assert_self_contained(&page);
+}
