@@ -9,7 +9,7 @@
 //!
 //! ```text
 //! commands/    the subcommands, one module each: flags -> validated config -> run
-//!   |          (bench/, calibrate/, compare, baseline, comment; flags, exit statuses)
+//!   |          (bench/, calibrate, compare, baseline, comment; flags, exit statuses)
 //!   +------------------+
 //!   v                  v
 //! engine/            github/   the GitHub API: sticky comment, job summary, annotations
@@ -52,9 +52,9 @@
 //! Paired mode (`bench --against`): `engine::base` (the base build in its worktree) ->
 //! `engine::paired_session` (blocks from `engine::schedule`, stopped by
 //! `engine::stop_rule`) -> `model::paired_record` (both sides' samples) ->
-//! `comparison::paired` (paired t on block log-ratios) -> the same reports. `calibrate` runs
-//! A/A and injected-slowdown trials through the same paired session and judges them with
-//! `comparison::calibration`.
+//! `comparison::paired` (paired t on block log-ratios) -> the same reports. `calibrate`
+//! (`engine::calibration`) runs A/A and injected trials through the same paired session, or
+//! with `--counters` the same counting runs, and judges them with `comparison::calibration`.
 
 pub mod commands;
 pub mod comparison;

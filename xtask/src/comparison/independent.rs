@@ -368,7 +368,7 @@ mod tests {
     /// did not on one configuration and did on the other.
     #[test]
     fn a_run_from_another_boot_gates_instruction_counts_only() {
-        use crate::comparison::calibration::counter_trials::tests::counted;
+        use crate::comparison::calibration::trials::tests::counted;
         let walls: Vec<f64> = (0..6).map(|i| 14_000.0 + 50.0 * f64::from(i)).collect();
         let ids = ["tokio-current/flume-oneshot", "smol/dedicated"];
         let mut baseline = result_file(&[(ids[0], &walls), (ids[1], &walls)]);

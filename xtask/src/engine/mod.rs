@@ -1,12 +1,14 @@
 //! The engine: the machinery that produces measurements. Builds ([`binary`], the paired
 //! run's [`base`] in its [`worktree`]), processes ([`target`]: which executable with which
 //! flags; [`runner`]: one process, one JSON line), [`schedule`]s, the [`stop_rule`], and the
-//! sessions that tie them together ([`independent_session`], [`paired_session`]), with
-//! their [`progress`] output. Imports `comparison` (a paired session looks at verdicts to
-//! decide when to stop), `model` and `stats`; never a command or a renderer.
+//! sessions that tie them together ([`independent_session`], [`paired_session`], the
+//! [`paired_run`] and the [`calibration`]'s trials), with their [`progress`] output.
+//! Imports `comparison` (a paired session looks at verdicts to decide when to stop),
+//! `model` and `stats`; never a command or a renderer.
 
 pub mod base;
 pub mod binary;
+pub mod calibration;
 pub mod callgrind;
 pub mod capabilities;
 pub mod counting;

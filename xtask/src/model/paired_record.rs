@@ -193,8 +193,12 @@ pub struct BaseRevision {
 }
 
 impl BaseRevision {
-    /// How reports name the base: `base abc1234 (origin/main, merge-base)`.
+    /// How reports name the base: `base abc1234 (origin/main, merge-base)`; a base given as
+    /// an executable (its `commit` says so) is `base (executable, main)`.
     pub fn label(&self) -> String {
+        if !self.commit.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return format!("base (executable, {})", self.requested);
+        }
         let short: String = self.commit.chars().take(7).collect();
         let merge_base = if self.merge_base { ", merge-base" } else { "" };
         format!("base {short} ({}{merge_base})", self.requested)

@@ -222,11 +222,13 @@ fn dependency_list(deps: &LockDiff) -> String {
     list.join(", ")
 }
 
-/// The differences that change what runs: the toolchain's, and the CPU's features.
+/// The differences that change what runs besides the dependencies (listed apart, from
+/// `Cargo.lock`): the compiler, the C library, valgrind, and the CPU's features.
 pub fn toolchain_differences(cmp: &Comparison) -> Vec<&FieldDifference> {
     let fp = &cmp.fingerprint;
     fp.toolchain
         .iter()
+        .filter(|d| matches!(d.field.as_str(), "rustc" | "glibc" | "valgrind"))
         .chain(fp.host.iter().filter(|d| d.field.starts_with("cpu_f")))
         .collect()
 }

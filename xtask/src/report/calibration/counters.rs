@@ -1,98 +1,40 @@
-//! The terminal report of `cargo xtask calibrate --counters`: per configuration and counter
-//! metric the A/A false alarms, the MDE and whether the counts reproduce, then the
-//! detection of each injected effect.
+//! The report of `cargo xtask calibrate --counters`: after the opening, the pilot, per
+//! configuration and counter metric the A/A false alarms, the MDE and whether the counts
+//! reproduce, then the detection of each injected effect.
 
 use std::fmt::Write as _;
 
-use super::rate;
-use crate::comparison::calibration::counter_findings::{CounterCalibration, CounterMetricFindings};
-use crate::comparison::calibration::counter_trials::CounterTrial;
+use super::common::{change_to_thousandths as change, count, opening};
+use crate::comparison::calibration::Calibration;
+use crate::comparison::calibration::findings::{Findings, MetricFindings};
 use crate::model::metric::Metric;
 use crate::report::columns;
 
-/// A ratio as a signed change with three decimals: `+1.043%`.
-fn change(ratio: f64) -> String {
-    let pct = (ratio - 1.0) * 100.0;
-    let pct = if pct.abs() < 0.0005 { 0.0 } else { pct };
-    format!("{pct:+.3}%")
-}
-
-/// `k/n`, the compact form of a rate for table cells.
-fn count(r: &crate::comparison::calibration::Rate) -> String {
-    format!("{}/{}", r.count, r.of)
-}
-
-/// One progress line per trial: the `instructions` ratio per configuration, `*` where it
-/// changed significantly.
-pub fn trial_line(trial: &CounterTrial, rounds: u32) -> String {
-    let kind = match trial.effect_pct {
-        None => "A/A".to_owned(),
-        Some(e) => format!("+{e}%"),
-    };
-    let cells: Vec<String> = trial
-        .configs
-        .iter()
-        .map(|c| {
-            match c
-                .metrics
-                .iter()
-                .find(|m| m.metric == Metric::Instructions)
-                .and_then(|m| m.ratio.map(|r| (r, m.significant_verdict)))
-            {
-                Some((r, v)) => format!(
-                    "{} {}{}",
-                    c.id,
-                    change(r),
-                    if matches!(
-                        v,
-                        crate::comparison::Verdict::Regressed
-                            | crate::comparison::Verdict::Improved
-                    ) {
-                        "*"
-                    } else {
-                        ""
-                    }
-                ),
-                None => format!("{} n/a", c.id),
-            }
-        })
-        .collect();
-    format!(
-        "counter trial {}/{rounds} {kind}: {}{}",
-        trial.round + 1,
-        cells.join(", "),
-        if trial.any_gate_regression {
-            " [gate: REGRESSED]"
-        } else {
-            ""
-        }
-    )
-}
-
-/// The counter metrics' gates and the others' thresholds, `Instr ±1%; reported: ...`.
-fn rules(c: &CounterCalibration) -> String {
+/// The counting test, and the counter metrics' gates and the others' thresholds:
+/// `gated instructions ±1%; reported only ...`.
+fn rules(c: &Calibration) -> String {
     let p = &c.settings.policy;
     let list = |gated: bool| {
-        Metric::COUNTERS
+        let listed: Vec<String> = Metric::COUNTERS
             .iter()
             .filter(|m| p.is_gated(**m) == gated)
             .map(|m| format!("{} ±{}%", m.cli_name(), p.threshold_of(*m) * 100.0))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
-    let (gated, reported) = (list(true), list(false));
-    format!(
-        "gated {}; reported only {}",
-        if gated.is_empty() { "none" } else { &gated },
-        if reported.is_empty() {
-            "none"
+            .collect();
+        if listed.is_empty() {
+            "none".to_owned()
         } else {
-            &reported
+            listed.join(", ")
         }
+    };
+    format!(
+        "Welch's t on log counts (each side's variance floored at the counting resolution), Holm over the gated pairs; significant = adjusted p <= {} and the interval excludes 1; gate = the gate's verdict (gated {}; reported only {})",
+        p.alpha,
+        list(true),
+        list(false)
     )
 }
 
-fn status(m: &CounterMetricFindings) -> String {
+fn status(m: &MetricFindings) -> String {
     match &m.not_reproducible {
         None => "reproduces".to_owned(),
         Some(why) => format!("NOT REPRODUCIBLE: {why}"),
@@ -101,22 +43,20 @@ fn status(m: &CounterMetricFindings) -> String {
 
 /// Where whole iterations cannot come within a quarter of an effect (a large offset, or a
 /// configuration with few instructions per call), the injection actually made, in words.
-fn coarse_injections(c: &CounterCalibration) -> Vec<String> {
+fn coarse_injections(c: &Calibration) -> Vec<String> {
     let mut notes = Vec::new();
     for (e, effect) in c.settings.effects_pct.iter().enumerate() {
-        for p in &c.pilot {
-            let Some(loops) = p.inject_loops.get(e) else {
-                continue;
-            };
-            let expected = (p.expected_ratio(Metric::Instructions, *loops) - 1.0) * 100.0;
+        for (p, sizing) in c.pilot.iter().filter_map(|p| Some((p, p.loops()?))) {
+            let loops = p.injection(e);
+            let expected = (sizing.expected_ratio(Metric::Instructions, loops) - 1.0) * 100.0;
             if (expected - effect).abs() > effect / 4.0 {
                 notes.push(format!(
                     "Note: on {} the smallest injection that reaches +{effect}% is {loops} iteration{}, {} (entering the loop adds {:.1} instructions, each iteration {:.3}).",
                     p.id,
-                    if *loops == 1 { "" } else { "s" },
+                    if loops == 1 { "" } else { "s" },
                     change(1.0 + expected / 100.0),
-                    p.injection_offset,
-                    p.instructions_per_loop
+                    sizing.injection_offset,
+                    sizing.instructions_per_loop
                 ));
             }
         }
@@ -124,48 +64,20 @@ fn coarse_injections(c: &CounterCalibration) -> Vec<String> {
     notes
 }
 
-pub fn render(c: &CounterCalibration) -> String {
-    let mut out = String::new();
-    let s = &c.settings;
+/// The counting calibration's report.
+pub fn render(c: &Calibration) -> String {
+    let (Findings::Counters { configs }, (_, runs)) = (&c.findings, c.settings.instrument.design())
+    else {
+        return String::new();
+    };
+    let mut out = opening(c, &rules(c));
+    let first = c.pilot.iter().find_map(|p| p.loops());
+    let probe = first.map_or(0, |s| s.probe_loops);
     let _ = writeln!(
         out,
-        "handoff-bench counter calibration: {} configurations, {} trials of each kind, {} runs a side x {} calls under callgrind ({}{}), work {}, in-flight {}; {} ({} cores), rev {}; {:.0} s",
-        s.ids.len(),
-        s.trials,
-        s.counter_runs,
-        s.counter_count,
-        s.valgrind,
-        if s.realtime {
-            ", FIFO priority on one CPU"
-        } else {
-            ", without FIFO priority"
-        },
-        s.work,
-        s.in_flight,
-        c.host.cpu_model,
-        c.host.cores,
-        c.git.short(),
-        c.seconds
-    );
-    let _ = writeln!(
-        out,
-        "Rules: Welch's t on log counts (each side's variance floored at the counting resolution), Holm over the gated pairs; significant = adjusted p <= {} and the interval excludes 1; gate = the gate's verdict ({}).\n",
-        s.policy.alpha,
-        rules(c)
-    );
-    let _ = writeln!(
-        out,
-        "A/A trials with any gated counter pair regressed: significant rule {}; gate rule {}\n",
-        rate(&c.false_alarms_significant),
-        rate(&c.false_alarms_gate)
-    );
-
-    let _ = writeln!(
-        out,
-        "Pilot ({} runs each without injection and with --inject-loops {} and {}): instructions per call; on the loop, per injected iteration and for entering the loop (offset):",
-        s.pilot_runs,
-        c.pilot.first().map_or(0, |p| p.probe_loops),
-        c.pilot.first().map_or(0, |p| 2 * p.probe_loops)
+        "Pilot ({} runs each without injection and with --inject-loops {probe} and {}): instructions per call; on the loop, per injected iteration and for entering the loop (offset):",
+        c.settings.pilot_runs,
+        2 * probe
     );
     let mut rows = vec![
         [
@@ -179,20 +91,20 @@ pub fn render(c: &CounterCalibration) -> String {
         .map(str::to_owned)
         .to_vec(),
     ];
-    for p in &c.pilot {
+    for (p, sizing) in c.pilot.iter().filter_map(|p| Some((p, p.loops()?))) {
         let mut row = vec![p.id.clone()];
         row.extend(Metric::COUNTERS.iter().map(|m| {
-            p.per_call
+            sizing
+                .per_call
                 .get(m)
                 .map_or("n/a".to_owned(), |v| format!("{v:.1}"))
         }));
-        row.push(format!("{:.3}", p.instructions_per_loop));
-        row.push(format!("{:.2}", p.injection_offset));
+        row.push(format!("{:.3}", sizing.instructions_per_loop));
+        row.push(format!("{:.2}", sizing.injection_offset));
         rows.push(row);
     }
     out.push_str(&columns(&rows));
 
-    let runs = s.counter_runs;
     let _ = writeln!(
         out,
         "\nA/A trials per configuration and metric (false alarm: the pair claimed a change either way), MDE at power {:.0}%:",
@@ -206,8 +118,7 @@ pub fn render(c: &CounterCalibration) -> String {
         "sd(log)".to_owned(),
         format!("MDE@{runs}"),
     ];
-    let at_runs = c
-        .configs
+    let at_runs: Vec<u32> = configs
         .iter()
         .flat_map(|cfg| &cfg.metrics)
         .find_map(|m| m.mde.as_ref())
@@ -223,7 +134,7 @@ pub fn render(c: &CounterCalibration) -> String {
     header.push("Gate confirms".to_owned());
     header.push("Status".to_owned());
     let mut rows = vec![header];
-    for cfg in &c.configs {
+    for cfg in configs {
         for m in &cfg.metrics {
             let mut row = vec![
                 cfg.id.clone(),
@@ -281,21 +192,23 @@ pub fn render(c: &CounterCalibration) -> String {
         .map(str::to_owned)
         .to_vec(),
     ];
-    for (e, effect) in s.effects_pct.iter().enumerate() {
-        for cfg in &c.configs {
+    for e in 0..c.settings.effects_pct.len() {
+        for cfg in configs {
             for m in &cfg.metrics {
                 let Some(d) = m.detection.get(e) else {
                     continue;
                 };
                 rows.push(vec![
-                    format!("+{effect}%"),
+                    format!("+{}%", d.rates.effect_pct),
                     cfg.id.clone(),
                     m.metric.cli_name().to_owned(),
                     d.inject_loops.to_string(),
                     change(d.expected_ratio),
-                    d.observed_ratio.map_or_else(|| "n/a".to_owned(), change),
-                    count(&d.significant),
-                    count(&d.gate),
+                    d.rates
+                        .observed_ratio
+                        .map_or_else(|| "n/a".to_owned(), change),
+                    count(&d.rates.significant),
+                    count(&d.rates.gate),
                 ]);
             }
         }
@@ -305,8 +218,7 @@ pub fn render(c: &CounterCalibration) -> String {
         let _ = writeln!(out, "{note}");
     }
 
-    let not: Vec<&str> = c
-        .configs
+    let not: Vec<&str> = configs
         .iter()
         .filter(|cfg| !cfg.reproducible)
         .map(|cfg| cfg.id.as_str())
@@ -329,20 +241,22 @@ pub fn render(c: &CounterCalibration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::comparison::calibration::pilot::Sizing;
+    use crate::comparison::calibration::tests::counting_fixture;
 
     #[test]
     fn snapshot() {
-        insta::assert_snapshot!(render(
-            &crate::comparison::calibration::counter_findings::tests::fixture()
-        ));
+        insta::assert_snapshot!(render(&counting_fixture()));
     }
 
     #[test]
     fn an_injection_far_from_its_effect_is_pointed_out() {
-        let mut c = crate::comparison::calibration::counter_findings::tests::fixture();
+        let mut c = counting_fixture();
         assert!(!render(&c).contains("Note:"));
         // As tokio-current/to-thread measured here: entering the loop costs 55 instructions.
-        c.pilot[2].injection_offset = 54.84;
+        if let Sizing::Loops(sizing) = &mut c.pilot[2].sizing {
+            sizing.injection_offset = 54.84;
+        }
         let text = render(&c);
         assert!(
             text.contains(
@@ -351,12 +265,5 @@ mod tests {
             ),
             "{text}"
         );
-    }
-
-    #[test]
-    fn changes_read_with_three_decimals() {
-        assert_eq!(change(1.010435), "+1.043%");
-        assert_eq!(change(0.9999999), "+0.000%");
-        assert_eq!(change(0.99), "-1.000%");
     }
 }
