@@ -392,7 +392,7 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
         expected_body(
             Path::new(&md),
             Some(&format!(
-                "**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results-*` artifacts)"
+                "**handoff-bench** ([full report]({url}): the page in its `bench-report` artifact, drawn from the results by the default branch's code)"
             )),
             Some(url)
         )
@@ -404,7 +404,7 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     let (kept, note) = body.rsplit_once("\n\n").unwrap();
     let kept = kept
         .strip_prefix(&format!(
-            "{MARKER}\n**handoff-bench** ([full report]({url}); HTML charts: `bench.html` in its `bench-results-*` artifacts)\n\n"
+            "{MARKER}\n**handoff-bench** ([full report]({url}): the page in its `bench-report` artifact, drawn from the results by the default branch's code)\n\n"
         ))
         .unwrap();
     assert!(
@@ -413,7 +413,9 @@ async fn a_long_report_is_cut_at_a_row_to_the_comment_limit() {
     );
     assert!(note.contains("Report truncated"), "{note}");
     assert!(
-        note.contains(&format!("[the benchmark run]({url})")),
+        note.contains(&format!(
+            "the `bench-report` artifact of [this comment's run]({url})"
+        )),
         "{note}"
     );
 }

@@ -2,7 +2,10 @@
 //! run as the job runs it (bash, the step's environment), against the fake GitHub, with an
 //! artifact holding a hostile `bench.md` next to a results file whose strings are hostile
 //! too: the comment holds nothing of that `bench.md` and nothing live from the results
-//! file, and is byte for byte what the xtask renders from the results file.
+//! file, and is byte for byte what the xtask renders from the results file. The job's
+//! report step, run the same way, draws one page per runner from the results files alone
+//! (the artifact's own `bench.html` never enters), the step after it uploads exactly that
+//! folder as the run's `bench-report` artifact, and the comment's header links the run.
 
 mod comment_support;
 
@@ -12,7 +15,7 @@ use std::process::Command;
 use comment_support::fake_github::{FakeGitHub, OWNER, PR, REPO, TokenKind};
 use comment_support::live::assert_inert;
 use comment_support::results::{self, PAYLOADS, expected_body, hostile_results};
-use comment_support::workflow::{BUILT_PROGRAM, Step, comment_step};
+use comment_support::workflow::{BUILT_PROGRAM, Step, comment_step, report_step, uses_step};
 use xtask::report::untrusted::MAX_SHOWN_CHARS;
 
 const TOKEN: &str = "ghs_S3cretT0kenThatMustNeverBePrinted";
@@ -39,6 +42,7 @@ fn value_of(name: &str, results_dir: &Path) -> String {
         "HEAD_SHA" => HEAD_SHA.to_owned(),
         "RUN_URL" => RUN_URL.to_owned(),
         "RESULTS_DIR" => results_dir.to_str().unwrap().to_owned(),
+        "PAGES_DIR" => results_dir.join("pages").to_str().unwrap().to_owned(),
         other => panic!("the comment step sets {other}: give it a test value"),
     }
 }
@@ -50,15 +54,19 @@ fn run_step(step: &Step, results_dir: &Path, api: &str) -> std::process::Output 
     let script = step
         .run
         .trim_start()
-        .replacen(BUILT_PROGRAM, &format!("'{program}'"), 1);
+        .replace(BUILT_PROGRAM, &format!("'{program}'"));
     let mut cmd = Command::new("bash");
     cmd.args(["--noprofile", "--norc", "-eo", "pipefail", "-c", &script]);
     cmd.env_clear()
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("GITHUB_API_URL", api);
     for (name, expression) in &step.env {
-        assert!(expression.starts_with("${{"), "{name}: {expression}");
-        cmd.env(name, value_of(name, results_dir));
+        // A `${{ }}` expression gets the test's value; a literal is used as it stands.
+        if expression.starts_with("${{") {
+            cmd.env(name, value_of(name, results_dir));
+        } else {
+            cmd.env(name, expression);
+        }
     }
     cmd.output().unwrap()
 }
@@ -131,4 +139,104 @@ async fn the_workflows_command_posts_only_what_the_xtask_renders() {
             "{start:?} not shown:\n{body}"
         );
     }
+}
+
+/// The HTML page the bench run's own code wrote (a pull request's could say anything).
+const HOSTILE_HTML: &str = "<!DOCTYPE html><script>alert('CANARY-from-bench-html')</script>";
+
+#[test]
+fn the_report_step_draws_a_page_per_runner_from_the_results_alone_and_publishes_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two runners' artifacts, and one whose results file the xtask refuses.
+    let mut files = Vec::new();
+    for (name, value) in [
+        (
+            "bench-results-a",
+            results::paired(&["floor/park", "smol/dedicated"], 6),
+        ),
+        ("bench-results-b", hostile_results()),
+    ] {
+        let artifact = dir.path().join(name);
+        std::fs::create_dir_all(&artifact).unwrap();
+        files.push(results::write(&artifact, &value));
+        std::fs::write(artifact.join("bench.html"), HOSTILE_HTML).unwrap();
+    }
+    let refused = dir.path().join("bench-results-c");
+    std::fs::create_dir_all(&refused).unwrap();
+    std::fs::write(refused.join("bench.json"), "{\"schema\": 99}").unwrap();
+
+    let step = report_step();
+    assert!(!step.run.contains("bench.html"), "{}", step.run);
+    let output = run_step(&step, dir.path(), "http://127.0.0.1:9");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // The refused file is named in a warning, on one line, and gets no page.
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("::warning title=bench-comment::no report page for runner 3"),
+        "{stdout}"
+    );
+    let pages = dir.path().join("pages");
+    let mut written: Vec<String> = std::fs::read_dir(&pages)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    written.sort();
+    assert_eq!(written, ["report-1.html", "report-2.html"]);
+    for (n, file) in files.iter().enumerate() {
+        let page = std::fs::read_to_string(pages.join(format!("report-{}.html", n + 1))).unwrap();
+        assert!(
+            !page.contains("CANARY") && !page.contains("<script"),
+            "runner {n}"
+        );
+        // Exactly what this xtask draws from that results file.
+        let checked = xtask::github::artifact::load_results(file).unwrap();
+        let comparison = xtask::github::comment_report::comparison(&checked);
+        assert_eq!(
+            page,
+            xtask::report::html::render(&checked.results, comparison.as_ref()),
+            "runner {n}"
+        );
+    }
+    // The upload step publishes that folder as this run's artifact.
+    let pages_dir = step
+        .env
+        .iter()
+        .find(|(name, _)| name == "PAGES_DIR")
+        .map(|(_, expression)| expression.clone())
+        .expect("the report step names its folder");
+    let with = uses_step("actions/upload-artifact");
+    let value = |key: &str| {
+        with.iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_else(|| panic!("upload-artifact has no {key}"))
+    };
+    assert_eq!(value("path"), pages_dir);
+    assert_eq!(value("name"), "bench-report");
+    // The comment's header sends readers to this run (its own URL), not the bench run.
+    let comment = comment_step();
+    let run_url = comment
+        .env
+        .iter()
+        .find(|(name, _)| name == "RUN_URL")
+        .map(|(_, expression)| expression.as_str())
+        .unwrap();
+    assert_eq!(
+        run_url,
+        "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}"
+    );
+    let header = xtask::github::markdown::header_line(&xtask::github::markdown::HeaderInfo {
+        head_ref: None,
+        head_sha: None,
+        details_url: Some(RUN_URL),
+    })
+    .unwrap();
+    assert!(
+        header.contains(&format!(
+            "[full report]({RUN_URL}): the page in its `bench-report` artifact"
+        )),
+        "{header}"
+    );
+    assert!(!header.contains("bench.html"), "{header}");
 }

@@ -174,3 +174,47 @@ fn explain_prints_the_breakdown_for_one_configuration() {
         .assert()
         .code(2);
 }
+
+/// The report page of the same run: the worker's flame graph shows the added function red,
+/// and the first screen names it before any chart.
+#[test]
+fn the_report_page_draws_the_added_function_red_on_the_worker() {
+    let sb = Sandbox::new();
+    paired(&sb, "dedicated", "dedicated-loops", "1.05");
+    let json = sb.path("p.json");
+    let page = sb.path("page.html");
+    sb.xtask(&["report"])
+        .arg(&json)
+        .arg("--out")
+        .arg(&page)
+        .assert()
+        .success();
+    let page = std::fs::read_to_string(&page).unwrap();
+    let function = "handoff_bench::work::busy_loops";
+    let first_chart = page.find("id=\"forest\"").expect("a forest plot");
+    let named = page.find(function).expect("the function is named");
+    assert!(named < first_chart, "named on the first screen");
+    let worker = page
+        .find("worker threads (count changed)")
+        .expect("the worker's flame graph, open");
+    let frame = worker
+        + page[worker..]
+            .find(&format!("<title>{function} ("))
+            .expect("a frame of the added function");
+    let rest = &page[frame..];
+    let fill = &rest[rest.find("fill=\"").unwrap() + 6..];
+    let fill = &fill[..fill.find('"').unwrap()];
+    assert!(fill.starts_with("rgb(255,"), "{fill}");
+    let channels: Vec<u8> = fill[4..fill.len() - 1]
+        .split(',')
+        .map(|c| c.parse().unwrap())
+        .collect();
+    assert!(
+        channels[1] == channels[2] && channels[1] < 250,
+        "red: {fill}"
+    );
+    // floor/park did not change: no flame graph of its own.
+    let park = page.find("id=\"config-0-floor-park\"").unwrap();
+    let next = park + page[park..].find("</section>").unwrap();
+    assert!(!page[park..next].contains("class=\"flame\""));
+}

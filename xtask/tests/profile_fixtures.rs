@@ -1,7 +1,8 @@
 //! The profile reader and the profile diff on real callgrind dumps of the benchmark
 //! (`tests/fixtures/callgrind/`, with the command that regenerates them in its README):
 //! totals that add up to what the binary reported, stacks that are the stacks callgrind
-//! saw, a known function added on the worker found first, and hostile names kept as data.
+//! saw, a known function added on the worker found first, hostile names kept as data, and
+//! the hand-written call graph folded into its known stacks and drawn as a flame graph.
 
 use std::path::{Path, PathBuf};
 
@@ -376,4 +377,68 @@ fn folded_stacks_render_as_flame_graphs() {
         svg.contains("handoff_bench::work::busy_loops"),
         "the added function is drawn"
     );
+}
+
+/// The hand-written call graph (`known-shape.out`, its comments say which stacks it holds)
+/// folds into exactly its stacks, and a head that adds a function under `run` draws it red
+/// in the differential flame graph, every other frame neither red nor blue.
+#[test]
+fn the_known_shape_folds_into_its_stacks_and_an_added_function_is_drawn_red() {
+    use xtask::model::profile::Stacks;
+    use xtask::model::profile::stacks::ThreadStacks;
+    use xtask::report::html::flame::{FlameGraph, SCALE};
+    let known = std::fs::read_to_string(fixtures().join("known-shape.out")).unwrap();
+    let stacks = |text: &str| {
+        let dump = callgrind::parse(text).unwrap();
+        Stacks::from_thread_stacks(&ThreadStacks::from_dump(&dump)).unwrap()
+    };
+    let base = stacks(&known);
+    let mut folded: Vec<&str> = Vec::new();
+    let text = base.folded();
+    folded.extend(text.lines());
+    folded.sort_unstable();
+    assert_eq!(
+        folded,
+        [
+            "[deeper callers not recorded];b;rec;rec;a;leaf 400",
+            "[deeper callers not recorded];run;b;rec;rec;a 40",
+            "[deeper callers not recorded];start;run;b;rec;rec 7",
+            "clone 1",
+            "clone;start 2",
+            "clone;start;run 10",
+            "clone;start;run;a 20",
+            "clone;start;run;a;leaf 100",
+            "clone;start;run;b 30",
+            "clone;start;run;b;leaf 200",
+            "clone;start;run;b;rec 5",
+        ]
+    );
+    let head = stacks(&known.replace(
+        "totals: 815",
+        "fn=(12) added'run'start'clone\n0 50\n\ntotals: 865",
+    ));
+    let diff = differential_folded((&base, 1), (&head, 1), SCALE);
+    assert!(
+        diff.lines().any(|l| l == "clone;start;run;added 0 50000"),
+        "{diff}"
+    );
+    let graph = FlameGraph::differential(&diff).unwrap();
+    let added: Vec<_> = graph.frames_of("added").collect();
+    assert_eq!(added.len(), 1);
+    assert!(added[0].fill.is_red(), "{:?}", added[0]);
+    assert!(
+        added[0].title.contains("50 instr/call"),
+        "{}",
+        added[0].title
+    );
+    // `leaf` under `a`, under `b` and under the cut chain: three frames, none changed.
+    assert_eq!(graph.frames_of("leaf").count(), 3);
+    let others: Vec<_> = graph
+        .frames
+        .iter()
+        .filter(|f| !f.title.starts_with("added ("))
+        .collect();
+    assert!(others.iter().all(|f| !f.fill.is_red() && !f.fill.is_blue()));
+    let svg = graph.markup().into_string();
+    assert!(svg.contains("<title>added (50 instr/call"), "{svg}");
 }

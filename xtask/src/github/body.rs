@@ -20,17 +20,13 @@ pub struct BodyParts<'a> {
     pub footer: &'a str,
 }
 
-/// Where the full report is, for the truncation note: the job summary and artifact of the
-/// benchmark run, linked when its URL is known (and plain, see
+/// Where the full report is, for the truncation note: the HTML page in the `bench-report`
+/// artifact of the comment job's own run, linked when its URL is known (and plain, see
 /// [`super::markdown::is_plain_url`]).
 pub fn full_report_at(details_url: Option<&str>) -> String {
     match details_url.filter(|u| super::markdown::is_plain_url(u)) {
-        Some(url) => format!(
-            "in the job summary and the `bench-results-*` artifacts of [the benchmark run]({url})"
-        ),
-        None => "in the job summary and the `bench-results-*` artifacts of the benchmark workflow \
-                 run"
-        .to_owned(),
+        Some(url) => format!("in the `bench-report` artifact of [this comment's run]({url})"),
+        None => "in the `bench-report` artifact of the bench-comment workflow run".to_owned(),
     }
 }
 

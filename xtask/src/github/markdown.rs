@@ -11,13 +11,17 @@ pub struct HeaderInfo<'a> {
     pub head_ref: Option<&'a str>,
     /// The head commit; kept only if it is 7-40 hex digits.
     pub head_sha: Option<&'a str>,
-    /// Where the full report is (the bench workflow run); kept only if it is an http(s)
-    /// URL without spaces or markdown-breaking characters.
+    /// Where the full report is: the comment job's own workflow run, whose `bench-report`
+    /// artifact holds the HTML page that job drew from the results file
+    /// (`.github/workflows/bench-comment.yml`); kept only if it is an http(s) URL without
+    /// spaces or markdown-breaking characters.
     pub details_url: Option<&'a str>,
 }
 
 /// One line such as ``**handoff-bench** for branch `feat`, commit abc1234 ([full
-/// report](URL); HTML charts: ...)``, or `None` when there is nothing to say.
+/// report](URL): the page in its `bench-report` artifact, ...)``, or `None` when there is
+/// nothing to say. The link never points at the pull request's own `bench.html`: that page
+/// was written by the pull request's code.
 pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
     let mut parts = Vec::new();
     if let Some(head_ref) = info.head_ref.filter(|r| !r.trim().is_empty()) {
@@ -28,7 +32,8 @@ pub fn header_line(info: &HeaderInfo<'_>) -> Option<String> {
     }
     let link = info.details_url.filter(|u| is_plain_url(u)).map(|u| {
         format!(
-            " ([full report]({u}); HTML charts: `bench.html` in its `bench-results-*` artifacts)"
+            " ([full report]({u}): the page in its `bench-report` artifact, drawn from the results \
+             by the default branch's code)"
         )
     });
     if parts.is_empty() && link.is_none() {
@@ -84,7 +89,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             line,
-            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1); HTML charts: `bench.html` in its `bench-results-*` artifacts)"
+            "**handoff-bench** for branch `feat/[x]`, commit 0123456789ab ([full report](https://github.com/o/r/actions/runs/1): the page in its `bench-report` artifact, drawn from the results by the default branch's code)"
         );
     }
 

@@ -19,11 +19,11 @@ use crate::model::metric::Metric;
 use crate::model::results::ResultFile;
 
 /// Configurations listed at most; dependency changes listed at most.
-const MAX_CONFIGURATIONS: usize = 20;
-const MAX_DEPENDENCIES: usize = 40;
+pub const MAX_CONFIGURATIONS: usize = 20;
+pub const MAX_DEPENDENCIES: usize = 40;
 
 /// The role a count metric measures, for sentences.
-fn role_word(metric: Metric) -> &'static str {
+pub fn role_word(metric: Metric) -> &'static str {
     match metric {
         Metric::InstructionsLoop => "loop",
         Metric::InstructionsWorker => "worker",
@@ -32,7 +32,7 @@ fn role_word(metric: Metric) -> &'static str {
 }
 
 /// `worker +5.4% [+5.3%, +5.4%] (+17.0 instr/call), changed, below the 1% threshold`.
-fn count_phrase(c: &CountChange) -> String {
+pub fn count_phrase(c: &CountChange) -> String {
     let mut text = format!(
         "{} {} [{}, {}] ({:+.1} instr/call)",
         role_word(c.metric),
@@ -52,7 +52,7 @@ fn count_phrase(c: &CountChange) -> String {
 }
 
 /// What kind of change it is, in words.
-fn kind_phrase(e: &ConfigExplanation) -> String {
+pub fn kind_phrase(e: &ConfigExplanation) -> String {
     let waiting = || {
         e.waiting
             .iter()
@@ -78,7 +78,7 @@ fn kind_phrase(e: &ConfigExplanation) -> String {
 }
 
 /// `+17.0 instr/call (new)`.
-fn function_change(f: &RoleFunction) -> String {
+pub fn function_change(f: &RoleFunction) -> String {
     let tag = match (f.change.presence, f.change.maybe_left_out) {
         (Presence::HeadOnly, false) => " (new)",
         (Presence::BaseOnly, false) => " (gone)",
@@ -224,7 +224,7 @@ fn dependency_list(deps: &LockDiff) -> String {
 
 /// The differences that change what runs besides the dependencies (listed apart, from
 /// `Cargo.lock`): the compiler, the C library, valgrind, and the CPU's features.
-fn toolchain_differences(cmp: &Comparison) -> Vec<&FieldDifference> {
+pub fn toolchain_differences(cmp: &Comparison) -> Vec<&FieldDifference> {
     let fp = &cmp.fingerprint;
     fp.toolchain
         .iter()

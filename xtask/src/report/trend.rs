@@ -2,11 +2,10 @@
 //! metric, a trend chart of its medians over the commits that measured it, each change
 //! point a red vertical line labelled with its step, plus the list of change points.
 
-use std::fmt::Write as _;
-
+use maud::{PreEscaped, html};
 use plotters::prelude::*;
 
-use super::html::{escape, page_start};
+use super::html::page::document;
 use super::untrusted::label;
 use crate::comparison::history::HistoryChange;
 use crate::model::history::{self, HistoryEntry};
@@ -21,42 +20,32 @@ pub fn render(
     changes: &[HistoryChange],
     keep: impl Fn(&str) -> bool,
 ) -> String {
-    let mut page = page_start("handoff-bench history of main");
-    let _ = writeln!(
-        page,
-        "<p>{} commits, {} change points (E-Divisive means). A red line marks the first \
-         commit after a change; its label is the step, median after over median before.</p>",
-        entries.len(),
-        changes.len()
-    );
-    for series in history::series(entries)
-        .into_iter()
-        .filter(|series| keep(series.id))
-    {
-        let (id, metric) = (series.id, series.metric);
-        let values: Vec<f64> = series
-            .points
-            .iter()
-            .map(|(_, v)| shown(metric, *v))
-            .collect();
-        let marks: Vec<&HistoryChange> = changes
-            .iter()
-            .filter(|c| c.id == id && c.metric == metric)
-            .collect();
-        let name = label(id, 60);
-        let _ = writeln!(
-            page,
-            "<section class=\"chart\" id=\"trend-{name}-{}\">\n<h2>{} {} ({})</h2>",
-            metric.cli_name(),
-            escape(&name),
-            metric.label(),
-            unit(metric)
-        );
-        page.push_str(&chart(&values, &marks).unwrap_or_else(|| "<p>Too few commits.</p>".into()));
-        page.push_str("\n</section>\n");
-    }
-    page.push_str("</body>\n</html>\n");
-    page
+    let body = html! {
+        h1 { "handoff-bench history of main" }
+        p {
+            (entries.len()) " commits, " (changes.len()) " change points (E-Divisive means). A \
+             red line marks the first commit after a change; its label is the step, median \
+             after over median before."
+        }
+        @for series in history::series(entries).into_iter().filter(|series| keep(series.id)) {
+            @let (id, metric) = (series.id, series.metric);
+            @let values: Vec<f64> = series.points.iter().map(|(_, v)| shown(metric, *v)).collect();
+            @let marks: Vec<&HistoryChange> = changes
+                .iter()
+                .filter(|c| c.id == id && c.metric == metric)
+                .collect();
+            @let name = label(id, 60);
+            section.chart id=(format!("trend-{name}-{}", metric.cli_name())) {
+                h2 { (name) " " (metric.label()) " (" (unit(metric)) ")" }
+                @match chart(&values, &marks) {
+                    // plotters' own SVG; its only text is numbers and the steps' labels.
+                    Some(svg) => (PreEscaped(svg)),
+                    None => p { "Too few commits." },
+                }
+            }
+        }
+    };
+    document("handoff-bench history of main", body)
 }
 
 /// Times are stored in ns per call and shown in us.

@@ -51,6 +51,21 @@ pub fn label(text: &str, max: usize) -> String {
         .collect()
 }
 
+/// `text` on one line for a log: every control character (a line break first of all) shown
+/// as its escape, so that text quoted from a results file cannot start a line of its own
+/// (a GitHub workflow command such as `::add-mask::` is only read at a line's start).
+pub fn one_line(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
+}
+
 /// `text` as one inline code span, made inert (see the module docs).
 pub fn code(text: &str) -> String {
     let mut content = String::with_capacity(text.len().min(4 * MAX_SHOWN_CHARS));
@@ -86,6 +101,15 @@ fn shown_as(c: char) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_line_keeps_quoted_text_off_a_line_of_its_own() {
+        assert_eq!(
+            one_line("bad id \"a\n::add-mask::x\"\tend"),
+            "bad id \"a\\n::add-mask::x\"\\tend"
+        );
+        assert!(!one_line("x\r\n::error::y").contains('\n'));
+    }
 
     #[test]
     fn plain_values_are_unchanged_inside_the_span() {

@@ -85,3 +85,52 @@ pub fn comment_step() -> Step {
     );
     step
 }
+
+/// The step that draws the report pages (`xtask report`), checked to run the xtask the
+/// job built.
+pub fn report_step() -> Step {
+    let mut drawing = comment_job_steps()
+        .into_iter()
+        .filter(|s| s.run.contains("xtask report"));
+    let step = drawing.next().expect("a step runs `xtask report`");
+    assert!(
+        drawing.next().is_none(),
+        "more than one step runs `xtask report`"
+    );
+    assert!(
+        step.run.contains(&format!("{BUILT_PROGRAM} report ")),
+        "the report step no longer runs `{BUILT_PROGRAM} report`: {:?}",
+        step.run
+    );
+    step
+}
+
+/// The `with:` of the comment job's step that uses `action` (e.g.
+/// `actions/upload-artifact`), as names and values.
+pub fn uses_step(action: &str) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path()).unwrap();
+    let docs = YamlLoader::load_from_str(&text).unwrap();
+    let steps = docs[0]["jobs"]["comment"]["steps"].as_vec().unwrap();
+    let step = steps
+        .iter()
+        .find(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with(&format!("{action}@")))
+        })
+        .unwrap_or_else(|| panic!("the comment job uses no {action}"));
+    match &step["with"] {
+        Yaml::Hash(map) => map
+            .iter()
+            .map(|(k, v)| {
+                let value = match v {
+                    Yaml::String(s) => s.clone(),
+                    Yaml::Integer(i) => i.to_string(),
+                    other => format!("{other:?}"),
+                };
+                (k.as_str().unwrap().to_owned(), value)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
