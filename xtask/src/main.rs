@@ -7,8 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use xtask::commands::{
-    baseline, bench, calibrate, comment, compare, docs, exit, explain, history, merge, report,
-    test,
+    baseline, bench, calibrate, comment, compare, docs, exit, explain, history, merge, report, test,
 };
 
 #[derive(Debug, Parser)]

@@ -1,6 +1,7 @@
 //! Hostile numbers and shapes in the comment job's results files, through the real `xtask
 //! comment` binary against the fake GitHub: sums that overflow, counting runs beyond the
-//! limits or with ids outside the grammar, and one hostile runner beside good ones. Each
+//! limits or with ids outside the grammar, profiles no counting run could have written,
+//! and one hostile runner beside good ones. Each
 //! file is refused with exit 2 and a one-line message naming it, or the comment is posted
 //! without it; never a panic.
 
@@ -204,6 +205,100 @@ async fn oversized_counting_runs_are_refused_before_parsing() {
         );
     }
     assert!(fake.request_lines().await.is_empty());
+}
+
+/// A worker profile of 1000 calls whose stack of `run;work` claims `stacked` instructions.
+fn profile(stacked: u64) -> Value {
+    json!({
+        "window": 1,
+        "roles": { "worker": {
+            "count": 1000, "threads": 1, "instructions": 400_000, "inclusive": "stacks",
+            "cut_instructions": 0,
+            "functions": [
+                { "name": "run", "self_instructions": 100_000, "inclusive_instructions": 400_000 },
+                { "name": "work", "self_instructions": 300_000, "inclusive_instructions": 300_000 }
+            ],
+            "stacks": { "names": ["run", "work"], "stacks": [
+                { "frames": [0], "instructions": 100_000 },
+                { "frames": [0, 1], "instructions": stacked }
+            ] }
+        } }
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_profiles_are_refused_on_either_side() {
+    let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The same profile is accepted, so that the refusals below are the numbers' doing.
+    let mut file = good();
+    file["configurations"][1]["profile"] = profile(300_000);
+    file["paired"]["base_profiles"][IDS[1]] = profile(300_000);
+    let path = results::write(dir.path(), &file);
+    let run = comment(&fake.server.uri(), ("--results", &path)).await;
+    assert_eq!(run.code, Some(0), "{}", run.stderr);
+    let spoiled: [(&str, fn(&mut Value), &str); 4] = [
+        (
+            "a stack beyond the total",
+            |p| p["roles"]["worker"]["stacks"]["stacks"][1]["instructions"] = json!(u64::MAX),
+            "stacks add up to more instructions than its total",
+        ),
+        (
+            "no calls",
+            |p| p["roles"]["worker"]["count"] = json!(0),
+            "count of calls is 0",
+        ),
+        (
+            "a frame beyond the names",
+            |p| p["roles"]["worker"]["stacks"]["stacks"][1]["frames"] = json!([0, 9]),
+            "names frame Some(9) of 2",
+        ),
+        (
+            "a billion and one instructions per call",
+            |p| p["roles"]["worker"]["instructions"] = json!(1_000_000_001_000_u64),
+            "more than 1000000000 per call",
+        ),
+    ];
+    for side in ["head", "base"] {
+        for (what, spoil, needle) in spoiled {
+            let mut file = good();
+            let mut bad = profile(300_000);
+            spoil(&mut bad);
+            let (good_place, bad_place) = match side {
+                "head" => ("base", "head"),
+                _ => ("head", "base"),
+            };
+            for (place, value) in [(good_place, profile(300_000)), (bad_place, bad)] {
+                match place {
+                    "head" => file["configurations"][1]["profile"] = value,
+                    _ => file["paired"]["base_profiles"][IDS[1]] = value,
+                }
+            }
+            let path = results::write(dir.path(), &file);
+            let run = comment(&fake.server.uri(), ("--results", &path)).await;
+            assert_refused(&run, &path, needle, &format!("{side}: {what}"));
+            assert!(
+                run.stderr.contains(&format!("{side} profile: role worker")),
+                "{side}: {what}: {}",
+                run.stderr
+            );
+        }
+    }
+    // Profiles beyond the limits are refused before parsing.
+    let limit = xtask::github::limits::Part::Functions.limit();
+    let mut file = good();
+    let mut big = profile(300_000);
+    let one = big["roles"]["worker"]["functions"][0].clone();
+    big["roles"]["worker"]["functions"] = Value::Array(vec![one; limit + 1]);
+    file["paired"]["base_profiles"][IDS[1]] = big;
+    let path = results::write(dir.path(), &file);
+    let run = comment(&fake.server.uri(), ("--results", &path)).await;
+    assert_refused(
+        &run,
+        &path,
+        &format!("profiled function names, more than the limit of {limit}"),
+        "functions over the limit",
+    );
 }
 
 /// `runners` as download-artifact lays them out: `DIR/NAME/bench.json` each.

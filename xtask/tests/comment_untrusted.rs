@@ -83,7 +83,7 @@ async fn hostile_strings_in_the_results_file_reach_the_comment_inert() {
     let body = only_body(&fake);
 
     // Byte for byte what the renderer makes from the results file, header included.
-    let header = xtask::github::markdown::header_line(&xtask::github::markdown::HeaderInfo {
+    let header = xtask::github::header::header_line(&xtask::github::header::HeaderInfo {
         head_ref: Some(&branch),
         head_sha: Some(sha),
         details_url: Some(RUN_URL),

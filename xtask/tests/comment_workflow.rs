@@ -117,7 +117,7 @@ async fn the_workflows_command_posts_only_what_the_xtask_renders() {
         assert!(!body.contains(line), "{line:?} of bench.md in:\n{body}");
     }
     // Exactly what the xtask renders from bench.json, with the header from the event.
-    let header = xtask::github::markdown::header_line(&xtask::github::markdown::HeaderInfo {
+    let header = xtask::github::header::header_line(&xtask::github::header::HeaderInfo {
         head_ref: Some(HEAD_BRANCH),
         head_sha: Some(HEAD_SHA),
         details_url: Some(RUN_URL),
@@ -226,7 +226,7 @@ fn the_report_step_draws_a_page_per_runner_from_the_results_alone_and_publishes_
         run_url,
         "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}"
     );
-    let header = xtask::github::markdown::header_line(&xtask::github::markdown::HeaderInfo {
+    let header = xtask::github::header::header_line(&xtask::github::header::HeaderInfo {
         head_ref: None,
         head_sha: None,
         details_url: Some(RUN_URL),

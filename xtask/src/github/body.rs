@@ -9,7 +9,7 @@ pub const COMMENT_LIMIT: usize = 65_536;
 /// What goes into the comment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BodyParts<'a> {
-    /// A header line (already escaped), e.g. from [`super::markdown::header_line`].
+    /// A header line (already escaped), e.g. from [`super::header::header_line`].
     pub header: Option<&'a str>,
     /// The markdown report.
     pub report: &'a str,
@@ -22,9 +22,9 @@ pub struct BodyParts<'a> {
 
 /// Where the full report is, for the truncation note: the HTML page in the `bench-report`
 /// artifact of the comment job's own run, linked when its URL is known (and plain, see
-/// [`super::markdown::is_plain_url`]).
+/// [`super::header::is_plain_url`]).
 pub fn full_report_at(details_url: Option<&str>) -> String {
-    match details_url.filter(|u| super::markdown::is_plain_url(u)) {
+    match details_url.filter(|u| super::header::is_plain_url(u)) {
         Some(url) => format!("in the `bench-report` artifact of [this comment's run]({url})"),
         None => "in the `bench-report` artifact of the bench-comment workflow run".to_owned(),
     }

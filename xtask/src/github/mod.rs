@@ -1,7 +1,7 @@
 //! Everything that talks to or formats for GitHub: the sticky pull-request comment, the
 //! job summary, workflow-command annotations (`publish` wires the last two into `bench`).
 //!
-//! Pure helpers (`annotations`, `summary`, `markdown`, `truncate`, `body`) have no network;
+//! Pure helpers (`annotations`, `summary`, `header`, `truncate`, `body`) have no network;
 //! `client`, `identity` and `sticky` do the REST calls through octocrab. The comment's
 //! untrusted input goes `runners` (files found, grouped by runner, capped per comment) ->
 //! `artifact` (read, capped) -> `limits` (depth, values, counts) -> `checked_results` (ids,
@@ -15,9 +15,9 @@ pub mod checked_results;
 pub mod client;
 pub mod comment_report;
 pub mod error;
+pub mod header;
 pub mod identity;
 pub mod limits;
-pub mod markdown;
 pub mod merge;
 pub mod pagination;
 pub mod publish;

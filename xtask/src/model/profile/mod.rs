@@ -21,6 +21,7 @@
 //! profile ([`ProfileError::Untagged`]), which is no failure of the run.
 
 pub mod callgrind;
+mod check;
 mod folded;
 pub mod names;
 mod read;
@@ -31,6 +32,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use self::check::MAX_INSTRUCTIONS_PER_CALL;
 pub use self::folded::{CUT_FRAME, FoldedStack, OTHER_STACKS_FRAME, OtherStacks, Stacks};
 pub use self::read::{ProfileError, read_window_profiles};
 pub use self::thread::InclusiveSource;

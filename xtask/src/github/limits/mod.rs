@@ -24,26 +24,26 @@
 //!
 //! # Adding a field the gate reads
 //!
-//! A new array in the result file whose length costs the comment job work (the
-//! per-configuration instruction `profile`, its functions and folded stacks; a dependency
-//! diff) gets, in this module only:
+//! A new array in the result file whose length costs the comment job work (as the
+//! profiles' functions and stacks and the dependency diff did) gets, in this module only:
 //!
 //! 1. a variant of [`Part`], with its limit, its name and the places it is counted;
-//! 2. a [`Count`] field in the shape below that adds to it (`ConfigurationShape`,
+//! 2. a `Count` field in the text pass's shapes (`shape`: `ConfigurationShape`,
 //!    `PairedShape` or `Shape`), see `count`;
 //! 3. its lengths in [`Counts::of`], the same count from the parsed file.
 //!
 //! `every_part_is_counted_in_the_text_and_in_the_parsed_file` then checks both passes agree.
 //! Until then such an array is bounded only by [`MAX_VALUES`].
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
-use serde::de::{Deserializer, IgnoredAny, SeqAccess, Visitor};
 use strum::{EnumCount, IntoEnumIterator};
 
+use crate::model::profile::RoleProfiles;
 use crate::model::results::ResultFile;
+
+mod shape;
+pub use self::shape::count;
 use crate::model::shown::JsonError;
 
 /// The largest results file accepted, in bytes.
@@ -76,8 +76,16 @@ pub enum Part {
     CounterSamples,
     /// `failures`.
     Failures,
-    // Profiles (`configurations[].profile`: functions, folded stacks) and the dependency
-    // diff are counted here when the result file holds them; see the module docs.
+    /// One role's profile: `configurations[].profile.roles` and
+    /// `paired.base_profiles.*.roles`, every entry.
+    RoleProfiles,
+    /// Function names of the profiles: every role profile's `functions` and
+    /// `stacks.names`.
+    Functions,
+    /// Call stacks of the profiles: every role profile's `stacks.stacks`.
+    Stacks,
+    /// `paired.dependencies.changes`.
+    DependencyChanges,
 }
 
 impl Part {
@@ -89,6 +97,15 @@ impl Part {
             // 200 configurations x 10 counting runs x 2 sides; a gate run has 34 x 2 x 2.
             Part::CounterSamples => 4_000,
             Part::Failures => 1_000,
+            // 200 configurations x 2 sides x 3 roles (loop, worker, other).
+            Part::RoleProfiles => 1_200,
+            // A gate run of 34 configurations keeps at most 60 functions and about 80 stack
+            // names per role: 34 x 2 x 3 x 140, about 29,000.
+            Part::Functions => 60_000,
+            // At most 120 stacks per role (`model::profile::Caps`): 34 x 2 x 3 x 120.
+            Part::Stacks => 60_000,
+            // A whole lock file's worth: this workspace locks about 300 crates.
+            Part::DependencyChanges => 2_000,
         }
     }
 
@@ -99,6 +116,10 @@ impl Part {
             Part::Samples => "samples",
             Part::CounterSamples => "counter samples",
             Part::Failures => "failed runs",
+            Part::RoleProfiles => "role profiles",
+            Part::Functions => "profiled function names",
+            Part::Stacks => "profiled call stacks",
+            Part::DependencyChanges => "dependency changes",
         }
     }
 
@@ -111,6 +132,12 @@ impl Part {
                 "configurations[].counter_samples and paired.counter_samples together"
             }
             Part::Failures => "failures",
+            Part::RoleProfiles => {
+                "configurations[].profile.roles and paired.base_profiles.*.roles together"
+            }
+            Part::Functions => "every role profile's functions and stacks.names together",
+            Part::Stacks => "every role profile's stacks.stacks together",
+            Part::DependencyChanges => "paired.dependencies.changes",
         }
     }
 }
@@ -262,6 +289,18 @@ impl Counts {
         }
     }
 
+    /// The role profiles, functions and stacks of one configuration's profiles.
+    fn add_profiles(&mut self, profiles: &RoleProfiles) {
+        for profile in profiles.roles.values() {
+            self.add(Part::RoleProfiles, 1);
+            self.add(Part::Functions, profile.functions.len());
+            if let Some(stacks) = &profile.stacks {
+                self.add(Part::Functions, stacks.names.len());
+                self.add(Part::Stacks, stacks.stacks.len());
+            }
+        }
+    }
+
     /// The same counts, of a parsed file.
     pub fn of(results: &ResultFile) -> Counts {
         let mut counts = Counts::default();
@@ -269,113 +308,22 @@ impl Counts {
         for config in &results.configurations {
             counts.add(Part::Samples, config.samples.len());
             counts.add(Part::CounterSamples, config.counter_samples.len());
+            if let Some(profiles) = &config.profile {
+                counts.add_profiles(profiles);
+            }
         }
         if let Some(paired) = &results.paired {
             counts.add(Part::Samples, paired.samples.len());
             counts.add(Part::CounterSamples, paired.counter_samples.len());
+            for profiles in paired.base_profiles.values() {
+                counts.add_profiles(profiles);
+            }
+            if let Some(dependencies) = &paired.dependencies {
+                counts.add(Part::DependencyChanges, dependencies.changes.len());
+            }
         }
         counts.add(Part::Failures, results.failures.len());
         counts
-    }
-}
-
-/// Counts every [`Part`] without building the file's tree. Call [`scan`] first: this pass
-/// recurses as deep as the file nests.
-pub fn count(path: &Path, text: &str) -> Result<Counts, LimitError> {
-    let shape: Shape = serde_json::from_str(text).map_err(|source| LimitError::Shape {
-        path: path.to_owned(),
-        source: source.into(),
-    })?;
-    let mut counts = Counts::default();
-    counts.add(Part::Configurations, shape.configurations.count);
-    counts.add(Part::Samples, shape.configurations.samples);
-    counts.add(Part::CounterSamples, shape.configurations.counter_samples);
-    if let Some(paired) = shape.paired {
-        counts.add(Part::Samples, paired.samples.0);
-        counts.add(Part::CounterSamples, paired.counter_samples.0);
-    }
-    counts.add(Part::Failures, shape.failures.0);
-    Ok(counts)
-}
-
-/// The parts of a results file that are counted; every other field is skipped.
-#[derive(Deserialize)]
-struct Shape {
-    #[serde(default)]
-    configurations: Configurations,
-    #[serde(default)]
-    failures: Count,
-    #[serde(default)]
-    paired: Option<PairedShape>,
-}
-
-#[derive(Deserialize)]
-struct PairedShape {
-    #[serde(default)]
-    samples: Count,
-    #[serde(default)]
-    counter_samples: Count,
-}
-
-#[derive(Deserialize)]
-struct ConfigurationShape {
-    #[serde(default)]
-    samples: Count,
-    #[serde(default)]
-    counter_samples: Count,
-}
-
-/// The length of a JSON array whose elements are skipped.
-#[derive(Default)]
-struct Count(usize);
-
-impl<'de> Deserialize<'de> for Count {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct CountVisitor;
-        impl<'de> Visitor<'de> for CountVisitor {
-            type Value = Count;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
-                let mut n = 0;
-                while seq.next_element::<IgnoredAny>()?.is_some() {
-                    n += 1;
-                }
-                Ok(Count(n))
-            }
-        }
-        deserializer.deserialize_seq(CountVisitor)
-    }
-}
-
-/// The configurations array: how many, and their samples and counting runs together.
-#[derive(Default)]
-struct Configurations {
-    count: usize,
-    samples: usize,
-    counter_samples: usize,
-}
-
-impl<'de> Deserialize<'de> for Configurations {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ConfigurationsVisitor;
-        impl<'de> Visitor<'de> for ConfigurationsVisitor {
-            type Value = Configurations;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an array of configurations")
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Configurations, A::Error> {
-                let mut out = Configurations::default();
-                while let Some(config) = seq.next_element::<ConfigurationShape>()? {
-                    out.count += 1;
-                    out.samples += config.samples.0;
-                    out.counter_samples += config.counter_samples.0;
-                }
-                Ok(out)
-            }
-        }
-        deserializer.deserialize_seq(ConfigurationsVisitor)
     }
 }
 
@@ -542,6 +490,32 @@ mod tests {
         }
     }
 
+    /// A worker role with two functions and one stack of both, a loop role with one
+    /// function and no stacks.
+    fn profiles() -> RoleProfiles {
+        let function = |name: &str, own: u64, all: u64| {
+            serde_json::json!({"name": name, "self_instructions": own,
+                               "inclusive_instructions": all})
+        };
+        serde_json::from_value(serde_json::json!({
+            "window": 1,
+            "roles": {
+                "worker": {
+                    "count": 10, "threads": 1, "instructions": 100, "inclusive": "stacks",
+                    "cut_instructions": 0,
+                    "functions": [function("run", 40, 100), function("work", 60, 60)],
+                    "stacks": {"names": ["run", "work"],
+                               "stacks": [{"frames": [0, 1], "instructions": 60}]}
+                },
+                "loop": {
+                    "count": 10, "threads": 1, "instructions": 5, "inclusive": "calls",
+                    "cut_instructions": 0, "functions": [function("poll", 5, 5)]
+                }
+            }
+        }))
+        .unwrap()
+    }
+
     #[test]
     fn every_part_is_counted_in_the_text_and_in_the_parsed_file() {
         // Every part present at least once in each of its places, so that a part counted
@@ -586,9 +560,17 @@ mod tests {
             counter_samples: vec![sample(0, with_counts(m.clone())); 3],
             sampling: None,
             estimator: Default::default(),
-            base_profiles: Default::default(),
-            dependencies: None,
+            base_profiles: [("floor/park".to_owned(), profiles())].into(),
+            dependencies: Some(crate::model::lockfile::LockDiff {
+                changes: vec![crate::model::lockfile::CrateChange {
+                    name: "flume".to_owned(),
+                    base: Some("0.11.0".to_owned()),
+                    head: Some("0.11.1".to_owned()),
+                    direct: true,
+                }],
+            }),
         });
+        file.configurations[1].profile = Some(profiles());
         let parsed = Counts::of(&file);
         for part in Part::iter() {
             assert!(parsed.get(part) > 0, "{part:?} is not in the fixture");
@@ -596,6 +578,11 @@ mod tests {
         assert_eq!(count(path(), &file.to_json()).unwrap(), parsed);
         assert_eq!(parsed.get(Part::Samples), 5);
         assert_eq!(parsed.get(Part::CounterSamples), 4);
+        // Two roles on each side: the worker's 2 functions and 2 stack names, the loop's 1.
+        assert_eq!(parsed.get(Part::RoleProfiles), 4);
+        assert_eq!(parsed.get(Part::Functions), 10);
+        assert_eq!(parsed.get(Part::Stacks), 2);
+        assert_eq!(parsed.get(Part::DependencyChanges), 1);
     }
 
     #[test]

@@ -6,11 +6,10 @@
 //! statistics never trusts an older one's numbers.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
-use handoff_protocol::id::{ConfigId, IdError};
+use handoff_protocol::id::IdError;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use thiserror::Error;
 
 use crate::model::git::GitRevision;
@@ -18,8 +17,10 @@ use crate::model::host::HostFingerprint;
 use crate::model::measurement::Measurement;
 use crate::model::metric::Metric;
 use crate::model::profile::{Caps, RoleProfiles};
-use crate::model::shown::{self, JsonError, cut};
+use crate::model::shown::JsonError;
 use crate::stats::{Samples, SamplesError, Summary};
+
+mod read;
 
 pub const RESULTS_SCHEMA: u64 = 1;
 pub const RESULTS_KIND: &str = "handoff-bench-results";
@@ -305,114 +306,13 @@ impl ResultFile {
     pub fn to_json(&self) -> String {
         crate::model::files::pretty_json(self)
     }
-
-    /// Reads, checks and re-summarises a result file.
-    pub fn load(path: &Path) -> Result<Self, ResultsError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ResultsError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
-        Self::parse(&text, path)
-    }
-
-    /// Parses the text of a result file; `path` is only used in errors. Every measurement in
-    /// it is validated (`Measurement::validate`: the id grammar, a count above 0, sums that
-    /// fit), timing and counting runs of the configurations and of the paired record alike,
-    /// so that nothing after this can overflow on them.
-    pub fn parse(text: &str, path: &Path) -> Result<Self, ResultsError> {
-        let value: Value = serde_json::from_str(text).map_err(|source| ResultsError::Json {
-            path: path.to_owned(),
-            source: source.into(),
-        })?;
-        if value.get("kind").and_then(Value::as_str) != Some(RESULTS_KIND) {
-            return Err(ResultsError::NotResults {
-                path: path.to_owned(),
-            });
-        }
-        match value.get("schema") {
-            Some(v) if v.as_u64() == Some(RESULTS_SCHEMA) => {}
-            other => {
-                return Err(ResultsError::UnsupportedSchema {
-                    path: path.to_owned(),
-                    found: other.map_or_else(|| "(missing)".to_owned(), |v| cut(&v.to_string())),
-                });
-            }
-        }
-        // Deserialise from the text (not the Value) so errors carry line and column.
-        let mut file: ResultFile =
-            serde_json::from_str(text).map_err(|source| ResultsError::Shape {
-                path: path.to_owned(),
-                source: source.into(),
-            })?;
-        for config in &mut file.configurations {
-            config
-                .id
-                .parse::<ConfigId>()
-                .map_err(|source| ResultsError::BadId {
-                    path: path.to_owned(),
-                    source,
-                })?;
-            let id = config.id.clone();
-            let invalid = |problem: String| ResultsError::Invalid {
-                path: path.to_owned(),
-                id: id.clone(),
-                problem,
-            };
-            for (run, sample) in config.samples.iter().enumerate() {
-                sample
-                    .validate()
-                    .map_err(|e| invalid(format!("sample {run}: {e}")))?;
-                if sample.id != id {
-                    return Err(invalid(format!(
-                        "sample {run} is of configuration {}",
-                        sample.id
-                    )));
-                }
-            }
-            for (run, sample) in config.counter_samples.iter().enumerate() {
-                sample
-                    .validate()
-                    .map_err(|e| invalid(format!("counter sample {run}: {e}")))?;
-                if sample.id != id || sample.instructions().is_none() {
-                    return Err(invalid(format!(
-                        "counter sample {run} is not an instruction count of {id}"
-                    )));
-                }
-            }
-            config
-                .recompute_summary()
-                .map_err(|e| invalid(e.to_string()))?;
-        }
-        if let Some(paired) = &file.paired {
-            let invalid = |id: &str, problem: String| ResultsError::Invalid {
-                path: path.to_owned(),
-                id: shown::id(id),
-                problem,
-            };
-            for (i, sample) in paired.samples.iter().enumerate() {
-                let m = &sample.measurement;
-                m.validate()
-                    .map_err(|e| invalid(&m.id, format!("paired sample {i}: {e}")))?;
-            }
-            for (i, sample) in paired.counter_samples.iter().enumerate() {
-                let m = &sample.measurement;
-                m.validate()
-                    .map_err(|e| invalid(&m.id, format!("paired counter sample {i}: {e}")))?;
-                if m.instructions().is_none() {
-                    return Err(invalid(
-                        &m.id,
-                        format!("paired counter sample {i} is not an instruction count"),
-                    ));
-                }
-            }
-        }
-        Ok(file)
-    }
 }
 
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use serde_json::Value;
+    use std::path::Path;
 
     /// A measurement with the given per-call wall time (ns) and everything else derived.
     pub(crate) fn measurement(id: &str, wall_ns_per_call: f64) -> Measurement {
