@@ -75,8 +75,9 @@ impl Builder {
     ///
     /// **Cost**: up to `budget` of the polling thread's CPU on every call not answered
     /// within it, and on a current-thread executor every other task waits that long. Keep
-    /// it to a few microseconds more than the calls take. It changes nothing on the
-    /// worker's side.
+    /// it to a few microseconds more than the calls take. Callers that poll this way do not
+    /// tell the worker their CPU or time its wake-ups, so an adaptive worker prices a park
+    /// at its own CPU only and does not step off a CPU it shares with them.
     #[must_use]
     pub fn busy_poll(mut self, budget: Duration) -> Self {
         self.busy_poll = Some(budget.min(MAX_LATENCY_SPIN));

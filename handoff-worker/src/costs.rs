@@ -18,7 +18,8 @@
 //! A park is priced at `park_cpu + wake_send` of CPU ([`Costs::park_cpu`]), and, for a
 //! caller that prefers latency, at that plus `wake_latency` ([`Costs::park_latency`]). Each
 //! is a moving average with weight 1/8 for the newest sample, so a host whose wake-ups
-//! become 10x dearer is followed within a few dozen parks.
+//! become 10x dearer is followed within a few dozen measured parks (after the first 16
+//! parks, one park in 16 is measured).
 //!
 //! # The worker's place
 //!

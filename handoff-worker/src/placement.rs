@@ -41,7 +41,7 @@ pub(crate) const STEP_INTERVAL: Duration = Duration::from_millis(10);
 
 /// The worker's view of where it runs (module docs).
 pub(crate) struct Placement {
-    /// The strategies that spin watch where they run; the others never step.
+    /// The adaptive strategies watch where they run; the others never step.
     watches: bool,
     here: Cpu,
     together: u32,
@@ -49,7 +49,7 @@ pub(crate) struct Placement {
 }
 
 impl Placement {
-    /// For the calling (worker) thread; `may_step` for the strategies that spin.
+    /// For the calling (worker) thread; `watches` for the adaptive strategies.
     pub(crate) fn new(watches: bool) -> Self {
         Self {
             watches,

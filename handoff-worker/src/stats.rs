@@ -29,7 +29,9 @@ pub struct Stats {
     pub unqueued: u64,
     /// Panics caught on the worker thread while dropping something of a caller's: the
     /// closure of a call that was skipped, or a value nobody was waiting for any more, or
-    /// (at shutdown) the state. The worker lives on; the value is gone.
+    /// the state when the last handle is dropped. The worker lives on; the value is gone.
+    /// (A panic in the state's `Drop` under [`Worker::shutdown`](crate::Worker::shutdown)
+    /// is reported by it instead, as `CloseError::ThreadPanicked`.)
     pub drop_panics: u64,
     /// Times the worker thread gave up spinning on an empty queue and called the blocking
     /// receive (which parks it unless a call arrives within the channel's own short
