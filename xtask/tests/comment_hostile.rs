@@ -226,6 +226,9 @@ fn profile(stacked: u64) -> Value {
     })
 }
 
+/// What is spoiled, how, and what the refusal must say.
+type Spoiled = (&'static str, fn(&mut Value), &'static str);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_profiles_are_refused_on_either_side() {
     let fake = FakeGitHub::start(TokenKind::Installation, vec![]).await;
@@ -237,7 +240,7 @@ async fn hostile_profiles_are_refused_on_either_side() {
     let path = results::write(dir.path(), &file);
     let run = comment(&fake.server.uri(), ("--results", &path)).await;
     assert_eq!(run.code, Some(0), "{}", run.stderr);
-    let spoiled: [(&str, fn(&mut Value), &str); 4] = [
+    let spoiled: [Spoiled; 4] = [
         (
             "a stack beyond the total",
             |p| p["roles"]["worker"]["stacks"]["stacks"][1]["instructions"] = json!(u64::MAX),

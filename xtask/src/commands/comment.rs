@@ -38,6 +38,7 @@ use crate::github::runners::Refusal;
 use crate::github::sections::{self, Sections};
 use crate::github::sticky::{Create, Posted, upsert};
 use crate::github::token::{TOKEN_ENV, Token};
+use crate::report::untrusted::one_line;
 
 /// Post or update the benchmark comment on a pull request.
 ///
@@ -343,20 +344,4 @@ async fn post_with_token(cfg: &CommentConfig, token: &Token) -> anyhow::Result<E
         url.as_deref().map(|u| format!(": {u}")).unwrap_or_default()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// `text` on one line: control characters (a line break first of all) shown as escapes, so
-/// that an error quoting the untrusted file cannot start a line of its own in the log (a
-/// GitHub workflow command such as `::add-mask::` or `::error::` is only read at a line's
-/// start).
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }

@@ -19,6 +19,7 @@ use crate::commands::flags::OutputArgs;
 use crate::github::{comment_report, publish, sections};
 use crate::model::usage::UsageError;
 use crate::report;
+use crate::report::untrusted::one_line;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -118,18 +119,4 @@ impl Args {
             .iter()
             .any(|p| p.is_some())
     }
-}
-
-/// `text` with control characters shown as escapes: a file's name or a reason quoting it
-/// cannot start a line (a workflow command) of its own.
-fn one_line(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect()
 }
