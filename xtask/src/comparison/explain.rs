@@ -8,7 +8,9 @@
 //! 1. A count **changed** when its pair's interval excludes no change and the change
 //!    exceeds the counting's resolution ([`counters::RESOLUTION`]), whatever the gate's
 //!    threshold: counts of one binary reproduce to a few thousandths of a percent, so
-//!    `+0.8% [+0.5%, +1.0%]` is a real change below a 1% threshold, not "unchanged".
+//!    `+0.8% [+0.5%, +1.0%]` is a real change below a 1% threshold, not "unchanged". Where
+//!    a side's counting runs spread more than that (rows with pool threads), the change
+//!    must exceed ten times the wider side's spread ([`count_resolution`]).
 //! 2. The roles: `loop` and `worker` from their own instruction pairs; `other` is what the
 //!    total adds to them (per call, from the pairs' medians).
 //! 3. A **shift**: loop and worker both changed, in opposite directions, and the total did
@@ -105,7 +107,37 @@ pub fn count_changed(pair: &PairComparison) -> bool {
         return false;
     };
     let excludes_no_change = ci.low > 1.0 || ci.high < 1.0;
-    excludes_no_change && ratio.ln().abs() > counters::RESOLUTION
+    excludes_no_change && ratio.ln().abs() > count_resolution(pair)
+}
+
+/// How far a configuration's counting runs on one side may spread before its counts are
+/// treated as unsteady (rule 1): [`counters::RESOLUTION`].
+///
+/// Counts of rows with pool threads (`to-thread`, `pool-mutex`) depend on how often a pool
+/// thread's timed wait wakes, so they jump by whole wake-ups from run to run, and two or
+/// three runs a side understate that. Measured in an A/A run of the default suite on a
+/// 2-vCPU AMD EPYC (`cargo xtask bench --against HEAD --counters --counter-runs 2
+/// --min-blocks 10`, revision 4d14779): `smol/to-thread`'s base runs spread by 0.04%, its
+/// head runs not at all, and the medians differed by 0.17%, four times the spread.
+const UNSTEADY_FACTOR: f64 = 10.0;
+
+/// The smallest change of `pair`'s count that rule 1 takes as real: the counting's
+/// resolution where both sides' runs reproduce within it, else [`UNSTEADY_FACTOR`] times
+/// the wider side's spread (on the log scale).
+pub fn count_resolution(pair: &PairComparison) -> f64 {
+    let spread = |s: &crate::stats::Summary| {
+        if s.min > 0.0 && s.max >= s.min {
+            (s.max / s.min).ln()
+        } else {
+            0.0
+        }
+    };
+    let widest = spread(&pair.baseline).max(spread(&pair.current));
+    if widest <= counters::RESOLUTION {
+        counters::RESOLUTION
+    } else {
+        UNSTEADY_FACTOR * widest
+    }
 }
 
 /// The explanation of every configuration that changed, in the pairs' order;
@@ -274,6 +306,51 @@ mod tests {
             settled_after_blocks: None,
             modes: None,
         }
+    }
+
+    /// A count pair whose sides' runs are `base` and `head` (instructions per call).
+    fn runs(base: &[f64], head: &[f64], ratio: f64, ci: (f64, f64)) -> PairComparison {
+        let mut p = pair(
+            "t/a",
+            Metric::Instructions,
+            base[0],
+            ratio,
+            0.0,
+            Verdict::Unchanged,
+        );
+        p.baseline = Summary::of(&Samples::new(base.to_vec()).unwrap());
+        p.current = Summary::of(&Samples::new(head.to_vec()).unwrap());
+        p.estimate.ratio_ci = Some(RatioInterval {
+            low: ci.0,
+            high: ci.1,
+        });
+        p
+    }
+
+    #[test]
+    fn counts_that_jump_from_run_to_run_need_a_change_beyond_their_spread() {
+        // The A/A run's smol/to-thread: base runs 0.04% apart, head runs equal, medians
+        // 0.17% apart with an interval that excludes no change: not a change.
+        let aa = runs(
+            &[2093.1, 2092.3],
+            &[2089.2, 2089.2],
+            0.99833,
+            (0.99700, 0.99995),
+        );
+        assert!(!count_changed(&aa));
+        assert!((count_resolution(&aa) - 10.0 * (2093.1_f64 / 2092.3).ln()).abs() < 1e-12);
+        // A dependency bump on a row whose runs spread 0.02%: +0.8% is still a change.
+        let bump = runs(&[3173.9, 3174.6], &[3199.3, 3200.0], 1.008, (1.005, 1.010));
+        assert!(count_changed(&bump));
+        // Runs that reproduce: the counting's resolution, however small the change.
+        let steady = runs(
+            &[2000.0, 2000.0],
+            &[2001.0, 2001.0],
+            1.0005,
+            (1.0004, 1.0006),
+        );
+        assert_eq!(count_resolution(&steady), counters::RESOLUTION);
+        assert!(count_changed(&steady));
     }
 
     #[test]
