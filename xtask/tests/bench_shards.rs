@@ -291,7 +291,7 @@ const BUILD_STEP: &str = "Build the base, the head and the xtask once";
 /// commit it was built from (and where).
 const FAKE_CARGO: &str = r#"#!/bin/sh
 case "$*" in
-  *"--package xtask"*) out="target/debug/xtask" ;;
+  *"--package xtask"*) out="${CARGO_TARGET_DIR:-target}/debug/xtask" ;;
   *"--bin handoff-bench"*) out="${CARGO_TARGET_DIR:-target}/release/handoff-bench" ;;
   *) echo "unexpected cargo $*" >&2; exit 2 ;;
 esac
@@ -322,6 +322,8 @@ fn the_build_job_builds_the_merge_base_and_the_head_once_and_lays_them_out() {
         std::env::var("PATH").unwrap_or_default()
     );
     let (bins, tree) = (repo.root.join("bins"), repo.root.join("base-tree"));
+    // The runner's own target directory (never this test's: the fake cargo writes there).
+    let runner_target = repo.root.join("runner-target");
     let mut names = workflow_support::env_names(BENCH, "build", BUILD_STEP);
     names.sort();
     assert_eq!(names, ["BASE_REF", "BASE_TREE", "BINS"]);
@@ -334,6 +336,7 @@ fn the_build_job_builds_the_merge_base_and_the_head_once_and_lays_them_out() {
             ("BASE_REF", "main"),
             ("BINS", bins.to_str().unwrap()),
             ("BASE_TREE", tree.to_str().unwrap()),
+            ("CARGO_TARGET_DIR", runner_target.to_str().unwrap()),
         ],
     )
     .ok();
