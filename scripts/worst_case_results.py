@@ -37,6 +37,22 @@ def measurement(id_, wall_ns, instructions=None):
     return m
 
 
+def profile(count, instructions, shift):
+    """Three roles' profiles within `Profile::check`: 50 functions whose self costs add up to
+    half the total, 100 stacks 16 frames deep that add up to the total; `shift` moves cost
+    between functions, so that the two sides' profiles differ."""
+    names = [f"crate::module::function_{k}<T>" for k in range(50)]
+    share = instructions // 100
+    functions = [{"name": n, "self_instructions": share + (shift if k == 0 else 0) - (shift if k == 1 else 0),
+                  "inclusive_instructions": instructions} for k, n in enumerate(names)]
+    stacks = [{"frames": [(j + d) % 50 for d in range(16)], "instructions": share}
+              for j in range(100)]
+    role = {"count": count, "threads": 1, "instructions": instructions, "inclusive": "stacks",
+            "cut_instructions": 0, "functions": functions,
+            "stacks": {"names": names, "stacks": stacks}}
+    return {"window": 1, "roles": {"loop": role, "worker": role, "other": role}}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out")
@@ -44,6 +60,7 @@ def main():
     parser.add_argument("--blocks", type=int, default=100)
     parser.add_argument("--counter-runs", type=int, default=20)
     parser.add_argument("--slices", type=int, default=1)
+    parser.add_argument("--profiles", action="store_true")
     args = parser.parse_args()
     rng = random.Random(7)
     ids = [f"rt{i // 8}/handoff-{i % 8}-{i}" for i in range(args.ids)]
@@ -71,8 +88,15 @@ def main():
         for run in range(args.counter_runs):
             for position, side in enumerate(["base", "head"]):
                 instructions = 20_000_000 + rng.randrange(0, 2000)
+                if args.profiles and side == "head":
+                    instructions = instructions * 105 // 100
                 counters.append({"block": run, "side": side, "position": position,
                                  "measurement": measurement(id_, 1_000_000, instructions)})
+    if args.profiles:
+        for config in configurations:
+            config["profile"] = profile(10000, 21_000_000, 100_000)
+    base_profiles = ({id_: profile(10000, 20_000_000, 0) for id_ in ids}
+                     if args.profiles else {})
     results = {
         "schema": 1, "kind": "handoff-bench-results", "created": "2026-12-05T00:00:00Z",
         "host": {"cpu_model": "worst case", "cores": 2, "kernel": "6.1", "rustc": "rustc 1.95.0",
@@ -90,6 +114,7 @@ def main():
             "sampling": ("processes" if args.slices == 1
                          else f"lockstep ({args.slices} slices x 1000 calls)"),
             "estimator": "hodges-lehmann",
+            "base_profiles": base_profiles,
         },
         "comparison": {
             "policy": {"alpha": 0.05, "threshold": 0.05,

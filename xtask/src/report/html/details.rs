@@ -17,8 +17,15 @@ use crate::model::profile::{Profile, Role, RoleProfiles, Stacks};
 use crate::model::results::{ConfigurationResult, ResultFile};
 use crate::report;
 
+/// The most configurations whose flame graphs one page draws. A graph is 50-300 KB of
+/// SVG; a file at the comment job's limits changes every one of 99 configurations on three
+/// roles (`scripts/worst_case_results.py --profiles`), which drawn in full made a 60 MB
+/// page. The first screen still names every changed configuration's functions.
+pub const MAX_FLAME_GRAPH_CONFIGURATIONS: usize = 12;
+
 /// Every configuration's section.
 pub fn details(results: &ResultFile, cmp: Option<&Comparison>) -> Markup {
+    let mut drawn = 0;
     html! {
         @for (index, config) in results.configurations.iter().enumerate() {
             section.config id=(anchor(index, &config.id)) {
@@ -26,7 +33,16 @@ pub fn details(results: &ResultFile, cmp: Option<&Comparison>) -> Markup {
                 (metrics(config, cmp))
                 @if let Some(e) = cmp.and_then(|c| c.explanation.iter().find(|e| e.id == config.id)) {
                     @if !e.counts.is_empty() {
-                        (flame_graphs(results, config, e))
+                        @if drawn < MAX_FLAME_GRAPH_CONFIGURATIONS {
+                            ({ drawn += 1; flame_graphs(results, config, e) })
+                        } @else {
+                            p.note {
+                                "No flame graph: this page draws them for the first "
+                                (MAX_FLAME_GRAPH_CONFIGURATIONS)
+                                " configurations whose counts changed; the functions that \
+                                 moved most are listed on the first screen."
+                            }
+                        }
                     }
                 }
             }

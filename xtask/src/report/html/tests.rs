@@ -103,3 +103,51 @@ fn hostile_function_names_stay_text_on_the_first_screen() {
     );
     assert_self_contained(&page);
 }
+
+#[test]
+fn flame_graphs_are_drawn_for_the_first_changed_configurations_only() {
+    use super::details::MAX_FLAME_GRAPH_CONFIGURATIONS;
+    use crate::comparison::explain::{ChangeKind, ConfigExplanation, CountChange};
+    let (mut results, mut cmp) = paired_fixture();
+    let template = results.configurations[0].clone();
+    let extra = MAX_FLAME_GRAPH_CONFIGURATIONS + 2 - results.configurations.len();
+    for i in 0..extra {
+        let mut config = template.clone();
+        config.id = format!("smol/changed-{i}");
+        results.configurations.push(config);
+    }
+    cmp.explanation = results
+        .configurations
+        .iter()
+        .map(|config| ConfigExplanation {
+            id: config.id.clone(),
+            kind: ChangeKind::Code,
+            counts: vec![CountChange {
+                metric: Metric::Instructions,
+                base: 2000.0,
+                head: 2100.0,
+                ratio: 1.05,
+                low: 1.04,
+                high: 1.06,
+                gated: true,
+                below_threshold: false,
+                threshold: 0.01,
+            }],
+            shift: false,
+            waiting: Vec::new(),
+            functions: Vec::new(),
+            no_profile: true,
+        })
+        .collect();
+    let page = render(&results, Some(&cmp));
+    // The fixture has no profiles: a drawn configuration says so; the others are past the cap.
+    assert_eq!(
+        page.matches("No flame graph: a side has no per-function profile")
+            .count(),
+        MAX_FLAME_GRAPH_CONFIGURATIONS
+    );
+    assert_eq!(
+        page.matches("No flame graph: this page draws them").count(),
+        2
+    );
+}
