@@ -4,6 +4,8 @@
 //!
 //! Needs valgrind (`.ci/run` installs it). Without it every test here fails and says so,
 //! unless `HANDOFF_BENCH_SKIP_VALGRIND_TESTS=1` is set, which skips them with a message.
+//! The tests that compare counts across runs are ignored by plain `cargo test`: they need
+//! real-time priority, and `cargo xtask test` runs them where `chrt -f 1` is permitted.
 
 use std::path::Path;
 use std::process::Command;
@@ -33,7 +35,10 @@ fn under_callgrind_in(dumps: &Path, valgrind_flags: &[&str], args: &[&str]) -> O
     // As the xtask runs it: one CPU, real-time FIFO priority where permitted, no address
     // randomisation (`docs/book/src/benchmark/columns.md`). FIFO priority needs root or
     // CAP_SYS_NICE; without it the xtask counts anyway, with a warning, and so do these
-    // tests: what they assert holds either way.
+    // tests. What a single run holds (roles, dumps) holds either way; counts compared across
+    // runs moved by up to 1% without it (a non-root user, 2026-12-05: `floor/park`'s loop
+    // 1,679,235 and 1,663,295 instructions), so those tests are ignored unless
+    // `cargo xtask test` finds `chrt -f 1` permitted.
     let mut command = if realtime_permitted() {
         let mut chrt = Command::new("chrt");
         chrt.args(["-f", "1", "taskset"]);
@@ -161,6 +166,7 @@ fn a_known_loop_is_attributed_to_the_role_of_the_thread_that_runs_it() {
 
 /// The worker row the gate relies on most reproduces within 0.5% between two processes.
 #[test]
+#[ignore = "compares counts across runs: needs `chrt -f 1` (root or CAP_SYS_NICE), without which a count moves by up to 1% between runs; `cargo xtask test` runs it where permitted"]
 fn dedicated_block_reproduces_within_half_a_percent() {
     let run = || {
         under_callgrind(&["--only", "tokio-current/dedicated-block", "--count", CALLS])
@@ -177,6 +183,7 @@ fn dedicated_block_reproduces_within_half_a_percent() {
 /// `--inject-loops` on a runtime row raises the loop role by the injected amount within 1%
 /// of the total (the gate's calibration relies on it).
 #[test]
+#[ignore = "compares counts across runs: needs `chrt -f 1` (root or CAP_SYS_NICE), without which a count moves by up to 1% between runs; `cargo xtask test` runs it where permitted"]
 fn inject_loops_raises_a_runtime_rows_count_by_the_expected_amount() {
     let run = |extra: &[&str]| {
         let mut args = vec!["--only", "tokio-current/dedicated-block", "--count", CALLS];
@@ -205,6 +212,7 @@ fn inject_loops_raises_a_runtime_rows_count_by_the_expected_amount() {
 /// Under glibc's malloc the two differed by 1.5% (and by 16% in an earlier build): see
 /// `src/allocator.rs`.
 #[test]
+#[ignore = "compares counts across runs: needs `chrt -f 1` (root or CAP_SYS_NICE), without which a count moves by up to 1% between runs; `cargo xtask test` runs it where permitted"]
 fn an_allocating_rows_count_does_not_depend_on_the_heaps_history() {
     let run = |extra: &[&str]| {
         let mut args = vec!["--only", "tokio-current/to-thread", "--count", CALLS];
@@ -271,6 +279,7 @@ fn every_window_dump_names_the_role_of_its_thread() {
 /// timer code whose work depends on elapsed time, and valgrind runs slower with contexts:
 /// it moves by a few instructions in millions, so it is not compared here.)
 #[test]
+#[ignore = "compares counts across runs: needs `chrt -f 1` (root or CAP_SYS_NICE), without which a count moves by up to 1% between runs; `cargo xtask test` runs it where permitted"]
 fn function_contexts_do_not_change_the_counts() {
     let run = |valgrind: &[&str], id: &str| {
         let dumps = tempfile::tempdir().unwrap();

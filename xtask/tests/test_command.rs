@@ -92,10 +92,56 @@ fn ci_refuses_to_leave_anything_out_before_running_a_test() {
         "{stderr}"
     );
     assert!(cargo_calls(dir.path()).is_empty());
-    // With every tool there, CI runs both.
+    // Real-time priority is one of the tools CI needs.
     machine(dir.path(), &["valgrind", "chromium"]);
     let out = xtask_test(dir.path(), Some("true"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("`chrt -f 1`"), "{stderr}");
+    assert!(cargo_calls(dir.path()).is_empty());
+    // With every tool there, CI runs all three.
+    machine(dir.path(), &["valgrind", "chromium", "chrt"]);
+    let out = xtask_test(dir.path(), Some("true"));
     assert!(out.status.success());
-    assert_eq!(cargo_calls(dir.path()).len(), 2);
+    assert_eq!(cargo_calls(dir.path()).len(), 3);
     assert!(String::from_utf8_lossy(&out.stdout).contains("every test runs"));
+}
+
+#[test]
+fn with_real_time_priority_the_counts_run_to_run_tests_run_too() {
+    let dir = tempfile::tempdir().unwrap();
+    machine(dir.path(), &["valgrind", "chromium", "chrt"]);
+    let out = xtask_test(dir.path(), None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        cargo_calls(dir.path()),
+        [
+            "test --workspace --locked skip=",
+            "test -p xtask --test browser --locked -- --ignored skip=",
+            "test -p handoff-bench --test counters --locked -- --ignored skip=",
+        ]
+    );
+    assert!(stdout.contains("every test runs"), "{stdout}");
+}
+
+#[test]
+fn without_real_time_priority_the_summary_says_what_it_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    machine(dir.path(), &["valgrind", "chromium"]);
+    let out = xtask_test(dir.path(), None);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert_eq!(
+        cargo_calls(dir.path()),
+        [
+            "test --workspace --locked skip=",
+            "test -p xtask --test browser --locked -- --ignored skip=",
+        ]
+    );
+    assert!(
+        stdout.contains("the counts' run-to-run tests")
+            && stdout.contains("`chrt -f 1` does not run here"),
+        "{stdout}"
+    );
 }
