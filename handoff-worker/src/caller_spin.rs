@@ -18,8 +18,9 @@
 //!    reply comes after the others', and the executor thread has their answers to handle
 //!    meanwhile: spinning would hold it from them, and not spinning costs no sleep, since
 //!    those answers keep it busy), for a call sent to a sleeping worker (its wake-up alone
-//!    takes longer than a spin worth making), or to a worker on the caller's own CPU (the
-//!    spin would keep it from running); no spin with one usable CPU.
+//!    takes longer than a spin worth making), to a worker on the caller's own CPU (the spin
+//!    would keep it from running), or to a crowded one ([`crate::crowding`]: the spin would
+//!    hold a CPU other threads wait for); no spin with one usable CPU.
 //! 2. Otherwise the budget with the lowest expected cost over a fading histogram of reply
 //!    times ([`crate::histogram`]), a sleep and wake-up priced like a park of the worker's
 //!    ([`crate::costs`]), and at most [`MAX_CPU_SPIN`] ([`MAX_LATENCY_SPIN`] preferring
@@ -181,7 +182,7 @@ impl AdaptiveCallerSpin {
 
     /// Steps 1, 2 and 4.
     fn plan(&self, place: Place) -> Option<Plan> {
-        if place.sleeping || place.together {
+        if place.no_spin() {
             return None;
         }
         let longest = self.longest_ns();
@@ -298,23 +299,28 @@ mod tests {
     }
 
     #[test]
-    fn a_sleeping_worker_or_a_shared_cpu_is_never_spun_for() {
+    fn a_sleeping_crowded_or_cpu_sharing_worker_is_never_spun_for() {
         let spin = spin(15);
         feed(&spin, 100, Duration::from_micros(2));
         let asleep = Place {
             sleeping: true,
-            together: false,
+            ..AWAKE
         };
         assert_eq!(spin.plan(asleep, true), None);
         let together = Place {
-            sleeping: false,
             together: true,
+            ..AWAKE
         };
         assert_eq!(
             spin.plan(together, true),
             None,
             "worker and caller on one CPU"
         );
+        let crowded = Place {
+            crowded: true,
+            ..AWAKE
+        };
+        assert_eq!(spin.plan(crowded, true), None, "a crowded worker");
         assert!(spin.plan(AWAKE, true).is_some());
     }
 
@@ -360,6 +366,7 @@ mod tests {
             Place {
                 sleeping: true,
                 together: true,
+                crowded: true,
             },
             false,
         );

@@ -24,10 +24,12 @@
 //! # The worker's place
 //!
 //! One word the worker writes only when something changes (so callers read it from their
-//! own cache): whether it is about to sleep, and whether it keeps finding itself on its
-//! caller's CPU ([`crate::placement`]). A caller does not spin for the reply of a call it
-//! sent to a sleeping worker (the wake-up alone takes longer than any spin worth making) or
-//! to a worker that shares its CPU (the spin would keep the worker from running).
+//! own cache): whether it is about to sleep, whether it keeps finding itself on its
+//! caller's CPU ([`crate::placement`]), and whether it waits for its CPU behind other work
+//! ([`crate::crowding`]). A caller does not spin for the reply of a call it sent to a
+//! sleeping worker (the wake-up alone takes longer than any spin worth making), to a worker
+//! that shares its CPU (the spin would keep the worker from running), or to a crowded one
+//! (the spin would hold a CPU that other threads wait for).
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -47,6 +49,8 @@ const INITIAL_PARK_CPU: Duration = Duration::from_micros(10);
 const SLEEPING: u32 = 1;
 /// The bit that says the worker keeps running calls on its caller's CPU.
 const TOGETHER: u32 = 2;
+/// The bit that says the worker waits for its CPU behind other runnable work.
+const CROWDED: u32 = 4;
 
 /// The shared estimates and the worker's place (module docs).
 #[derive(Debug)]
@@ -56,7 +60,7 @@ pub(crate) struct Costs {
     wake_latency_ns: AtomicU64,
     /// When a sender found the worker asleep, in nanoseconds since `epoch` (0: no stamp).
     wake_sent_at: AtomicU64,
-    /// [`SLEEPING`] and [`TOGETHER`].
+    /// [`SLEEPING`], [`TOGETHER`] and [`CROWDED`].
     place: AtomicU32,
     epoch: Instant,
 }
@@ -81,6 +85,8 @@ pub(crate) struct Place {
     pub(crate) sleeping: bool,
     /// The worker keeps running calls on its caller's CPU.
     pub(crate) together: bool,
+    /// The worker waits for its CPU behind other runnable work.
+    pub(crate) crowded: bool,
 }
 
 impl Place {
@@ -88,7 +94,13 @@ impl Place {
     pub(crate) const AWAKE: Self = Self {
         sleeping: false,
         together: false,
+        crowded: false,
     };
+
+    /// Whether a caller should not spin for the reply of a call sent to a worker here.
+    pub(crate) fn no_spin(self) -> bool {
+        self.sleeping || self.together || self.crowded
+    }
 }
 
 impl Costs {
@@ -115,14 +127,17 @@ impl Costs {
         Place {
             sleeping: word & SLEEPING != 0,
             together: word & TOGETHER != 0,
+            crowded: word & CROWDED != 0,
         }
     }
 
     /// Worker side: where it is now. Stores only on a change, so the callers' copies of the
     /// word stay valid.
     pub(crate) fn set_place(&self, place: Place) {
-        let word =
-            if place.sleeping { SLEEPING } else { 0 } | if place.together { TOGETHER } else { 0 };
+        let bit = |set, bit| if set { bit } else { 0 };
+        let word = bit(place.sleeping, SLEEPING)
+            | bit(place.together, TOGETHER)
+            | bit(place.crowded, CROWDED);
         if self.place.load(Ordering::Relaxed) != word {
             self.place.store(word, Ordering::Relaxed);
         }
@@ -214,12 +229,15 @@ mod tests {
     fn the_place_word_round_trips() {
         let costs = Costs::default();
         assert_eq!(costs.place(), Place::AWAKE);
-        for sleeping in [false, true] {
-            for together in [false, true] {
-                let place = Place { sleeping, together };
-                costs.set_place(place);
-                assert_eq!(costs.place(), place);
-            }
+        for word in 0..8_u8 {
+            let place = Place {
+                sleeping: word & 1 != 0,
+                together: word & 2 != 0,
+                crowded: word & 4 != 0,
+            };
+            costs.set_place(place);
+            assert_eq!(costs.place(), place);
+            assert_eq!(place.no_spin(), word != 0);
         }
     }
 }

@@ -63,7 +63,8 @@
 //!   channel;
 //! - `strategy`, `adaptive`, `caller_spin`, `histogram`, `costs`: [`Strategy`], the worker's
 //!   and the callers' adaptive spins, and what they learn about waiting;
-//! - `placement`, `os`: noticing that the worker shares its caller's CPU, and leaving it;
+//! - `placement`, `crowding`, `os`: noticing that the worker shares its caller's CPU, and
+//!   leaving it; noticing that it waits for its CPU behind other work, and not spinning;
 //! - `hooks`: `WaitHooks`, for tools that must see or reshape the waits (feature
 //!   `bench-hooks`);
 //! - `stats`, `error`, `sync`: counters, error types, the std/loom shim.
@@ -72,7 +73,7 @@
 //!
 //! - `bench-hooks` (**unstable**, for benchmarks and profilers; not covered by semantic
 //!   versioning): `WaitHooks`, `Worker::wait_costs`, and the counters `parks`,
-//!   `spin_hits` and `stepped_off` in [`Stats`].
+//!   `spin_hits`, `stepped_off` and `crowded` in [`Stats`].
 
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -81,6 +82,7 @@ mod adaptive;
 mod builder;
 mod caller_spin;
 mod costs;
+mod crowding;
 mod error;
 mod future;
 mod gate;

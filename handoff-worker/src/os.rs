@@ -1,10 +1,12 @@
 //! What the waiting policy asks the operating system: the CPU a thread runs on, the CPU time
-//! the calling thread has used, and a way for the worker thread to step off a CPU it shares
-//! with its caller. Linux only; elsewhere every answer is "unknown" and nothing moves.
+//! the calling thread has used, how long it has waited for a CPU, and a way for the worker
+//! thread to step off a CPU it shares with its caller. Linux only; elsewhere every answer is
+//! "unknown" and nothing moves.
 //!
-//! Hand-written over `libc` rather than a crate: three calls (`sched_getcpu`,
-//! `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, `sched_{get,set}affinity`), and the crates that
-//! wrap them (core_affinity, thread-priority) cover the affinity calls without the other two.
+//! Hand-written over `libc` and `std` rather than a crate: three calls (`sched_getcpu`,
+//! `clock_gettime(CLOCK_THREAD_CPUTIME_ID)`, `sched_{get,set}affinity`) and one number of a
+//! `/proc` file, and the crates that wrap them (core_affinity, thread-priority, procfs)
+//! cover some of these each, procfs with a whole parser for one number.
 
 use std::time::Duration;
 
@@ -17,6 +19,32 @@ pub(crate) const NO_CPU: Cpu = u32::MAX;
 #[cfg(target_os = "linux")]
 mod imp {
     use super::{Cpu, Duration, NO_CPU};
+    use std::fs::File;
+    use std::os::unix::fs::FileExt;
+
+    /// The calling thread's scheduler statistics, kept open: how long it has waited on a run
+    /// queue, runnable but not running (the second of the three numbers of
+    /// `/proc/thread-self/schedstat`, in nanoseconds). One `pread` per reading.
+    #[derive(Debug)]
+    pub(crate) struct RunDelay(File);
+
+    impl RunDelay {
+        /// For the calling thread; `None` where the kernel keeps no scheduler statistics.
+        pub(crate) fn open() -> Option<Self> {
+            let file = File::open("/proc/thread-self/schedstat").ok()?;
+            let run_delay = Self(file);
+            run_delay.read().map(|_| run_delay)
+        }
+
+        /// The thread's total wait so far.
+        pub(crate) fn read(&self) -> Option<Duration> {
+            let mut text = [0_u8; 96];
+            let len = self.0.read_at(&mut text, 0).ok()?;
+            let text = std::str::from_utf8(text.get(..len)?).ok()?;
+            let waited = text.split_ascii_whitespace().nth(1)?.parse().ok()?;
+            Some(Duration::from_nanos(waited))
+        }
+    }
 
     /// The CPU the calling thread runs on now. With glibc 2.35 or later this reads the
     /// kernel's restartable-sequences area (a few nanoseconds); otherwise the vDSO.
@@ -42,6 +70,20 @@ mod imp {
             u64::try_from(now.tv_sec).ok()?,
             u32::try_from(now.tv_nsec).ok()?,
         ))
+    }
+
+    /// Whether the calling thread may run on more than one CPU (`false` if its set cannot
+    /// be read).
+    pub(crate) fn may_move() -> bool {
+        // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
+        let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+        let size = size_of::<libc::cpu_set_t>();
+        // SAFETY: pid 0 is the calling thread; `allowed` is a writable set of `size` bytes.
+        if unsafe { libc::sched_getaffinity(0, size, &raw mut allowed) } != 0 {
+            return false;
+        }
+        // SAFETY: a plain read of a set we own.
+        unsafe { libc::CPU_COUNT(&allowed) > 1 }
     }
 
     /// Moves the calling thread off `cpu`, onto the other CPUs of its current set, and gives
@@ -84,6 +126,20 @@ mod imp {
 mod imp {
     use super::{Cpu, Duration, NO_CPU};
 
+    /// Not known here.
+    #[derive(Debug)]
+    pub(crate) struct RunDelay;
+
+    impl RunDelay {
+        pub(crate) fn open() -> Option<Self> {
+            None
+        }
+
+        pub(crate) fn read(&self) -> Option<Duration> {
+            None
+        }
+    }
+
     pub(crate) fn current_cpu() -> Cpu {
         NO_CPU
     }
@@ -95,9 +151,13 @@ mod imp {
     pub(crate) fn step_off(_cpu: Cpu) -> bool {
         false
     }
+
+    pub(crate) fn may_move() -> bool {
+        false
+    }
 }
 
-pub(crate) use imp::{current_cpu, step_off, thread_cpu_time};
+pub(crate) use imp::{RunDelay, current_cpu, may_move, step_off, thread_cpu_time};
 
 /// Whether two CPU numbers are known and equal.
 pub(crate) fn same_cpu(a: Cpu, b: Cpu) -> bool {
@@ -117,6 +177,39 @@ mod tests {
             x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(i));
         }
         assert!(thread_cpu_time().expect("a thread clock") > before);
+    }
+
+    #[test]
+    fn the_run_delay_counts_waiting_for_a_cpu_and_not_sleeping() {
+        let Some(run_delay) = RunDelay::open() else {
+            return; // A kernel without scheduler statistics.
+        };
+        let read = || run_delay.read().expect("a run delay");
+        let before = read();
+        std::thread::sleep(Duration::from_millis(50));
+        let slept = read().saturating_sub(before);
+        assert!(slept < Duration::from_millis(10), "{slept:?} while asleep");
+        // Seven busy threads per CPU beside this one: it waits most of the time.
+        let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+        let busy = Duration::from_millis(100);
+        let until = std::time::Instant::now() + busy;
+        let spin = move || {
+            while std::time::Instant::now() < until {
+                std::hint::spin_loop();
+            }
+        };
+        let before = read();
+        let hogs: Vec<_> = (0..7 * cpus).map(|_| std::thread::spawn(spin)).collect();
+        spin();
+        let waited = read().saturating_sub(before);
+        for hog in hogs {
+            hog.join().expect("a hog");
+        }
+        assert!(
+            waited >= busy / 4,
+            "{waited:?} of {busy:?} among {} threads",
+            7 * cpus + 1
+        );
     }
 
     /// The calling thread's CPU set.

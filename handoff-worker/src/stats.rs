@@ -46,6 +46,10 @@ pub struct Stats {
     /// (`placement.rs`). Feature `bench-hooks` (unstable).
     #[cfg(feature = "bench-hooks")]
     pub stepped_off: u64,
+    /// Times the worker found itself waiting for its CPU behind other runnable work and
+    /// stopped spinning for a while (`crowding.rs`). Feature `bench-hooks` (unstable).
+    #[cfg(feature = "bench-hooks")]
+    pub crowded: u64,
 }
 
 /// The live counters, shared by the worker thread and the handles.
@@ -70,6 +74,7 @@ struct WorkerCounters {
     refused: AtomicU64,
     spin_hits: AtomicU64,
     stepped_off: AtomicU64,
+    crowded: AtomicU64,
 }
 
 /// One worker-thread-only counter.
@@ -102,6 +107,9 @@ impl Counters {
     pub(crate) fn stepped_off(&self) {
         bump(&self.worker.stepped_off);
     }
+    pub(crate) fn crowded(&self) {
+        bump(&self.worker.crowded);
+    }
 
     /// Any thread holding the bounded queue's lock, or the worker thread.
     pub(crate) fn unqueued(&self) {
@@ -117,6 +125,12 @@ impl Counters {
     #[cfg(all(test, not(loom)))]
     pub(crate) fn snapshot_stepped_off(&self) -> u64 {
         self.worker.stepped_off.load(Ordering::Relaxed)
+    }
+
+    /// How often the worker found itself crowded (for the crate's own tests).
+    #[cfg(all(test, not(loom)))]
+    pub(crate) fn snapshot_crowded(&self) -> u64 {
+        self.worker.crowded.load(Ordering::Relaxed)
     }
 
     pub(crate) fn snapshot(&self) -> Stats {
@@ -135,6 +149,8 @@ impl Counters {
             spin_hits: w.spin_hits.load(Ordering::Relaxed),
             #[cfg(feature = "bench-hooks")]
             stepped_off: w.stepped_off.load(Ordering::Relaxed),
+            #[cfg(feature = "bench-hooks")]
+            crowded: w.crowded.load(Ordering::Relaxed),
         }
     }
 }

@@ -11,8 +11,10 @@
 //!    (so one wake-up drains everything queued, however many calls are in flight). For a
 //!    bounded queue it tells the gate as soon as a call is taken off, which moves the oldest
 //!    waiting call in ([`crate::gate`]). After each call it notes what the caller did (still
-//!    polling, or asleep) and where it ran ([`crate::placement`]).
-//! 3. On an empty queue it asks its [`Policy`] for a spin budget, spins on `try_recv` for up
+//!    polling, or asleep), where it ran ([`crate::placement`]), and now and then whether it
+//!    waits for its CPU behind other work ([`crate::crowding`]).
+//! 3. On an empty queue it asks its [`Policy`] for a spin budget (none while it shares its
+//!    caller's CPU or is crowded), spins on `try_recv` for up
 //!    to that long (no syscall, no store to shared memory), then falls back to the blocking
 //!    `recv` of `crossbeam-channel`, which parks the thread. Senders only issue a futex wake
 //!    when a receiver is registered as blocked, so calls sent to a spinning or busy worker
@@ -39,6 +41,7 @@ use std::time::{Duration, Instant};
 
 use crate::adaptive::{Caller, Waited};
 use crate::costs::{ALWAYS_SAMPLED, Costs, Place, SAMPLE_EVERY, nanos};
+use crate::crowding::Crowding;
 use crate::error::{CallError, panic_message};
 use crate::gate::Gate;
 use crate::hooks;
@@ -145,6 +148,7 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
                 costs: &costs,
                 gate: gate.as_deref(),
                 placement: Placement::new(matches!(policy, Policy::Adaptive(_))),
+                crowding: Crowding::new(matches!(policy, Policy::Adaptive(_))),
                 policy,
                 caller: Caller::Awake,
                 parks: 0,
@@ -175,6 +179,7 @@ struct Serving<'a, T> {
     costs: &'a Costs,
     gate: Option<&'a Gate<T>>,
     placement: Placement,
+    crowding: Crowding,
     policy: Policy,
     /// What the caller of the last call did when it was answered.
     caller: Caller,
@@ -202,13 +207,15 @@ impl<T> Serving<'_, T> {
                     } else {
                         Caller::Awake
                     };
-                    self.placement.after_call(ran.caller_cpu, self.counters);
+                    self.crowding.after_call(self.counters);
+                    // Two threads that sleep in turn share a CPU well: a crowded worker
+                    // stays where it is.
+                    if !self.crowding.crowded() {
+                        self.placement.after_call(ran.caller_cpu, self.counters);
+                    }
                     // Callers compare their CPU with the worker's: keep it current (stored
                     // only when it changed).
-                    self.costs.set_place(Place {
-                        sleeping: false,
-                        together: self.placement.together(),
-                    });
+                    self.costs.set_place(self.place(false));
                 }
                 Msg::Close(closer) => {
                     close_queue(rx, self.counters, self.gate);
@@ -218,11 +225,21 @@ impl<T> Serving<'_, T> {
         }
     }
 
+    /// Where the worker is, as its callers see it.
+    fn place(&self, sleeping: bool) -> Place {
+        Place {
+            sleeping,
+            together: self.placement.together(),
+            crowded: self.crowding.crowded(),
+        }
+    }
+
     /// Step 3: spin per policy, then block.
     fn wait(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
         let waiting = hooks::waiting();
-        let plan = if self.placement.together() {
-            // Sharing the caller's CPU: a spin would take it from the caller.
+        let plan = if self.placement.together() || self.crowding.crowded() {
+            // Sharing the caller's CPU, or waiting for its own behind other work: a spin
+            // would take a CPU another thread needs.
             crate::adaptive::Plan {
                 budget_ns: 0,
                 probing: false,
@@ -249,14 +266,20 @@ impl<T> Serving<'_, T> {
                         Err(TryRecvError::Disconnected) => return Err(RecvError),
                     }
                 }
-                if empty_since.get_or_insert_with(Instant::now).elapsed() >= budget {
+                let now = Instant::now();
+                self.crowding.check(now, self.counters);
+                if now.saturating_duration_since(*empty_since.get_or_insert(now)) >= budget
+                    || self.crowding.crowded()
+                {
                     break;
                 }
             }
         }
         let empty_since = *empty_since.get_or_insert_with(Instant::now);
         let msg = self.park(rx);
-        let waited = Waited::Parked(nanos(empty_since.elapsed()));
+        let now = Instant::now();
+        self.crowding.check(now, self.counters);
+        let waited = Waited::Parked(nanos(now.saturating_duration_since(empty_since)));
         self.policy.waited(self.caller, plan, waited, self.costs);
         msg
     }
@@ -270,10 +293,7 @@ impl<T> Serving<'_, T> {
         }
         let sampled = self.parks < ALWAYS_SAMPLED || self.parks.is_multiple_of(SAMPLE_EVERY);
         self.parks += 1;
-        self.costs.set_place(Place {
-            sleeping: true,
-            together: self.placement.together(),
-        });
+        self.costs.set_place(self.place(true));
         let cpu_before = if sampled { os::thread_cpu_time() } else { None };
         let since = Instant::now();
         let msg = rx.recv();
@@ -288,10 +308,7 @@ impl<T> Serving<'_, T> {
                 self.costs.parked(cpu);
             }
         }
-        self.costs.set_place(Place {
-            sleeping: false,
-            together: self.placement.together(),
-        });
+        self.costs.set_place(self.place(false));
         self.costs.awoken();
         msg
     }
