@@ -38,8 +38,10 @@
 //! 5. Until a histogram has seen [`LEARNING`] waits its budget is the probe's, so a new
 //!    worker learns from exact waits.
 //!
-//! A worker whose caller runs on its own CPU does not spin at all (the thread loop checks,
-//! [`crate::thread`]), and one that may use only one CPU is a `Block` worker from the start.
+//! A worker that keeps running on its caller's CPU ([`crate::placement`]) or keeps waiting
+//! for its CPU behind other work ([`crate::crowding`]) does not spin at all (the thread loop
+//! checks, [`crate::thread`]), and one that may use only one CPU is a `Block` worker from the
+//! start.
 
 use crate::costs::Costs;
 use crate::histogram::Histogram;

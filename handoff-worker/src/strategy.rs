@@ -34,8 +34,9 @@ pub enum Strategy {
     /// which is never more than parking at once. So it spins through back-to-back calls (no
     /// wake-up, a fraction of a park's CPU), parks through sparse ones (as `Block` does),
     /// and notices by itself when traffic changes. Callers spin for their replies by the
-    /// same rule. With one usable CPU it never spins. The policy in full is in the crate's
-    /// source (`adaptive.rs`, `caller_spin.rs`).
+    /// same rule. With one usable CPU it never spins, nor, for a while, when it keeps
+    /// waiting for its CPU behind other runnable work. The policy in full is in the crate's
+    /// source (`adaptive.rs`, `caller_spin.rs`, `placement.rs`, `crowding.rs`).
     #[default]
     Adaptive,
     /// Like [`Strategy::Adaptive`], with a park priced at its CPU *and* the wall time of a
