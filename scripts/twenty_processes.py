@@ -4,7 +4,7 @@ several run interleaved: the per-process spread of wall per call.
 
     scripts/twenty_processes.py [--binary target/release/handoff-bench]... [--count 20000]
         [--work zero] [--processes 20] [--only tokio-current/dedicated]... [--pin both]
-        [--json-out FILE]
+        [--beside-busy-process] [--json-out FILE]
 
 With several --binary, process i of every binary runs before process i+1 of any, so the
 binaries see the same host. For each binary, configuration and pinning it prints the
@@ -13,11 +13,15 @@ than twice the fastest, the loop (caller) and worker threads' voluntary context 
 per call (a caller that sleeps on every call has about 1), CPU per call, the shortest timed
 window, and the host's steal time (jiffies of /proc/stat, whole machine) during each process:
 processes with any are counted, and the figures are printed again without them.
+
+--beside-busy-process keeps one CPU-bound process (`python3 -c 'while True: pass'`) running
+the whole time, as a build or a second service would on a shared machine.
 """
 import argparse
 import json
 import statistics
 import subprocess
+import sys
 
 
 def steal_jiffies():
@@ -80,8 +84,21 @@ def main():
     args.add_argument("--processes", type=int, default=20)
     args.add_argument("--only", action="append")
     args.add_argument("--pin", choices=["both", "pinned", "unpinned"], default="both")
+    args.add_argument("--beside-busy-process", action="store_true")
     args.add_argument("--json-out")
     opts = args.parse_args()
+    busy = None
+    if opts.beside_busy_process:
+        busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        run(opts)
+    finally:
+        if busy:
+            busy.kill()
+            busy.wait()
+
+
+def run(opts):
     binaries = opts.binary or ["target/release/handoff-bench"]
     configurations = opts.only or ["tokio-current/dedicated"]
     pins = {"both": [True, False], "pinned": [True], "unpinned": [False]}[opts.pin]
