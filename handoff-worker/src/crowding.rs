@@ -192,141 +192,106 @@ impl Crowding {
 mod tests {
     use super::*;
 
-    /// A worker whose run delay is fed by the test, starting at `start`.
-    fn crowding(start: Instant) -> Crowding {
-        let mut crowding = Crowding::with(None);
-        crowding.window = Window {
-            start,
-            delayed: Duration::ZERO,
-        };
-        crowding
+    /// A worker whose run delay the test feeds, window by window.
+    struct Feed {
+        crowding: Crowding,
+        counters: Counters,
+        now: Instant,
+        delayed: Duration,
     }
 
-    /// Windows of [`WINDOW`] from `*now`, each `waited_percent` spent waiting; advances
-    /// `*now` and `*delayed`.
-    fn windows(
-        crowding: &mut Crowding,
-        counters: &Counters,
-        (now, delayed): (&mut Instant, &mut Duration),
-        n: u32,
-        waited_percent: u32,
-    ) {
-        for _ in 0..n {
-            *now += WINDOW;
-            *delayed += WINDOW * waited_percent / 100;
-            crowding.expire(*now);
-            crowding.judge(*now, *delayed, || true, counters);
+    impl Feed {
+        fn new() -> Self {
+            let now = Instant::now();
+            let mut crowding = Crowding::with(None);
+            crowding.window = Window {
+                start: now,
+                delayed: Duration::ZERO,
+            };
+            Self {
+                crowding,
+                counters: Counters::default(),
+                now,
+                delayed: Duration::ZERO,
+            }
         }
+
+        /// `n` windows of [`WINDOW`], each `waited_percent` spent waiting, on a thread
+        /// that may move (`may_move`) or not.
+        fn windows_on(&mut self, n: u128, waited_percent: u32, may_move: bool) {
+            for _ in 0..n {
+                self.now += WINDOW;
+                self.delayed += WINDOW * waited_percent / 100;
+                self.crowding.expire(self.now);
+                self.crowding
+                    .judge(self.now, self.delayed, || may_move, &self.counters);
+            }
+        }
+
+        fn windows(&mut self, n: u128, waited_percent: u32) {
+            self.windows_on(n, waited_percent, true);
+        }
+
+        /// The state a crowd beginning now with `hold` leads to.
+        fn crowded_for(&self, hold: Duration) -> State {
+            State::Crowded {
+                until: self.now + hold,
+                hold,
+            }
+        }
+    }
+
+    /// Windows in a hold.
+    fn windows_in(hold: Duration) -> u128 {
+        hold.as_millis() / WINDOW.as_millis()
     }
 
     #[test]
     fn a_worker_that_keeps_waiting_for_its_cpu_is_crowded_and_holds_off_longer_each_time() {
-        let counters = Counters::default();
-        let (mut now, mut delayed) = (Instant::now(), Duration::ZERO);
-        let mut crowding = crowding(now);
-        // Half of every window: a CPU shared fairly with one other thread, not a crowd.
-        windows(&mut crowding, &counters, (&mut now, &mut delayed), 10, 50);
-        assert!(!crowding.crowded());
+        let streak = u128::from(STREAK);
+        let mut feed = Feed::new();
+        // Three fifths of every window: more than a CPU shared fairly with one other thread
+        // costs, still not a crowd.
+        feed.windows(10, 60);
+        assert!(!feed.crowding.crowded());
         // Nine tenths, but not [`STREAK`] windows in a row.
         for _ in 0..5 {
-            windows(
-                &mut crowding,
-                &counters,
-                (&mut now, &mut delayed),
-                STREAK - 1,
-                90,
-            );
-            windows(&mut crowding, &counters, (&mut now, &mut delayed), 1, 10);
+            feed.windows(streak - 1, 90);
+            feed.windows(1, 10);
         }
-        assert!(!crowding.crowded());
-        windows(
-            &mut crowding,
-            &counters,
-            (&mut now, &mut delayed),
-            STREAK,
-            90,
-        );
-        assert!(crowding.crowded());
-        assert_eq!(counters.snapshot_crowded(), 1);
-        assert_eq!(
-            crowding.state,
-            State::Crowded {
-                until: now + MIN_HOLD,
-                hold: MIN_HOLD
-            }
-        );
-        // Still crowded within the hold, whatever the windows show.
-        windows(&mut crowding, &counters, (&mut now, &mut delayed), 5, 0);
-        assert!(crowding.crowded());
-        // After the hold it spins again ...
-        let rest = MIN_HOLD.as_millis() / WINDOW.as_millis() - 5;
-        windows(
-            &mut crowding,
-            &counters,
-            (&mut now, &mut delayed),
-            rest as u32,
-            0,
-        );
-        assert!(!crowding.crowded());
-        // ... and crowded again within a hold of that, it holds twice as long, and so on up
-        // to the longest hold.
+        assert!(!feed.crowding.crowded());
+        feed.windows(streak, 90);
+        assert_eq!(feed.crowding.state, feed.crowded_for(MIN_HOLD));
+        assert_eq!(feed.counters.snapshot_crowded(), 1);
+        // Still crowded within the hold, whatever the windows show ...
+        feed.windows(5, 0);
+        assert!(feed.crowding.crowded());
+        // ... and spinning again after it.
+        feed.windows(windows_in(MIN_HOLD) - 5, 0);
+        assert!(!feed.crowding.crowded());
+        // Crowded again within a hold of leaving, it holds twice as long, and so on up to
+        // the longest hold.
         let mut hold = MIN_HOLD;
         for crowded in 2..10 {
-            windows(
-                &mut crowding,
-                &counters,
-                (&mut now, &mut delayed),
-                STREAK,
-                90,
-            );
+            feed.windows(streak, 90);
             hold = (hold * 2).min(MAX_HOLD);
-            assert_eq!(
-                crowding.state,
-                State::Crowded {
-                    until: now + hold,
-                    hold
-                }
-            );
-            assert_eq!(counters.snapshot_crowded(), crowded);
-            let windows_held = hold.as_millis() / WINDOW.as_millis();
-            windows(
-                &mut crowding,
-                &counters,
-                (&mut now, &mut delayed),
-                windows_held as u32,
-                0,
-            );
-            assert!(!crowding.crowded());
+            assert_eq!(feed.crowding.state, feed.crowded_for(hold));
+            assert_eq!(feed.counters.snapshot_crowded(), crowded);
+            feed.windows(windows_in(hold), 0);
+            assert!(!feed.crowding.crowded());
         }
         assert_eq!(hold, MAX_HOLD);
         // Crowded again only long after it left: the shortest hold again.
-        windows(&mut crowding, &counters, (&mut now, &mut delayed), 1_000, 0);
-        windows(
-            &mut crowding,
-            &counters,
-            (&mut now, &mut delayed),
-            STREAK,
-            90,
-        );
-        assert_eq!(
-            crowding.state,
-            State::Crowded {
-                until: now + MIN_HOLD,
-                hold: MIN_HOLD
-            }
-        );
+        feed.windows(windows_in(2 * MAX_HOLD), 0);
+        feed.windows(streak, 90);
+        assert_eq!(feed.crowding.state, feed.crowded_for(MIN_HOLD));
     }
 
     #[test]
     fn a_worker_that_may_not_move_is_never_crowded() {
-        let counters = Counters::default();
-        let start = Instant::now();
-        let mut crowding = crowding(start);
-        for window in 1..=10 {
-            let now = start + WINDOW * window;
-            crowding.judge(now, WINDOW * window, || false, &counters);
-        }
-        assert!(!crowding.crowded());
-        assert_eq!(counters.snapshot_crowded(), 0);
+        let mut feed = Feed::new();
+        feed.windows_on(10, 100, false);
+        assert!(!feed.crowding.crowded());
+        assert_eq!(feed.counters.snapshot_crowded(), 0);
     }
 }
