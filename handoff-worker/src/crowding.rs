@@ -17,8 +17,9 @@
 //!
 //! 1. Every [`WINDOW`] or so (read after every [`CHECK_EVERY`] calls, and at the clock reads
 //!    of a spin) the worker reads how long it has waited on a run queue: the kernel's
-//!    `run_delay` ([`crate::os::RunDelay`]), time runnable but not running, whatever the
-//!    thread was doing (time a call spends asleep, on I/O say, is not in it).
+//!    `run_delay` ([`crate::os::RunDelay`], a file the worker keeps open while it runs), time
+//!    runnable but not running, whatever the thread was doing (time a call spends asleep,
+//!    on I/O say, is not in it).
 //! 2. If that is more than two thirds of each of [`STREAK`] windows in a row, and the
 //!    worker may run on another CPU, it is crowded: for
 //!    [`MIN_HOLD`] it parks whenever its queue is empty, does not step off its caller's CPU
