@@ -28,58 +28,67 @@ const CHECKS_PER_CLOCK_READ: u32 = 32;
 /// and its value is discarded.
 #[must_use = "the call is cancelled when its future is dropped"]
 pub struct CallFuture<R> {
-    /// `None` once resolved (or if resolved at creation).
+    /// `None` once resolved, and for a call refused when it was made.
     reply: Option<Arc<dyn ReplyTo<R>>>,
-    /// Resolved at creation (the worker was closed).
-    early: Option<CallError>,
-    /// The spin the first poll makes before registering the waker ([`crate::caller_spin`]).
-    spin: Option<Plan>,
+    /// Where the wait for the reply stands.
+    wait: Wait,
     /// The adaptive caller spin, which notes this call as outstanding until it is answered
     /// or given up, and learns from what its spin found.
     policy: Option<Arc<CallerSpin>>,
-    /// This call's id for the caller spin ([`CallerSpin::begin`]).
-    id: usize,
-    /// A spin that missed, and when it began: recorded when the reply comes.
-    missed: Option<(Plan, Instant)>,
+}
+
+/// A call's id while it is outstanding, for the caller spin ([`CallerSpin::begin`]): the
+/// address of its packet, which the future holds anyway.
+pub(crate) fn call_id<R>(reply: &Arc<dyn ReplyTo<R>>) -> usize {
+    Arc::as_ptr(reply).cast::<()>().addr()
+}
+
+/// Where a caller's wait for its reply stands. One field for four states that exclude each
+/// other keeps the future small: it is moved at least once into a runtime's task (and into
+/// every future that awaits it), and a larger one costs more to move.
+#[derive(Debug, Clone, Copy)]
+enum Wait {
+    /// Refused when it was made (the worker was closed): the first poll answers `Closed`.
+    Refused,
+    /// The first poll spins per this plan before it registers the waker
+    /// ([`crate::caller_spin`]).
+    Spin(Plan),
+    /// A spin per this plan, begun then, missed: recorded when the reply comes.
+    Missed(Plan, Instant),
+    /// Waiting for the waker, with nothing to record.
+    Waker,
 }
 
 impl<R> CallFuture<R> {
-    /// A future for the call `id` answered through `reply`; `counted` if `policy` noted it
-    /// as outstanding ([`CallerSpin::begin`]).
+    /// A future for the call answered through `reply`; `counted` if `policy` noted it as
+    /// outstanding ([`CallerSpin::begin`], under [`call_id`]).
     pub(crate) fn new(
         reply: Arc<dyn ReplyTo<R>>,
-        id: usize,
         spin: Option<Plan>,
         policy: &Arc<CallerSpin>,
         counted: bool,
     ) -> Self {
         Self {
             reply: Some(reply),
-            early: None,
-            spin,
+            wait: spin.map_or(Wait::Waker, Wait::Spin),
             policy: counted.then(|| policy.clone()),
-            id,
-            missed: None,
         }
     }
 
     pub(crate) fn closed() -> Self {
         Self {
             reply: None,
-            early: Some(CallError::Closed),
-            spin: None,
+            wait: Wait::Refused,
             policy: None,
-            id: 0,
-            missed: None,
         }
     }
 
     /// Resolves with what the slot held (`None`: the call was dropped unrun, so `Closed`).
     fn resolve(&mut self, reply: Option<Result<R, CallError>>) -> Poll<Result<R, CallError>> {
-        self.reply = None;
-        if let Some(policy) = self.policy.take() {
-            policy.end(self.id);
+        if let (Some(policy), Some(slot)) = (self.policy.take(), &self.reply) {
+            policy.end(call_id(slot));
         }
+        self.reply = None;
         Poll::Ready(reply.unwrap_or(Err(CallError::Closed)))
     }
 
@@ -121,13 +130,15 @@ impl<R> Future for CallFuture<R> {
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        if let Some(error) = this.early.take() {
-            return Poll::Ready(Err(error));
+        if let Wait::Refused = this.wait {
+            this.wait = Wait::Waker;
+            return Poll::Ready(Err(CallError::Closed));
         }
         let Some(reply) = this.reply.as_deref() else {
             panic!("CallFuture polled after it resolved");
         };
-        if let Some(plan) = this.spin.take() {
+        if let Wait::Spin(plan) = this.wait {
+            this.wait = Wait::Waker;
             match Self::spin_for(reply, plan.budget) {
                 Spun::Caught(value, waited) => {
                     if let Some(policy) = this.policy.as_ref().filter(|_| plan.learn) {
@@ -135,14 +146,15 @@ impl<R> Future for CallFuture<R> {
                     }
                     return this.resolve(value);
                 }
-                Spun::Missed(start) if plan.learn => this.missed = Some((plan, start)),
+                Spun::Missed(start) if plan.learn => this.wait = Wait::Missed(plan, start),
                 Spun::Missed(_) => {}
             }
         }
         // SAFETY: single receiver; the slot is dropped when this returns `Ready`.
         match unsafe { reply.slot().poll_take(cx) } {
             Poll::Ready(value) => {
-                if let (Some(policy), Some((plan, began))) = (&this.policy, this.missed.take()) {
+                if let (Some(policy), Wait::Missed(plan, began)) = (&this.policy, this.wait) {
+                    this.wait = Wait::Waker;
                     policy.replied(plan, began.elapsed(), false);
                 }
                 this.resolve(value)
@@ -156,9 +168,9 @@ impl<R> Drop for CallFuture<R> {
     fn drop(&mut self) {
         if let Some(reply) = self.reply.take() {
             reply.slot().cancel();
-        }
-        if let Some(policy) = self.policy.take() {
-            policy.end(self.id);
+            if let Some(policy) = self.policy.take() {
+                policy.end(call_id(&reply));
+            }
         }
     }
 }
@@ -166,8 +178,11 @@ impl<R> Drop for CallFuture<R> {
 impl<R> fmt::Debug for CallFuture<R> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("CallFuture")
-            .field("resolved", &(self.reply.is_none() && self.early.is_none()))
-            .field("spin", &self.spin)
+            .field(
+                "resolved",
+                &(self.reply.is_none() && !matches!(self.wait, Wait::Refused)),
+            )
+            .field("wait", &self.wait)
             .finish_non_exhaustive()
     }
 }
@@ -260,5 +275,18 @@ impl<R, E: From<CallError>> Future for TryCallFuture<R, E> {
 impl<R, E> fmt::Debug for TryCallFuture<R, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("TryCallFuture").field(&self.inner).finish()
+    }
+}
+
+#[cfg(all(test, not(loom)))]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[cfg(target_pointer_width = "64")]
+    fn a_call_future_takes_eight_words_at_most() {
+        // `Wait`: the reply, where the wait stands, the caller spin; nothing else.
+        let words = std::mem::size_of::<CallFuture<u64>>() / std::mem::size_of::<usize>();
+        assert!(words <= 8, "CallFuture<u64> takes {words} words");
     }
 }

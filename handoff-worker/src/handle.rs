@@ -10,7 +10,7 @@ use crate::builder::Builder;
 use crate::caller_spin::CallerSpin;
 use crate::costs::{Costs, Place};
 use crate::error::{CallError, CloseError, panic_message};
-use crate::future::{CallFuture, CloseFuture, TryCallFuture};
+use crate::future::{CallFuture, CloseFuture, TryCallFuture, call_id};
 use crate::gate::Gate;
 use crate::job::{CallContext, JobRef, Packet, ReplyTo};
 use crate::os::{self, NO_CPU};
@@ -247,9 +247,8 @@ impl<T: 'static> Worker<T> {
             NO_CPU
         };
         let packet = Arc::new(Packet::new(f, deadline, caller_cpu));
-        // The packet's address is the call's id while it is outstanding.
-        let id = Arc::as_ptr(&packet).addr();
         let reply: Arc<dyn ReplyTo<R>> = packet.clone();
+        let id = call_id(&reply);
         // Where the worker is before the send: a sleeping one is woken by it, and the
         // send's cost and the wake-up's latency are what the adaptive policy prices.
         let place = shared.learns.then(|| shared.costs.place());
@@ -266,7 +265,7 @@ impl<T: 'static> Worker<T> {
             Sent::Queued => shared.caller_spin.plan(place, outstanding.alone),
             Sent::Waiting | Sent::Refused => None,
         };
-        CallFuture::new(reply, id, spin, &shared.caller_spin, outstanding.counted)
+        CallFuture::new(reply, spin, &shared.caller_spin, outstanding.counted)
     }
 
     /// Whether [`Worker::close`] or [`Worker::shutdown`] was called on any handle.

@@ -73,7 +73,7 @@ fn cancelling_a_call_with_a_registered_waker_races_its_run() {
         ));
         let reply: Arc<dyn ReplyTo<Tracked>> = packet.clone();
         let job = JobRef::<u32>::new(packet);
-        let mut call = CallFuture::new(reply, 1, None, &Arc::new(CallerSpin::Off), false);
+        let mut call = CallFuture::new(reply, None, &Arc::new(CallerSpin::Off), false);
         let flag = Arc::new(Flag(loom::sync::atomic::AtomicUsize::new(0)));
         let waker = Waker::from(flag.clone());
         let polled = Pin::new(&mut call).poll(&mut Context::from_waker(&waker));
