@@ -98,7 +98,8 @@ pub(crate) struct Plan {
 /// How an idle period ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Waited {
-    /// A spin caught the next call this long after the queue became empty.
+    /// A spin caught the next call this long after the queue became empty (to the middle of
+    /// the round of checks that caught it, [`crate::rounds`]).
     Caught(u64),
     /// The worker parked; the call came (and the worker woke) this long after the queue
     /// became empty.

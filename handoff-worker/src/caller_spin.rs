@@ -25,7 +25,8 @@
 //!    times ([`crate::histogram`]), a sleep and wake-up priced like a park of the worker's
 //!    ([`crate::costs`]), and at most [`MAX_CPU_SPIN`] ([`MAX_LATENCY_SPIN`] preferring
 //!    latency): the spin holds the executor thread, and other tasks on it wait that long.
-//! 3. A reply caught by the spin is recorded exactly; one that was not, as the time until
+//! 3. A reply caught by the spin is recorded to the middle of its round of checks
+//!    ([`crate::rounds`]); one that was not, as the time until
 //!    the future was polled again (an overestimate by the caller's wake-up).
 //! 4. While the budget is below its longest, every `n`-th call probes with the longest
 //!    budget; `n` halves when a probe catches the reply sooner than a sleep would cost, and

@@ -16,6 +16,7 @@ use crate::caller_spin::{CallerSpin, Plan};
 use crate::error::{CallError, CloseError};
 use crate::hooks;
 use crate::job::ReplyTo;
+use crate::rounds::Rounds;
 use crate::slot::Slot;
 
 /// How many empty checks between two clock reads while spinning for a reply.
@@ -93,24 +94,26 @@ impl<R> CallFuture<R> {
     }
 
     /// Spins for up to `budget` waiting for the reply, without registering a waker. The
-    /// first checks read no clock: a reply they catch is taken to have come at once (within
-    /// a microsecond or two), which is all the policy needs to know of it.
+    /// clock is read only between rounds of checks, never after the reply came (a read costs
+    /// tens of nanoseconds on a VM, and the call's answer would wait for it): a reply caught
+    /// in the first two rounds is taken to have come at once (within a microsecond or so),
+    /// a later one in the middle of its round ([`Rounds`]), which is all the policy needs to
+    /// know of it.
     fn spin_for(reply: &dyn ReplyTo<R>, budget: Duration) -> Spun<R> {
         // A wait, for tools that leave waits out ([`hooks`]).
         let waiting = hooks::waiting();
-        let mut started: Option<Instant> = None;
+        let mut rounds = Rounds::default();
         loop {
             for _ in 0..CHECKS_PER_CLOCK_READ {
                 // SAFETY: this future is the slot's single receiver, and it drops the slot
                 // as soon as this returns a value.
                 if let Some(value) = unsafe { reply.slot().try_take() } {
-                    let waited = started.map_or(Duration::ZERO, |start| start.elapsed());
-                    return Spun::Caught(value, waited);
+                    return Spun::Caught(value, rounds.waited());
                 }
                 waiting.spin();
             }
-            let start = *started.get_or_insert_with(Instant::now);
-            if start.elapsed() >= budget {
+            let (start, now) = rounds.read_clock();
+            if now.saturating_duration_since(start) >= budget {
                 return Spun::Missed(start);
             }
         }

@@ -95,6 +95,7 @@ mod loom_models;
 mod os;
 mod placement;
 mod queue;
+mod rounds;
 mod slot;
 mod spawn;
 mod stats;

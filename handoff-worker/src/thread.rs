@@ -39,7 +39,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::adaptive::{Caller, Waited};
+use crate::adaptive::{Caller, Plan, Waited};
 use crate::costs::{ALWAYS_SAMPLED, Costs, Place, SAMPLE_EVERY, nanos};
 use crate::crowding::Crowding;
 use crate::error::{CallError, panic_message};
@@ -49,6 +49,7 @@ use crate::job::{JobRef, drop_catching};
 use crate::os;
 use crate::placement::Placement;
 use crate::queue::{Receiver, RecvError, TryRecvError};
+use crate::rounds::Rounds;
 use crate::stats::Counters;
 use crate::strategy::Policy;
 
@@ -151,6 +152,7 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
                 crowding: Crowding::new(matches!(policy, Policy::Adaptive(_))),
                 policy,
                 caller: Caller::Awake,
+                idle: None,
                 parks: 0,
             };
             serving.serve(state, rx)
@@ -183,8 +185,18 @@ struct Serving<'a, T> {
     policy: Policy,
     /// What the caller of the last call did when it was answered.
     caller: Caller,
+    /// How the last idle period ended, told to the policy (and counted) once the call that
+    /// ended it has been answered, so that neither is on that call's path.
+    idle: Option<Idle>,
     /// Parks so far (the sampling of their CPU counts them).
     parks: u64,
+}
+
+/// An idle period for the policy: what the caller had done, the plan, how it ended.
+struct Idle {
+    caller: Caller,
+    plan: Plan,
+    waited: Waited,
 }
 
 impl<T> Serving<'_, T> {
@@ -216,6 +228,13 @@ impl<T> Serving<'_, T> {
                     // Callers compare their CPU with the worker's: keep it current (stored
                     // only when it changed).
                     self.costs.set_place(self.place(false));
+                    if let Some(idle) = self.idle.take() {
+                        if let Waited::Caught(_) = idle.waited {
+                            self.counters.spin_hit();
+                        }
+                        self.policy
+                            .waited(idle.caller, idle.plan, idle.waited, self.costs);
+                    }
                 }
                 Msg::Close(closer) => {
                     close_queue(rx, self.counters, self.gate);
@@ -240,15 +259,16 @@ impl<T> Serving<'_, T> {
         let plan = if self.placement.together() || self.crowding.crowded() {
             // Sharing the caller's CPU, or waiting for its own behind other work: a spin
             // would take a CPU another thread needs.
-            crate::adaptive::Plan {
+            Plan {
                 budget_ns: 0,
                 probing: false,
             }
         } else {
             self.policy.plan(self.caller, self.costs)
         };
-        // The first checks read no clock: a call they catch came at once (within a
-        // microsecond or so), which is all the policy needs to know of it.
+        // The clock is read only between rounds of checks ([`Rounds`]): a call caught is
+        // answered without one more read.
+        let mut rounds = Rounds::default();
         let mut empty_since: Option<Instant> = None;
         if plan.budget_ns > 0 {
             let budget = Duration::from_nanos(plan.budget_ns);
@@ -256,32 +276,39 @@ impl<T> Serving<'_, T> {
                 for _ in 0..SPINS_PER_CLOCK_READ {
                     match rx.try_recv() {
                         Ok(msg) => {
-                            let waited = empty_since.map_or(0, |since| nanos(since.elapsed()));
-                            let waited = Waited::Caught(waited);
-                            self.policy.waited(self.caller, plan, waited, self.costs);
-                            self.counters.spin_hit();
+                            self.ended(plan, Waited::Caught(nanos(rounds.waited())));
                             return Ok(msg);
                         }
                         Err(TryRecvError::Empty) => waiting.spin(),
                         Err(TryRecvError::Disconnected) => return Err(RecvError),
                     }
                 }
-                let now = Instant::now();
+                let (since, now) = rounds.read_clock();
+                empty_since = Some(since);
                 self.crowding.check(now, self.counters);
-                if now.saturating_duration_since(*empty_since.get_or_insert(now)) >= budget
-                    || self.crowding.crowded()
-                {
+                if now.saturating_duration_since(since) >= budget || self.crowding.crowded() {
                     break;
                 }
             }
         }
-        let empty_since = *empty_since.get_or_insert_with(Instant::now);
+        let empty_since = empty_since.unwrap_or_else(Instant::now);
         let msg = self.park(rx);
         let now = Instant::now();
         self.crowding.check(now, self.counters);
-        let waited = Waited::Parked(nanos(now.saturating_duration_since(empty_since)));
-        self.policy.waited(self.caller, plan, waited, self.costs);
+        self.ended(
+            plan,
+            Waited::Parked(nanos(now.saturating_duration_since(empty_since))),
+        );
         msg
+    }
+
+    /// An idle period ended: the policy learns of it after the call that ended it.
+    fn ended(&mut self, plan: Plan, waited: Waited) {
+        self.idle = Some(Idle {
+            caller: self.caller,
+            plan,
+            waited,
+        });
     }
 
     /// The blocking receive, told to the callers and, on a sample, measured.
