@@ -3,10 +3,10 @@
 //!
 //! A spin (the worker's for its next call, a caller's for its reply) checks many times
 //! between two reads of the clock, because a read costs tens of nanoseconds on a VM
-//! (`clock_gettime` through kvm-clock) and a check a few. Reading the clock once more when the spin catches what it waits for
-//! would put one read on the path of every answer; instead the wait is estimated from the
-//! reads already made: from the first to the middle of the round that caught it, taking a
-//! round to last about as long as the one before. A catch before the second read counts as
+//! (`clock_gettime` through kvm-clock) and a check a few. Reading the clock once more when
+//! the spin catches what it waits for would put one read on the path of every answer;
+//! instead the wait is estimated from the reads already made: from the first to the middle
+//! of the round that caught it, taking a round to last about as long as the one before. A catch before the second read counts as
 //! at once (within a round or two: about a microsecond), which is all the adaptive policies
 //! need to know of it.
 
