@@ -14,11 +14,19 @@ per call (a caller that sleeps on every call has about 1), CPU per call, the sho
 window, and the host's steal time (jiffies of /proc/stat, whole machine) during each process:
 processes with any are counted, and the figures are printed again without them.
 
+With several --binary it also prints, for each later binary against the first, the paired
+ratio of wall per call (process i of one over process i of the other, which ran next to
+it): the median ratio, its 95% interval (order statistics of the binomial), and in how many
+pairs the later binary was faster. Pairs see the same minute of the host, so the ratio
+resolves differences that medians of separate processes, which drift with the host by
+more than that, cannot.
+
 --beside-busy-process keeps one CPU-bound process (`python3 -c 'while True: pass'`) running
 the whole time, as a build or a second service would on a shared machine.
 """
 import argparse
 import json
+import math
 import statistics
 import subprocess
 import sys
@@ -76,6 +84,33 @@ def report(binary, only, pin, rows):
     )
 
 
+def median_interval(values):
+    """The median of `values` and a 95% interval for it: the order statistics k and n+1-k
+    of the sorted values, with the largest k whose binomial(n, 1/2) tail P(X < k) stays
+    within 2.5% (the whole range when n is too small for that)."""
+    values = sorted(values)
+    n = len(values)
+    k, tail = 0, 0.0
+    while True:
+        next_tail = tail + math.comb(n, k) / 2**n
+        if next_tail > 0.025:
+            break
+        k, tail = k + 1, next_tail
+    low, high = (values[k - 1], values[n - k]) if k >= 1 else (values[0], values[-1])
+    return statistics.median(values), low, high
+
+
+def paired(first, binary, only, pin, mine, theirs):
+    ratios = [m["wall_us"] / t["wall_us"] for m, t in zip(mine, theirs)]
+    ratio, low, high = median_interval(ratios)
+    print(
+        f"{binary} over {first} {only} {'pinned' if pin else 'unpinned'}: paired ratio of "
+        f"wall per call {ratio:.4f} [{low:.4f}, {high:.4f}]; faster in "
+        f"{sum(r < 1 for r in ratios)} of {len(ratios)} pairs",
+        flush=True,
+    )
+
+
 def main():
     args = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     args.add_argument("--binary", action="append")
@@ -113,13 +148,18 @@ def run(opts):
             json.dump(rows, out, indent=1)
     for pin in pins:
         for only in configurations:
-            for binary in binaries:
-                mine = [
+            group = {
+                binary: [
                     r
                     for r in rows
                     if r["binary"] == binary and r["only"] == only and r["pinned"] == pin
                 ]
-                report(binary, only, pin, mine)
+                for binary in binaries
+            }
+            for binary in binaries:
+                report(binary, only, pin, group[binary])
+            for binary in binaries[1:]:
+                paired(binaries[0], binary, only, pin, group[binary], group[binaries[0]])
 
 
 if __name__ == "__main__":
