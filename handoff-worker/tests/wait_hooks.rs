@@ -34,6 +34,12 @@ fn every_wait_enters_and_leaves_once_and_spins_through_the_hook() {
             .strategy(Strategy::Block)
             .spawn(|| 0_u32)
             .unwrap();
+        // Nothing is queued yet, so the worker's first wait is a park: at least one wait
+        // whatever the scheduler does later (on a loaded machine a caller can send each next
+        // call before the worker looks, and then the worker never waits).
+        while worker.stats().parks == 0 {
+            std::thread::yield_now();
+        }
         for _ in 0..50 {
             worker.call(|n| *n += 1).await.unwrap();
         }
