@@ -75,15 +75,18 @@ mod imp {
     /// Whether the calling thread may run on more than one CPU (`false` if its set cannot
     /// be read).
     pub(crate) fn may_move() -> bool {
+        // SAFETY: a plain read of a set we own.
+        allowed_cpus().is_some_and(|allowed| unsafe { libc::CPU_COUNT(&allowed) } > 1)
+    }
+
+    /// The calling thread's CPU set, if it can be read.
+    fn allowed_cpus() -> Option<libc::cpu_set_t> {
         // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
         let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
         let size = size_of::<libc::cpu_set_t>();
         // SAFETY: pid 0 is the calling thread; `allowed` is a writable set of `size` bytes.
-        if unsafe { libc::sched_getaffinity(0, size, &raw mut allowed) } != 0 {
-            return false;
-        }
-        // SAFETY: a plain read of a set we own.
-        unsafe { libc::CPU_COUNT(&allowed) > 1 }
+        let read = unsafe { libc::sched_getaffinity(0, size, &raw mut allowed) } == 0;
+        read.then_some(allowed)
     }
 
     /// Moves the calling thread off `cpu`, onto the other CPUs of its current set, and gives
@@ -98,12 +101,9 @@ mod imp {
         if index >= 8 * size {
             return false;
         }
-        // SAFETY: `cpu_set_t` is plain data; all-zero is the empty set.
-        let mut allowed: libc::cpu_set_t = unsafe { std::mem::zeroed() };
-        // SAFETY: pid 0 is the calling thread; `allowed` is a writable set of `size` bytes.
-        if unsafe { libc::sched_getaffinity(0, size, &raw mut allowed) } != 0 {
+        let Some(allowed) = allowed_cpus() else {
             return false;
-        }
+        };
         let mut elsewhere = allowed;
         // SAFETY: `index` is within the set's bit range (checked above).
         unsafe { libc::CPU_CLR(index, &mut elsewhere) };

@@ -39,6 +39,11 @@ impl Rounds {
         (first, now)
     }
 
+    /// The first read, if the clock was read.
+    pub(crate) fn first(&self) -> Option<Instant> {
+        self.first
+    }
+
     /// How long after the first read the wait ended, for a wait that ends now.
     pub(crate) fn waited(&self) -> Duration {
         self.waited

@@ -269,7 +269,6 @@ impl<T> Serving<'_, T> {
         // The clock is read only between rounds of checks ([`Rounds`]): a call caught is
         // answered without one more read.
         let mut rounds = Rounds::default();
-        let mut empty_since: Option<Instant> = None;
         if plan.budget_ns > 0 {
             let budget = Duration::from_nanos(plan.budget_ns);
             loop {
@@ -284,14 +283,13 @@ impl<T> Serving<'_, T> {
                     }
                 }
                 let (since, now) = rounds.read_clock();
-                empty_since = Some(since);
                 self.crowding.check(now, self.counters);
                 if now.saturating_duration_since(since) >= budget || self.crowding.crowded() {
                     break;
                 }
             }
         }
-        let empty_since = empty_since.unwrap_or_else(Instant::now);
+        let empty_since = rounds.first().unwrap_or_else(Instant::now);
         let msg = self.park(rx);
         let now = Instant::now();
         self.crowding.check(now, self.counters);
