@@ -15,8 +15,8 @@
 //!
 //! # How
 //!
-//! 1. Every [`WINDOW`] or so (read after every [`CHECK_EVERY`] calls, and at the clock reads
-//!    of a spin) the worker reads how long it has waited on a run queue: the kernel's
+//! 1. Every [`WINDOW`] or so (read after every [`CHECK_EVERY`] calls the worker notes,
+//!    [`crate::thread`], and at the clock reads of a spin) the worker reads how long it has waited on a run queue: the kernel's
 //!    `run_delay` ([`crate::os::RunDelay`], a file the worker keeps open while it runs), time
 //!    runnable but not running, whatever the thread was doing (time a call spends asleep,
 //!    on I/O say, is not in it).
@@ -115,7 +115,7 @@ impl Crowding {
         matches!(self.state, State::Crowded { .. })
     }
 
-    /// Step 1 after a call: every [`CHECK_EVERY`] calls, a check.
+    /// Step 1 after a noted call: every [`CHECK_EVERY`] of them, a check.
     pub(crate) fn after_call(&mut self, counters: &Counters) {
         if self.run_delay.is_none() {
             return;

@@ -10,9 +10,15 @@
 //! 2. Otherwise it loops: `try_recv` until the queue is empty, running each call as it comes
 //!    (so one wake-up drains everything queued, however many calls are in flight). For a
 //!    bounded queue it tells the gate as soon as a call is taken off, which moves the oldest
-//!    waiting call in ([`crate::gate`]). After each call it notes what the caller did (still
-//!    polling, or asleep), where it ran ([`crate::placement`]), and now and then whether it
-//!    waits for its CPU behind other work ([`crate::crowding`]).
+//!    waiting call in ([`crate::gate`]). When the queue runs empty (and every
+//!    [`NOTE_EVERY`] calls of a longer run of queued calls) it notes, of the last call it ran,
+//!    what the caller did (still polling, or asleep) and where it ran
+//!    ([`crate::placement`]), now and then whether it waits for its CPU behind other work
+//!    ([`crate::crowding`]), and what the idle period before the run taught the policy. Not
+//!    after every call: while calls are queued the worker neither spins nor parks, so what
+//!    the notes decide waits until the queue runs empty (but for a step off the caller's
+//!    CPU, which every [`NOTE_EVERY`] calls still catches), and the calls waiting in the
+//!    queue would wait for them.
 //! 3. On an empty queue it asks its [`Policy`] for a spin budget (none while it shares its
 //!    caller's CPU or is crowded), spins on `try_recv` for up
 //!    to that long (no syscall, no store to shared memory), then falls back to the blocking
@@ -45,7 +51,7 @@ use crate::crowding::Crowding;
 use crate::error::{CallError, panic_message};
 use crate::gate::Gate;
 use crate::hooks;
-use crate::job::{JobRef, drop_catching};
+use crate::job::{JobRef, Ran, drop_catching};
 use crate::os;
 use crate::placement::Placement;
 use crate::queue::{Receiver, RecvError, TryRecvError};
@@ -153,6 +159,8 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
                 policy,
                 caller: Caller::Awake,
                 idle: None,
+                unnoted: None,
+                run_length: 0,
                 parks: 0,
             };
             serving.serve(state, rx)
@@ -188,6 +196,10 @@ struct Serving<'a, T> {
     /// How the last idle period ended, told to the policy (and counted) once the call that
     /// ended it has been answered, so that neither is on that call's path.
     idle: Option<Idle>,
+    /// The last call run, until it is noted (step 2).
+    unnoted: Option<Ran>,
+    /// Calls run since the queue was last found empty.
+    run_length: u32,
     /// Parks so far (the sampling of their CPU counts them).
     parks: u64,
 }
@@ -213,27 +225,10 @@ impl<T> Serving<'_, T> {
             match msg {
                 Msg::Call(job) => {
                     taken(self.gate, self.counters);
-                    let ran = job.run(&mut state, self.counters);
-                    self.caller = if ran.woke_caller {
-                        Caller::Asleep
-                    } else {
-                        Caller::Awake
-                    };
-                    self.crowding.after_call(self.counters);
-                    // Two threads that sleep in turn share a CPU well: a crowded worker
-                    // stays where it is.
-                    if !self.crowding.crowded() {
-                        self.placement.after_call(ran.caller_cpu, self.counters);
-                    }
-                    // Callers compare their CPU with the worker's: keep it current (stored
-                    // only when it changed).
-                    self.costs.set_place(self.place(false));
-                    if let Some(idle) = self.idle.take() {
-                        if let Waited::Caught(_) = idle.waited {
-                            self.counters.spin_hit();
-                        }
-                        self.policy
-                            .waited(idle.caller, idle.plan, idle.waited, self.costs);
+                    self.unnoted = Some(job.run(&mut state, self.counters));
+                    self.run_length += 1;
+                    if self.run_length.is_multiple_of(NOTE_EVERY) {
+                        self.note();
                     }
                 }
                 Msg::Close(closer) => {
@@ -241,6 +236,33 @@ impl<T> Serving<'_, T> {
                     return Ending::Close(closer, Ok(state));
                 }
             }
+        }
+    }
+
+    /// Step 2's notes, on the last call run (if not noted yet) and the idle period before it.
+    fn note(&mut self) {
+        let Some(ran) = self.unnoted.take() else {
+            return;
+        };
+        self.caller = if ran.woke_caller {
+            Caller::Asleep
+        } else {
+            Caller::Awake
+        };
+        self.crowding.after_call(self.counters);
+        // Two threads that sleep in turn share a CPU well: a crowded worker stays where it is.
+        if !self.crowding.crowded() {
+            self.placement.after_call(ran.caller_cpu, self.counters);
+        }
+        // Callers compare their CPU with the worker's: keep it current (stored only when it
+        // changed).
+        self.costs.set_place(self.place(false));
+        if let Some(idle) = self.idle.take() {
+            if let Waited::Caught(_) = idle.waited {
+                self.counters.spin_hit();
+            }
+            self.policy
+                .waited(idle.caller, idle.plan, idle.waited, self.costs);
         }
     }
 
@@ -255,6 +277,8 @@ impl<T> Serving<'_, T> {
 
     /// Step 3: spin per policy, then block.
     fn wait(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
+        self.note();
+        self.run_length = 0;
         let waiting = hooks::waiting();
         let plan = if self.placement.together() || self.crowding.crowded() {
             // Sharing the caller's CPU, or waiting for its own behind other work: a spin
@@ -338,6 +362,10 @@ impl<T> Serving<'_, T> {
         msg
     }
 }
+
+/// In a run of calls found queued one after another, every this many calls are noted (step
+/// 2), so that a worker that never finds its queue empty still sees where it runs.
+const NOTE_EVERY: u32 = 16;
 
 /// How many empty `try_recv`s between two clock reads while spinning.
 const SPINS_PER_CLOCK_READ: u32 = 16;
