@@ -27,7 +27,10 @@
 //!    latency): the spin holds the executor thread, and other tasks on it wait that long.
 //! 3. A reply caught by the spin is recorded to the middle of its round of checks
 //!    ([`crate::rounds`]); one that was not, as the time until
-//!    the future was polled again (an overestimate by the caller's wake-up).
+//!    the future was polled again (an overestimate by the caller's wake-up). The record is
+//!    kept in one word and learned when the next call's spin begins ([`CallerSpin::learn`]),
+//!    while that spin waits for the worker anyway: nothing of the learning is on the path
+//!    from a reply to the caller's next call.
 //! 4. While the budget is below its longest, every `n`-th call probes with the longest
 //!    budget; `n` halves when a probe catches the reply sooner than a sleep would cost, and
 //!    doubles (to 256) otherwise.
@@ -126,11 +129,64 @@ impl CallerSpin {
         }
     }
 
-    /// Step 3: the reply of a call planned with `plan` came `waited` after the spin began.
+    /// Step 3: the reply of a call planned with `plan` came `waited` after the spin began;
+    /// kept for [`CallerSpin::learn`] (a newer reply replaces it).
     pub(crate) fn replied(&self, plan: Plan, waited: Duration, caught: bool) {
         if let (Self::Adaptive(policy), true) = (self, plan.learn) {
-            policy.replied(plan, waited, caught);
+            let kept = Kept::new(crate::costs::nanos(waited), caught, plan.probing);
+            policy.kept.store(kept.0, Ordering::Relaxed);
         }
+    }
+
+    /// Step 3: learns the reply kept by [`CallerSpin::replied`], if any. Called as a spin
+    /// begins.
+    pub(crate) fn learn(&self) {
+        if let Self::Adaptive(policy) = self
+            && let Some(kept) = Kept::taken(&policy.kept)
+        {
+            policy.replied(kept);
+        }
+    }
+}
+
+/// A reply kept for step 3 in one word: its wait in nanoseconds (to 2^32, about 4.3 s, far
+/// above any budget), whether the spin caught it, whether the spin probed, and a bit that
+/// says a reply is kept at all.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Kept(u64);
+
+impl Kept {
+    const THERE: u64 = 1 << 63;
+    const CAUGHT: u64 = 1 << 62;
+    const PROBING: u64 = 1 << 61;
+
+    fn new(waited_ns: u64, caught: bool, probing: bool) -> Self {
+        let waited = waited_ns.min(u64::from(u32::MAX));
+        let flag = |set: bool, bit: u64| if set { bit } else { 0 };
+        Self(Self::THERE | flag(caught, Self::CAUGHT) | flag(probing, Self::PROBING) | waited)
+    }
+
+    /// The kept reply, leaving none. A plain load and store, like the histogram's: two
+    /// callers may both learn one reply, which only weighs it twice.
+    fn taken(word: &AtomicU64) -> Option<Self> {
+        let kept = word.load(Ordering::Relaxed);
+        if kept & Self::THERE == 0 {
+            return None;
+        }
+        word.store(0, Ordering::Relaxed);
+        Some(Self(kept))
+    }
+
+    fn waited_ns(self) -> u64 {
+        self.0 & u64::from(u32::MAX)
+    }
+
+    fn caught(self) -> bool {
+        self.0 & Self::CAUGHT != 0
+    }
+
+    fn probing(self) -> bool {
+        self.0 & Self::PROBING != 0
     }
 }
 
@@ -150,6 +206,8 @@ pub(crate) struct AdaptiveCallerSpin {
     /// The newest call made and not yet answered or given up (0: none), a hint for step 1
     /// ([`CallerSpin::begin`]).
     newest: AtomicUsize,
+    /// The last reply, until it is learned ([`Kept`], 0: none).
+    kept: AtomicU64,
     costs: Arc<Costs>,
     weights: [AtomicU32; BUCKETS],
     seen: AtomicU32,
@@ -163,6 +221,7 @@ impl AdaptiveCallerSpin {
         Self {
             priority,
             newest: AtomicUsize::new(0),
+            kept: AtomicU64::new(0),
             costs,
             weights: Default::default(),
             seen: AtomicU32::new(0),
@@ -213,8 +272,9 @@ impl AdaptiveCallerSpin {
     }
 
     /// Steps 3 and 4.
-    fn replied(&self, plan: Plan, waited: Duration, caught: bool) {
-        let k = bucket(crate::costs::nanos(waited));
+    fn replied(&self, kept: Kept) {
+        let waited_ns = kept.waited_ns();
+        let k = bucket(waited_ns);
         let w = &self.weights[k];
         w.store(w.load(Ordering::Relaxed) + 16, Ordering::Relaxed);
         let seen = self.seen.load(Ordering::Relaxed).wrapping_add(1);
@@ -225,10 +285,9 @@ impl AdaptiveCallerSpin {
                 w.store(old - old / 4, Ordering::Relaxed);
             }
         }
-        if plan.probing && seen > LEARNING {
+        if kept.probing() && seen > LEARNING {
             // A probe pays if it caught a reply sooner than a sleep would have cost.
-            let paid =
-                caught && crate::costs::nanos(waited) < self.priority.park_price(&self.costs);
+            let paid = kept.caught() && waited_ns < self.priority.park_price(&self.costs);
             let interval = self.probe_interval.load(Ordering::Relaxed);
             let interval = if paid {
                 (interval / 2).max(MIN_PROBE_INTERVAL)
@@ -267,6 +326,7 @@ mod tests {
         for _ in 0..n {
             if let Some(plan) = spin.plan(AWAKE, true) {
                 spun += 1;
+                spin.learn();
                 let hit = reply <= plan.budget;
                 caught += usize::from(hit);
                 spin.replied(plan, reply, hit);
@@ -355,6 +415,47 @@ mod tests {
         spin.end(3);
         assert!(spin.begin(4).alone, "all answered: the next call is alone");
         spin.end(4);
+    }
+
+    #[test]
+    fn a_reply_is_learned_when_the_next_spin_begins_not_when_it_comes() {
+        let spin = spin(15);
+        let CallerSpin::Adaptive(policy) = &spin else {
+            unreachable!("an adaptive spin");
+        };
+        let plan = spin.plan(AWAKE, true).expect("a learning spin");
+        spin.replied(plan, Duration::from_micros(3), true);
+        assert_eq!(
+            policy.seen.load(Ordering::Relaxed),
+            0,
+            "learned on the reply's path"
+        );
+        spin.learn();
+        assert_eq!(policy.seen.load(Ordering::Relaxed), 1);
+        spin.learn();
+        assert_eq!(
+            policy.seen.load(Ordering::Relaxed),
+            1,
+            "one reply learned twice"
+        );
+    }
+
+    #[test]
+    fn a_kept_reply_keeps_its_wait_and_flags() {
+        for (waited, caught, probing) in [(0, false, false), (3_000, true, false), (7, false, true)]
+        {
+            let kept = Kept::new(waited, caught, probing);
+            assert_eq!(
+                (kept.waited_ns(), kept.caught(), kept.probing()),
+                (waited, caught, probing)
+            );
+        }
+        // A wait beyond 32 bits is kept as the longest, never wrapped to a short one.
+        assert_eq!(
+            Kept::new(u64::MAX, true, true).waited_ns(),
+            u64::from(u32::MAX)
+        );
+        assert!(Kept::new(u64::MAX, false, false).0 & Kept::CAUGHT == 0);
     }
 
     #[test]

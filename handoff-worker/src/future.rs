@@ -142,6 +142,10 @@ impl<R> Future for CallFuture<R> {
         };
         if let Wait::Spin(plan) = this.wait {
             this.wait = Wait::Waker;
+            // The previous reply's lesson, while the worker runs this call.
+            if let Some(policy) = &this.policy {
+                policy.learn();
+            }
             match Self::spin_for(reply, plan.budget) {
                 Spun::Caught(value, waited) => {
                     if let Some(policy) = this.policy.as_ref().filter(|_| plan.learn) {
