@@ -16,6 +16,7 @@ import json
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 
 
@@ -52,7 +53,12 @@ def main():
     args.add_argument("extra", nargs=argparse.REMAINDER)
     opts = args.parse_args()
     extra = [a for a in opts.extra if a != "--"]
+    if "=" not in opts.axis:
+        sys.exit(f"--axis {opts.axis!r}: expected FLAG=V1,V2,...")
     axis, values = opts.axis.split("=", 1)
+    for path, what in [(opts.xtask, "--xtask"), *((b, "--binary") for b in opts.binary)]:
+        if not os.access(path, os.X_OK):
+            sys.exit(f"{what} {path}: not an executable file (build it first, or pass its path)")
     rows = []
     for value in values.split(","):
         for binary in opts.binary:
