@@ -10,6 +10,7 @@ use std::any::Any;
 use std::cell::UnsafeCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::Instant;
 
 use super::error::{CallError, panic_message};
@@ -104,13 +105,16 @@ pub(crate) struct Ran {
 
 /// The queue's view of a packet.
 pub(crate) trait Job<T>: Send + Sync {
-    /// Claims, then runs or skips the call, and completes the slot unless skipped.
+    /// Claims, then runs or skips the call, and completes the slot unless skipped. With
+    /// `later`, the caller's waker (if it waits) goes there instead of being woken
+    /// ([`Slot::complete_later`](super::slot::Slot::complete_later)).
     ///
     /// # Safety
     ///
     /// Only the packet's `JobRef` may call this, once, and no other method of this trait
     /// but [`Job::is_cancelled`].
-    unsafe fn run(&self, state: &mut T, counters: &Counters) -> Ran;
+    unsafe fn run(&self, state: &mut T, counters: &Counters, later: Option<&mut Vec<Waker>>)
+    -> Ran;
 
     /// Whether the caller has dropped its future.
     fn is_cancelled(&self) -> bool;
@@ -130,7 +134,12 @@ where
     F: FnOnce(&mut T, &CallContext<'_>) -> R + Send,
     R: Send,
 {
-    unsafe fn run(&self, state: &mut T, counters: &Counters) -> Ran {
+    unsafe fn run(
+        &self,
+        state: &mut T,
+        counters: &Counters,
+        later: Option<&mut Vec<Waker>>,
+    ) -> Ran {
         let mut ran = Ran {
             caller_cpu: self.caller_cpu,
             woke_caller: false,
@@ -171,8 +180,12 @@ where
                 }
             }
         };
-        // SAFETY: the `JobRef` is the single completer and calls `run` once.
-        ran.woke_caller = unsafe { self.slot.complete(Some(reply)) };
+        ran.woke_caller = match later {
+            // SAFETY: the `JobRef` is the single completer and calls `run` once.
+            Some(later) => unsafe { self.slot.complete_later(Some(reply), later) },
+            // SAFETY: as above.
+            None => unsafe { self.slot.complete(Some(reply)) },
+        };
         ran
     }
 
@@ -217,7 +230,12 @@ impl<T> JobRef<T> {
 
     /// Runs (or skips) the call on the worker's state. If the caller is gone, the packet
     /// (and the value in it) is dropped here, with a panic from its `Drop` caught.
-    pub(crate) fn run(mut self, state: &mut T, counters: &Counters) -> Ran {
+    pub(crate) fn run(
+        mut self,
+        state: &mut T,
+        counters: &Counters,
+        later: Option<&mut Vec<Waker>>,
+    ) -> Ran {
         let Some(job) = self.0.take() else {
             return Ran {
                 caller_cpu: NO_CPU,
@@ -225,7 +243,7 @@ impl<T> JobRef<T> {
             };
         };
         // SAFETY: `self` is consumed: this is the one call on the packet.
-        let ran = unsafe { job.run(state, counters) };
+        let ran = unsafe { job.run(state, counters, later) };
         drop_catching(job, Some(counters));
         ran
     }

@@ -87,6 +87,7 @@ mod error;
 mod future;
 mod gate;
 mod handle;
+mod held_wakes;
 mod histogram;
 mod hooks;
 mod job;

@@ -83,7 +83,7 @@ fn cancelling_a_call_with_a_registered_waker_races_its_run() {
             let counters = counters.clone();
             loom::thread::spawn(move || {
                 let mut runs = 0;
-                job.run(&mut runs, &counters);
+                job.run(&mut runs, &counters, None);
                 runs
             })
         };

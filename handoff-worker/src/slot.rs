@@ -24,7 +24,9 @@
 //!    the value itself. Otherwise the completer's `fetch_or(DONE)` comes later, sees
 //!    `WAKER_SET`, and wakes through the cell, which the receiver no longer writes because
 //!    every later re-registration first observes `DONE` in step 4's clear.
-//! 5. The completer skips the wake when `CANCELLED` is set: nobody is waiting.
+//! 5. The completer skips the wake when `CANCELLED` is set: nobody is waiting. It may also
+//!    wake later ([`Slot::complete_later`]) through a clone of the waker, taken while the
+//!    cell is shared read-only (step 4): the wake itself then touches nothing of the slot.
 //! 6. Whatever is left in the cells (an untaken value, a waker) is dropped with the slot, by
 //!    the last owner of the `Arc` that holds it.
 //!
@@ -123,21 +125,39 @@ impl<V> Slot<V> {
     ///
     /// Only the slot's single completer may call this, at most once.
     pub(crate) unsafe fn complete(&self, value: Option<V>) -> bool {
+        // SAFETY: forwarded.
+        unsafe { self.complete_with(value, Waker::wake_by_ref) }
+    }
+
+    /// [`Slot::complete`], but the receiver's waker, if it is to be woken, is cloned into
+    /// `later` for the completer to wake when it chooses. The value is published at once: a
+    /// receiver that polls meanwhile takes it.
+    ///
+    /// # Safety
+    ///
+    /// As [`Slot::complete`].
+    pub(crate) unsafe fn complete_later(&self, value: Option<V>, later: &mut Vec<Waker>) -> bool {
+        // SAFETY: forwarded.
+        unsafe { self.complete_with(value, |waker| later.push(waker.clone())) }
+    }
+
+    /// Steps 2 and 5, with `wake` applied to the receiver's waker if it is waiting.
+    unsafe fn complete_with(&self, value: Option<V>, wake: impl FnOnce(&Waker)) -> bool {
         // SAFETY: the single completer is the only writer of the value cell and the receiver
         // reads it only after seeing DONE, which is set below (step 2 and 3).
         self.value.with_mut(|cell| unsafe { *cell = value });
         let prev = self.flags.0.fetch_or(DONE, Ordering::AcqRel);
-        let wake = prev & WAKER_SET != 0 && prev & CANCELLED == 0;
-        if wake {
+        let waiting = prev & WAKER_SET != 0 && prev & CANCELLED == 0;
+        if waiting {
             self.waker.with(|waker| {
                 // SAFETY: WAKER_SET was set when DONE was published, so the receiver will not
                 // write the waker cell again (step 4); shared reads are fine.
                 if let Some(waker) = unsafe { &*waker } {
-                    waker.wake_by_ref();
+                    wake(waker);
                 }
             });
         }
-        wake
+        waiting
     }
 
     /// Step 3 without registering: the reply if the slot is completed, else `None`.
@@ -320,6 +340,39 @@ mod loom_tests {
                         // SAFETY: this thread is the single completer, once.
                         unsafe { slot.complete(Some(42)) };
                     }
+                })
+            };
+            let flag = Flag::new();
+            let w = waker(&flag);
+            // SAFETY: this thread is the single receiver.
+            let first = unsafe { slot.poll_take(&mut Context::from_waker(&w)) };
+            worker.join().unwrap();
+            match first {
+                Poll::Ready(v) => assert_eq!(v, Some(42)),
+                Poll::Pending => {
+                    assert!(flag.woken(), "lost wake-up");
+                    // SAFETY: single receiver, first Ready.
+                    assert_eq!(unsafe { slot.try_take() }, Some(Some(42)));
+                }
+            }
+        });
+    }
+
+    /// A wake held back by the completer ([`Slot::complete_later`]) and issued after it
+    /// published the value: the value is received, or the waker is woken after all.
+    #[test]
+    fn a_held_back_wake_is_received_or_woken() {
+        loom::model(|| {
+            let slot = Arc::new(Slot::new());
+            let worker = {
+                let slot = slot.clone();
+                loom::thread::spawn(move || {
+                    let mut later = Vec::new();
+                    if slot.claim() == Claim::Started {
+                        // SAFETY: this thread is the single completer, once.
+                        unsafe { slot.complete_later(Some(42), &mut later) };
+                    }
+                    later.into_iter().for_each(Waker::wake);
                 })
             };
             let flag = Flag::new();

@@ -10,7 +10,8 @@
 //! 2. Otherwise it loops: `try_recv` until the queue is empty, running each call as it comes
 //!    (so one wake-up drains everything queued, however many calls are in flight). For a
 //!    bounded queue it tells the gate as soon as a call is taken off, which moves the oldest
-//!    waiting call in ([`crate::gate`]). When the queue runs empty (and every
+//!    waiting call in ([`crate::gate`]). If asked to, it holds back the wake-ups of
+//!    callers while more calls are queued ([`crate::held_wakes`]). When the queue runs empty (and every
 //!    [`NOTE_EVERY`] calls of a longer run of queued calls) it notes, of the last call it ran,
 //!    what the caller did (still polling, or asleep) and where it ran
 //!    ([`crate::placement`]), now and then whether it waits for its CPU behind other work
@@ -50,6 +51,7 @@ use crate::costs::{ALWAYS_SAMPLED, Costs, Place, SAMPLE_EVERY, nanos};
 use crate::crowding::Crowding;
 use crate::error::{CallError, panic_message};
 use crate::gate::Gate;
+use crate::held_wakes::HeldWakes;
 use crate::hooks;
 use crate::job::{JobRef, Ran, drop_catching};
 use crate::os;
@@ -100,6 +102,8 @@ pub(crate) struct Parts<T> {
     /// The bounded queue's gate, if bounded.
     pub(crate) gate: Option<Arc<Gate<T>>>,
     pub(crate) policy: Policy,
+    /// Wakes held back while calls are queued ([`crate::held_wakes`]), if any.
+    pub(crate) held_wakes: Option<HeldWakes>,
 }
 
 /// Why there is no state.
@@ -146,6 +150,7 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
         costs,
         gate,
         policy,
+        held_wakes,
     } = parts;
     let closing = CloseGateOnExit(gate.clone());
     let ending = match catching_init(init) {
@@ -161,6 +166,7 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
                 idle: None,
                 unnoted: None,
                 run_length: 0,
+                held_wakes,
                 parks: 0,
             };
             serving.serve(state, rx)
@@ -200,6 +206,7 @@ struct Serving<'a, T> {
     unnoted: Option<Ran>,
     /// Calls run since the queue was last found empty.
     run_length: u32,
+    held_wakes: Option<HeldWakes>,
     /// Parks so far (the sampling of their CPU counts them).
     parks: u64,
 }
@@ -225,13 +232,20 @@ impl<T> Serving<'_, T> {
             match msg {
                 Msg::Call(job) => {
                     taken(self.gate, self.counters);
-                    self.unnoted = Some(job.run(&mut state, self.counters));
+                    let later = self.held_wakes.as_mut().map(HeldWakes::later);
+                    self.unnoted = Some(job.run(&mut state, self.counters, later));
+                    if let Some(held) = &mut self.held_wakes {
+                        held.after_call();
+                    }
                     self.run_length += 1;
                     if self.run_length.is_multiple_of(NOTE_EVERY) {
                         self.note();
                     }
                 }
                 Msg::Close(closer) => {
+                    if let Some(held) = &mut self.held_wakes {
+                        held.wake_all();
+                    }
                     close_queue(rx, self.counters, self.gate);
                     return Ending::Close(closer, Ok(state));
                 }
@@ -280,6 +294,9 @@ impl<T> Serving<'_, T> {
 
     /// Step 3: spin per policy, then block.
     fn wait(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
+        if let Some(held) = &mut self.held_wakes {
+            held.wake_all();
+        }
         self.note();
         self.run_length = 0;
         let waiting = hooks::waiting();
