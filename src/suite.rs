@@ -57,6 +57,9 @@ pub enum HandoffKind {
     /// This workspace's `handoff-sqlite` ([`HandoffSqlite`]): the project's worker behind
     /// tokio-rusqlite's API.
     HandoffSqlite,
+    /// `handoff-sqlite` on a worker that wakes the callers of up to [`peers::WAKE_BATCH`]
+    /// answered calls together while more are queued (`Builder::batch_wakes`).
+    HandoffSqliteBatched,
 }
 
 impl HandoffKind {
@@ -221,7 +224,13 @@ fn run_async<W: Windows>(
             HandoffKind::DeadpoolSqlite => {
                 measure!(DeadpoolSqlite::open(&workload, runtime).await)
             }
-            HandoffKind::HandoffSqlite => measure!(HandoffSqlite::open(&workload).await),
+            HandoffKind::HandoffSqlite => {
+                measure!(HandoffSqlite::open(&workload, handoff_worker::Builder::new()).await)
+            }
+            HandoffKind::HandoffSqliteBatched => {
+                let worker = handoff_worker::Builder::new().batch_wakes(peers::WAKE_BATCH);
+                measure!(HandoffSqlite::open(&workload, worker).await)
+            }
         }
     })
 }

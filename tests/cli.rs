@@ -31,6 +31,7 @@ fn list_prints_every_id_in_report_order() {
         "async-sqlite-pool",
         "deadpool-sqlite",
         "handoff-sqlite",
+        "handoff-sqlite-batched",
     ];
     let mut expected: Vec<String> = ["tokio-current", "tokio-multi", "async-std", "smol"]
         .iter()

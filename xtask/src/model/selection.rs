@@ -14,7 +14,7 @@ pub const OUTSIDE_DEFAULT_SUITE: [&str; 6] = [
     "*/async-sqlite",
     "*/async-sqlite-pool",
     "*/deadpool-sqlite",
-    "*/handoff-sqlite",
+    "*/handoff-sqlite*",
 ];
 
 /// A run's selection, compiled once.
@@ -60,6 +60,7 @@ mod tests {
             "smol/async-sqlite-pool",
             "async-std/deadpool-sqlite",
             "smol/handoff-sqlite",
+            "tokio-current/handoff-sqlite-batched",
             "smol/pool-mutex",
             "floor/park",
         ];
@@ -81,7 +82,8 @@ mod tests {
                 "smol/async-sqlite",
                 "smol/async-sqlite-pool",
                 "async-std/deadpool-sqlite",
-                "smol/handoff-sqlite"
+                "smol/handoff-sqlite",
+                "tokio-current/handoff-sqlite-batched"
             ]
         );
         assert_eq!(selected(&["*"]).len(), ids.len());
