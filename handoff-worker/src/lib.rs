@@ -60,7 +60,8 @@
 //!   [`CallContext`];
 //! - `slot`: the lock-free reply slot and its start/cancel protocol (loom-checked);
 //! - `thread`, `queue`: the worker thread's loop, draining, waiting and shutdown, and its
-//!   channel;
+//!   channel; `held_wakes`: callers' wake-ups held while calls are queued
+//!   ([`Builder::batch_wakes`]);
 //! - `strategy`, `adaptive`, `caller_spin`, `histogram`, `costs`: [`Strategy`], the worker's
 //!   and the callers' adaptive spins, and what they learn about waiting;
 //! - `placement`, `crowding`, `os`: noticing that the worker shares its caller's CPU, and
