@@ -328,19 +328,15 @@ mod loom_tests {
         Waker::from(std::sync::Arc::new(FlagWaker(flag.clone())))
     }
 
-    /// A value completed on another thread is received, and the wake-up is never lost.
-    #[test]
-    fn completion_is_received_or_woken() {
-        loom::model(|| {
+    /// A value completed on another thread by `complete` (which claims the slot and
+    /// completes it with 42, its single completer) is received, or the receiver's waker is
+    /// woken: the wake-up is never lost.
+    fn received_or_woken(complete: fn(&Slot<i32>)) {
+        loom::model(move || {
             let slot = Arc::new(Slot::new());
             let worker = {
                 let slot = slot.clone();
-                loom::thread::spawn(move || {
-                    if slot.claim() == Claim::Started {
-                        // SAFETY: this thread is the single completer, once.
-                        unsafe { slot.complete(Some(42)) };
-                    }
-                })
+                loom::thread::spawn(move || complete(&slot))
             };
             let flag = Flag::new();
             let w = waker(&flag);
@@ -358,36 +354,27 @@ mod loom_tests {
         });
     }
 
+    #[test]
+    fn completion_is_received_or_woken() {
+        received_or_woken(|slot| {
+            if slot.claim() == Claim::Started {
+                // SAFETY: the model's single completer, once.
+                unsafe { slot.complete(Some(42)) };
+            }
+        });
+    }
+
     /// A wake held back by the completer ([`Slot::complete_later`]) and issued after it
-    /// published the value: the value is received, or the waker is woken after all.
+    /// published the value.
     #[test]
     fn a_held_back_wake_is_received_or_woken() {
-        loom::model(|| {
-            let slot = Arc::new(Slot::new());
-            let worker = {
-                let slot = slot.clone();
-                loom::thread::spawn(move || {
-                    let mut later = Vec::new();
-                    if slot.claim() == Claim::Started {
-                        // SAFETY: this thread is the single completer, once.
-                        unsafe { slot.complete_later(Some(42), &mut later) };
-                    }
-                    later.into_iter().for_each(Waker::wake);
-                })
-            };
-            let flag = Flag::new();
-            let w = waker(&flag);
-            // SAFETY: this thread is the single receiver.
-            let first = unsafe { slot.poll_take(&mut Context::from_waker(&w)) };
-            worker.join().unwrap();
-            match first {
-                Poll::Ready(v) => assert_eq!(v, Some(42)),
-                Poll::Pending => {
-                    assert!(flag.woken(), "lost wake-up");
-                    // SAFETY: single receiver, first Ready.
-                    assert_eq!(unsafe { slot.try_take() }, Some(Some(42)));
-                }
+        received_or_woken(|slot| {
+            let mut later = Vec::new();
+            if slot.claim() == Claim::Started {
+                // SAFETY: the model's single completer, once.
+                unsafe { slot.complete_later(Some(42), &mut later) };
             }
+            later.into_iter().for_each(Waker::wake);
         });
     }
 
