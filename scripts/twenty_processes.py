@@ -7,7 +7,7 @@ several run interleaved: the per-process spread of wall per call.
         [--beside-busy-process] [--json-out FILE]
 
 With several --binary, process i of every binary runs before process i+1 of any, so the
-binaries see the same host. For each binary, configuration and pinning it prints the
+binaries see the same host, in an order that rotates from one round to the next. For each binary, configuration and pinning it prints the
 fastest, median and slowest wall per call, slowest/median, how many processes took more
 than twice the fastest, the loop (caller) and worker threads' voluntary context switches
 per call (a caller that sleeps on every call has about 1), CPU per call, the shortest timed
@@ -138,10 +138,14 @@ def run(opts):
     configurations = opts.only or ["tokio-current/dedicated"]
     pins = {"both": [True, False], "pinned": [True], "unpinned": [False]}[opts.pin]
     rows = []
-    for _ in range(opts.processes):
+    for i in range(opts.processes):
+        # The binaries' order rotates from one round to the next, so that none always runs
+        # right after the same one (a process after a process of the same configuration
+        # may find the host warmer or cooler than one after another).
+        order = binaries[i % len(binaries):] + binaries[: i % len(binaries)]
         for pin in pins:
             for only in configurations:
-                for binary in binaries:
+                for binary in order:
                     rows.append(one_process(binary, only, opts.count, opts.work, pin))
     if opts.json_out:
         with open(opts.json_out, "w") as out:
