@@ -11,9 +11,9 @@
 //!    (so one wake-up drains everything queued, however many calls are in flight). For a
 //!    bounded queue it tells the gate as soon as a call is taken off, which moves the oldest
 //!    waiting call in ([`crate::gate`]). If asked to, it holds back the wake-ups of
-//!    callers while more calls are queued ([`crate::held_wakes`]). When the queue runs empty (and every
-//!    [`NOTE_EVERY`] calls of a longer run of queued calls) it notes, of the last call it ran,
-//!    what the caller did (still polling, or asleep) and where it ran
+//!    callers while more calls are queued ([`crate::held_wakes`]). When the queue runs
+//!    empty (and every [`NOTE_EVERY`] calls of a longer run of queued calls) it notes, of
+//!    the last call it ran, what the caller did (still polling, or asleep) and where it ran
 //!    ([`crate::placement`]), now and then whether it waits for its CPU behind other work
 //!    ([`crate::crowding`]), and what the idle period before the run taught the policy. Not
 //!    after every call: while calls are queued the worker neither spins nor parks, so what
@@ -169,7 +169,12 @@ pub(crate) fn run<T>(init: impl FnOnce() -> Result<T, InitFailed>, parts: Parts<
                 held_wakes,
                 parks: 0,
             };
-            serving.serve(state, rx)
+            // Two loops, so that a worker that holds no wakes pays nothing for the option.
+            if serving.held_wakes.is_some() {
+                serving.serve::<true>(state, rx)
+            } else {
+                serving.serve::<false>(state, rx)
+            }
         }
         Err(InitFailed::Panicked(message)) => refuse_all(&message, rx, &counters, gate.as_deref()),
         Err(InitFailed::Reported) => return,
@@ -219,11 +224,12 @@ struct Idle {
 }
 
 impl<T> Serving<'_, T> {
-    fn serve(&mut self, mut state: T, rx: Receiver<Msg<T>>) -> Ending<T> {
+    /// The loop; `HOLDS`: whether `held_wakes` is set.
+    fn serve<const HOLDS: bool>(&mut self, mut state: T, rx: Receiver<Msg<T>>) -> Ending<T> {
         loop {
             let msg = match rx.try_recv() {
                 Ok(msg) => msg,
-                Err(TryRecvError::Empty) => match self.wait(&rx) {
+                Err(TryRecvError::Empty) => match self.wait::<HOLDS>(&rx) {
                     Ok(msg) => msg,
                     Err(RecvError) => return Ending::Disconnected(Some(state)),
                 },
@@ -232,9 +238,13 @@ impl<T> Serving<'_, T> {
             match msg {
                 Msg::Call(job) => {
                     taken(self.gate, self.counters);
-                    let later = self.held_wakes.as_mut().map(HeldWakes::later);
+                    let later = if HOLDS {
+                        self.held_wakes.as_mut().map(HeldWakes::later)
+                    } else {
+                        None
+                    };
                     self.unnoted = Some(job.run(&mut state, self.counters, later));
-                    if let Some(held) = &mut self.held_wakes {
+                    if HOLDS && let Some(held) = &mut self.held_wakes {
                         held.after_call();
                     }
                     self.run_length += 1;
@@ -293,8 +303,8 @@ impl<T> Serving<'_, T> {
     }
 
     /// Step 3: spin per policy, then block.
-    fn wait(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
-        if let Some(held) = &mut self.held_wakes {
+    fn wait<const HOLDS: bool>(&mut self, rx: &Receiver<Msg<T>>) -> Result<Msg<T>, RecvError> {
+        if HOLDS && let Some(held) = &mut self.held_wakes {
             held.wake_all();
         }
         self.note();
