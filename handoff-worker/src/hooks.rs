@@ -1,4 +1,4 @@
-//! The worker's waits as tools see them: [`WaitHooks`] (feature `bench-hooks`), a
+//! The worker's waits as tools see them: `WaitHooks` (feature `bench-hooks`), a
 //! process-wide way to see, and reshape, every spin and park.
 //!
 //! Spinning is scheduling, not code: how long a spin lasts depends on when the other thread
