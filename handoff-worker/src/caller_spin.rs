@@ -41,21 +41,16 @@
 //! be lost, which only makes it a little slower to move, and no locked instruction is on
 //! the path of a call.
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::adaptive::{LEARNING, MAX_PROBE_INTERVAL, MIN_PROBE_INTERVAL, Priority};
-use crate::costs::{Costs, Place};
-use crate::histogram::{BUCKETS, FADE_EVERY, best_budget, bucket};
+pub(crate) use crate::caller_learning::AdaptiveCallerSpin;
+use crate::costs::Place;
 
 /// The longest adaptive caller spin when a park is priced by its CPU.
 pub(crate) const MAX_CPU_SPIN: Duration = Duration::from_micros(50);
 /// The longest adaptive caller spin when preferring latency (also the cap of a fixed
 /// [`Builder::busy_poll`](crate::Builder::busy_poll)).
 pub(crate) const MAX_LATENCY_SPIN: Duration = Duration::from_micros(100);
-/// The budget is recomputed after this many recorded replies.
-const RECOMPUTE_EVERY: u32 = 32;
 
 /// How a call's future waits for its reply.
 #[derive(Debug)]
@@ -90,14 +85,10 @@ impl CallerSpin {
     /// last is a clear or the id of a call not yet answered.
     pub(crate) fn begin(&self, id: usize) -> Outstanding {
         match self {
-            Self::Adaptive(policy) => {
-                let alone = policy.newest.load(Ordering::Relaxed) == 0;
-                policy.newest.store(id, Ordering::Relaxed);
-                Outstanding {
-                    counted: true,
-                    alone,
-                }
-            }
+            Self::Adaptive(policy) => Outstanding {
+                counted: true,
+                alone: policy.begin(id),
+            },
             _ => Outstanding {
                 counted: false,
                 alone: true,
@@ -107,10 +98,8 @@ impl CallerSpin {
 
     /// The call `id` noted by [`CallerSpin::begin`] was answered or given up.
     pub(crate) fn end(&self, id: usize) {
-        if let Self::Adaptive(policy) = self
-            && policy.newest.load(Ordering::Relaxed) == id
-        {
-            policy.newest.store(0, Ordering::Relaxed);
+        if let Self::Adaptive(policy) = self {
+            policy.end(id);
         }
     }
 
@@ -133,60 +122,16 @@ impl CallerSpin {
     /// kept for [`CallerSpin::learn`] (a newer reply replaces it).
     pub(crate) fn replied(&self, plan: Plan, waited: Duration, caught: bool) {
         if let (Self::Adaptive(policy), true) = (self, plan.learn) {
-            let kept = Kept::new(crate::costs::nanos(waited), caught, plan.probing);
-            policy.kept.store(kept.0, Ordering::Relaxed);
+            policy.keep(plan, waited, caught);
         }
     }
 
     /// Step 3: learns the reply kept by [`CallerSpin::replied`], if any. Called as a spin
     /// begins.
     pub(crate) fn learn(&self) {
-        if let Self::Adaptive(policy) = self
-            && let Some(kept) = Kept::taken(&policy.kept)
-        {
-            policy.replied(kept);
+        if let Self::Adaptive(policy) = self {
+            policy.learn();
         }
-    }
-}
-
-/// A reply kept for step 3 in one word: its wait in nanoseconds (to 2^32, about 4.3 s, far
-/// above any budget), whether the spin caught it, whether the spin probed, and a bit that
-/// says a reply is kept at all.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Kept(u64);
-
-impl Kept {
-    const THERE: u64 = 1 << 63;
-    const CAUGHT: u64 = 1 << 62;
-    const PROBING: u64 = 1 << 61;
-
-    fn new(waited_ns: u64, caught: bool, probing: bool) -> Self {
-        let waited = waited_ns.min(u64::from(u32::MAX));
-        let flag = |set: bool, bit: u64| if set { bit } else { 0 };
-        Self(Self::THERE | flag(caught, Self::CAUGHT) | flag(probing, Self::PROBING) | waited)
-    }
-
-    /// The kept reply, leaving none. A plain load and store, like the histogram's: two
-    /// callers may both learn one reply, which only weighs it twice.
-    fn taken(word: &AtomicU64) -> Option<Self> {
-        let kept = word.load(Ordering::Relaxed);
-        if kept & Self::THERE == 0 {
-            return None;
-        }
-        word.store(0, Ordering::Relaxed);
-        Some(Self(kept))
-    }
-
-    fn waited_ns(self) -> u64 {
-        self.0 & u64::from(u32::MAX)
-    }
-
-    fn caught(self) -> bool {
-        self.0 & Self::CAUGHT != 0
-    }
-
-    fn probing(self) -> bool {
-        self.0 & Self::PROBING != 0
     }
 }
 
@@ -199,116 +144,14 @@ pub(crate) struct Outstanding {
     pub(crate) alone: bool,
 }
 
-/// The adaptive caller spin's shared state (module docs).
-#[derive(Debug)]
-pub(crate) struct AdaptiveCallerSpin {
-    priority: Priority,
-    /// The newest call made and not yet answered or given up (0: none), a hint for step 1
-    /// ([`CallerSpin::begin`]).
-    newest: AtomicUsize,
-    /// The last reply, until it is learned ([`Kept`], 0: none).
-    kept: AtomicU64,
-    costs: Arc<Costs>,
-    weights: [AtomicU32; BUCKETS],
-    seen: AtomicU32,
-    budget_ns: AtomicU64,
-    probe_interval: AtomicU32,
-    until_probe: AtomicU32,
-}
-
-impl AdaptiveCallerSpin {
-    pub(crate) fn new(priority: Priority, costs: Arc<Costs>) -> Self {
-        Self {
-            priority,
-            newest: AtomicUsize::new(0),
-            kept: AtomicU64::new(0),
-            costs,
-            weights: Default::default(),
-            seen: AtomicU32::new(0),
-            budget_ns: AtomicU64::new(0),
-            probe_interval: AtomicU32::new(MIN_PROBE_INTERVAL),
-            until_probe: AtomicU32::new(MIN_PROBE_INTERVAL),
-        }
-    }
-
-    /// The longest spin: twice a park's price, within the executor's cap.
-    fn longest_ns(&self) -> u64 {
-        let cap = match self.priority {
-            Priority::Cpu => MAX_CPU_SPIN,
-            Priority::Latency => MAX_LATENCY_SPIN,
-        };
-        (2 * self.priority.park_price(&self.costs)).min(crate::costs::nanos(cap))
-    }
-
-    /// Steps 1, 2 and 4.
-    fn plan(&self, place: Place) -> Option<Plan> {
-        if place.no_spin() {
-            return None;
-        }
-        let longest = self.longest_ns();
-        let longest_plan = |probing| Plan {
-            budget: Duration::from_nanos(longest),
-            learn: true,
-            probing,
-        };
-        if self.seen.load(Ordering::Relaxed) < LEARNING {
-            return Some(longest_plan(true));
-        }
-        let budget = self.budget_ns.load(Ordering::Relaxed).min(longest);
-        if budget < longest {
-            let until = self.until_probe.load(Ordering::Relaxed).saturating_sub(1);
-            if until == 0 {
-                let interval = self.probe_interval.load(Ordering::Relaxed);
-                self.until_probe.store(interval, Ordering::Relaxed);
-                return Some(longest_plan(true));
-            }
-            self.until_probe.store(until, Ordering::Relaxed);
-        }
-        (budget > 0).then_some(Plan {
-            budget: Duration::from_nanos(budget),
-            learn: true,
-            probing: false,
-        })
-    }
-
-    /// Steps 3 and 4.
-    fn replied(&self, kept: Kept) {
-        let waited_ns = kept.waited_ns();
-        let k = bucket(waited_ns);
-        let w = &self.weights[k];
-        w.store(w.load(Ordering::Relaxed) + 16, Ordering::Relaxed);
-        let seen = self.seen.load(Ordering::Relaxed).wrapping_add(1);
-        self.seen.store(seen, Ordering::Relaxed);
-        if seen.is_multiple_of(FADE_EVERY) {
-            for w in &self.weights {
-                let old = w.load(Ordering::Relaxed);
-                w.store(old - old / 4, Ordering::Relaxed);
-            }
-        }
-        if kept.probing() && seen > LEARNING {
-            // A probe pays if it caught a reply sooner than a sleep would have cost.
-            let paid = kept.caught() && waited_ns < self.priority.park_price(&self.costs);
-            let interval = self.probe_interval.load(Ordering::Relaxed);
-            let interval = if paid {
-                (interval / 2).max(MIN_PROBE_INTERVAL)
-            } else {
-                (interval * 2).min(MAX_PROBE_INTERVAL)
-            };
-            self.probe_interval.store(interval, Ordering::Relaxed);
-            self.until_probe.store(interval, Ordering::Relaxed);
-        }
-        if seen.is_multiple_of(RECOMPUTE_EVERY) || seen == LEARNING {
-            let weights = self.weights.each_ref().map(|w| w.load(Ordering::Relaxed));
-            let park = self.priority.park_price(&self.costs);
-            let budget = best_budget(&weights, park, self.longest_ns());
-            self.budget_ns.store(budget, Ordering::Relaxed);
-        }
-    }
-}
-
 #[cfg(all(test, not(loom)))]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
+    use crate::adaptive::Priority;
+    use crate::costs::Costs;
+
     const AWAKE: Place = Place::AWAKE;
 
     fn spin(park_us: u64) -> CallerSpin {
@@ -425,37 +268,11 @@ mod tests {
         };
         let plan = spin.plan(AWAKE, true).expect("a learning spin");
         spin.replied(plan, Duration::from_micros(3), true);
-        assert_eq!(
-            policy.seen.load(Ordering::Relaxed),
-            0,
-            "learned on the reply's path"
-        );
+        assert_eq!(policy.seen(), 0, "learned on the reply's path");
         spin.learn();
-        assert_eq!(policy.seen.load(Ordering::Relaxed), 1);
+        assert_eq!(policy.seen(), 1);
         spin.learn();
-        assert_eq!(
-            policy.seen.load(Ordering::Relaxed),
-            1,
-            "one reply learned twice"
-        );
-    }
-
-    #[test]
-    fn a_kept_reply_keeps_its_wait_and_flags() {
-        for (waited, caught, probing) in [(0, false, false), (3_000, true, false), (7, false, true)]
-        {
-            let kept = Kept::new(waited, caught, probing);
-            assert_eq!(
-                (kept.waited_ns(), kept.caught(), kept.probing()),
-                (waited, caught, probing)
-            );
-        }
-        // A wait beyond 32 bits is kept as the longest, never wrapped to a short one.
-        assert_eq!(
-            Kept::new(u64::MAX, true, true).waited_ns(),
-            u64::from(u32::MAX)
-        );
-        assert!(Kept::new(u64::MAX, false, false).0 & Kept::CAUGHT == 0);
+        assert_eq!(policy.seen(), 1, "one reply learned twice");
     }
 
     #[test]

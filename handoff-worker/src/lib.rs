@@ -58,12 +58,14 @@
 //! - `future`: [`CallFuture`], [`TryCallFuture`] and [`CloseFuture`], what callers await;
 //! - `job`: one call's closure, deadline and reply slot in one allocation, and
 //!   [`CallContext`];
-//! - `slot`: the lock-free reply slot and its start/cancel protocol (loom-checked);
-//! - `thread`, `queue`: the worker thread's loop, draining, waiting and shutdown, and its
-//!   channel; `held_wakes`: callers' wake-ups held while calls are queued
-//!   ([`Builder::batch_wakes`]);
-//! - `strategy`, `adaptive`, `caller_spin`, `histogram`, `costs`: [`Strategy`], the worker's
-//!   and the callers' adaptive spins, and what they learn about waiting;
+//! - `slot`: the lock-free reply slot and its start/cancel protocol (loom-checked in
+//!   `loom_models`, with the other models);
+//! - `thread`, `serving`, `queue`: the worker thread's start and shutdown, its loop
+//!   (draining, waiting), and its channel; `held_wakes`: callers' wake-ups held while calls
+//!   are queued ([`Builder::batch_wakes`]);
+//! - `strategy`, `adaptive`, `caller_spin`, `caller_learning`, `histogram`, `costs`:
+//!   [`Strategy`], the worker's and the callers' adaptive spins, and what they learn about
+//!   waiting;
 //! - `placement`, `crowding`, `os`: noticing that the worker shares its caller's CPU, and
 //!   leaving it; noticing that it waits for its CPU behind other work, and not spinning;
 //! - `hooks`: `WaitHooks`, for tools that must see or reshape the waits (feature
@@ -81,6 +83,7 @@
 
 mod adaptive;
 mod builder;
+mod caller_learning;
 mod caller_spin;
 mod costs;
 mod crowding;
@@ -98,6 +101,7 @@ mod os;
 mod placement;
 mod queue;
 mod rounds;
+mod serving;
 mod slot;
 mod spawn;
 mod stats;

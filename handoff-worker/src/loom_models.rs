@@ -1,6 +1,6 @@
-//! Loom models of the crate's own code beyond the reply slot (whose models are in
-//! `slot.rs`): a call cancelled while its future's waker is registered, and a close racing
-//! calls on the unbounded and the bounded queue. The worker thread, its queue and the
+//! Loom models of the crate's own code: the reply slot's protocol ([`slot`]), a call
+//! cancelled while its future's waker is registered, and a close racing calls on the
+//! unbounded and the bounded queue. The worker thread, its queue and the
 //! bounded queue's lock are the crate's, on loom's threads and primitives ([`crate::sync`],
 //! [`crate::queue`], [`crate::thread::start`]).
 //!
@@ -24,6 +24,8 @@ use crate::job::{CallContext, JobRef, Packet, ReplyTo};
 use crate::os::NO_CPU;
 use crate::stats::Counters;
 use crate::{Builder, Strategy};
+
+mod slot;
 
 /// Preemptions each schedule of the models with a worker thread may have.
 const PREEMPTIONS: usize = 3;
