@@ -77,7 +77,7 @@ impl AdaptiveCallerSpin {
     }
 
     /// Replies learned so far.
-    #[cfg(test)]
+    #[cfg(all(test, not(loom)))]
     pub(crate) fn seen(&self) -> u32 {
         self.seen.load(Ordering::Relaxed)
     }

@@ -50,15 +50,26 @@ fn received_or_woken(complete: fn(&Slot<i32>)) {
         // SAFETY: this thread is the single receiver.
         let first = unsafe { slot.poll_take(&mut Context::from_waker(&w)) };
         worker.join().unwrap();
-        match first {
-            Poll::Ready(v) => assert_eq!(v, Some(42)),
-            Poll::Pending => {
-                assert!(flag.woken(), "lost wake-up");
-                // SAFETY: single receiver, first Ready.
-                assert_eq!(unsafe { slot.try_take() }, Some(Some(42)));
-            }
-        }
+        received(first, &slot, &flag, 42);
     });
+}
+
+/// After the completer finished: the receiver's poll got `value`, or was `Pending` and
+/// then its waker (`flag`) was woken and `value` is in the slot.
+fn received<V: PartialEq + std::fmt::Debug>(
+    polled: Poll<Option<V>>,
+    slot: &Slot<V>,
+    flag: &Flag,
+    value: V,
+) {
+    match polled {
+        Poll::Ready(v) => assert_eq!(v, Some(value)),
+        Poll::Pending => {
+            assert!(flag.woken(), "the waker of the last poll was not woken");
+            // SAFETY: single receiver, first Ready.
+            assert_eq!(unsafe { slot.try_take() }, Some(Some(value)));
+        }
+    }
 }
 
 #[test]
@@ -108,14 +119,7 @@ fn reregistration_races_completion() {
         // SAFETY: single receiver; not yet Ready.
         let second_poll = unsafe { slot.poll_take(&mut Context::from_waker(&w2)) };
         worker.join().unwrap();
-        match second_poll {
-            Poll::Ready(v) => assert_eq!(v, Some(1)),
-            Poll::Pending => {
-                assert!(second.woken(), "the latest waker was not woken");
-                // SAFETY: single receiver, first Ready.
-                assert_eq!(unsafe { slot.try_take() }, Some(Some(1)));
-            }
-        }
+        received(second_poll, &slot, &second, 1);
     });
 }
 
