@@ -230,7 +230,7 @@ impl<T> JobRef<T> {
 
     /// Runs (or skips) the call on the worker's state. If the caller is gone, the packet
     /// (and the value in it) is dropped here, with a panic from its `Drop` caught.
-    // Inlined into both of the worker's loops ([`crate::thread`]): a call of its own on every
+    // Inlined into both of the worker's loops ([`crate::serving`]): a call of its own on every
     // call costs more than the body.
     #[inline(always)]
     pub(crate) fn run(
